@@ -1,0 +1,123 @@
+/*
+ * common.h - the pieces every strata module shares: error codes and the
+ * error object, a growable byte buffer, and the arena the document model
+ * allocates from.
+ *
+ * Errors follow libgit2/sqlite: functions return 0 on success and a
+ * negative STRATA_E* code on failure; the message travels in a caller-owned
+ * strata_error that carries the file, line and column it refers to.  The
+ * first error recorded wins, so a low-level message is never overwritten by
+ * a vaguer one on the way up.
+ */
+#ifndef STRATA_COMMON_H
+#define STRATA_COMMON_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef STRATA_VERSION_STRING
+#define STRATA_VERSION_STRING "0.1.0"
+#endif
+
+/* Error codes.  The CLI maps them to exit codes (src/cli/exitcodes.h). */
+enum {
+	STRATA_OK = 0,
+	STRATA_ERROR = -1,      /* generic failure */
+	STRATA_ENOMEM = -2,     /* out of memory */
+	STRATA_EUSAGE = -3,     /* bad arguments from the caller */
+	STRATA_ECONFIG = -4,    /* strata.ini is invalid */
+	STRATA_EPARSE = -5,     /* YAML that does not parse / is not a resource */
+	STRATA_ELIMIT = -6,     /* a size, depth or alias budget was exceeded */
+	STRATA_EUNSAFE = -7,    /* a path or symlink leaves the repository */
+	STRATA_ENOTFOUND = -8,  /* patch target, environment or file not found */
+	STRATA_EAMBIGUOUS = -9, /* a patch matches more than one resource */
+	STRATA_ECONFLICT = -10, /* two resources with one identity */
+	STRATA_EUNDEFVAR = -11, /* undefined variable */
+	STRATA_EIO = -12,       /* reading or writing files failed */
+	STRATA_EGIT = -13,      /* libgit2 failed */
+	STRATA_EREFUSED = -14,  /* publish refused (protected / foreign branch) */
+	STRATA_EREJECTED = -15, /* push rejected by the remote */
+	STRATA_ECHECK = -16,    /* strata check found errors */
+};
+
+typedef struct strata_error {
+	int code;        /* 0 when no error is recorded */
+	int line;        /* 1-based; 0 when unknown */
+	int col;         /* 1-based; 0 when unknown */
+	char file[512];  /* repository-relative path; "" when unknown */
+	char msg[1536];  /* one line, lowercase, no trailing period */
+} strata_error;
+
+void strata_error_clear(strata_error *err);
+
+/*
+ * Record an error unless one is already recorded (the first one wins).
+ * file may be NULL.  Returns code, so callers can `return strata_error_set(...)`.
+ * err may be NULL, in which case only code is returned.
+ */
+int strata_error_set(strata_error *err, int code, const char *file, int line,
+		     int col, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+int strata_error_vset(strata_error *err, int code, const char *file, int line,
+		      int col, const char *fmt, va_list ap);
+
+/*
+ * Format as one line: "file:line:col: msg", "file: msg" when there is no
+ * position, or just "msg" when there is no file.  Always NUL-terminates.
+ */
+void strata_error_format(const strata_error *err, char *buf, size_t size);
+
+/* A growable byte buffer; always NUL-terminated after any successful put. */
+typedef struct strata_buf {
+	char *ptr;
+	size_t len;
+	size_t cap;
+} strata_buf;
+
+#define STRATA_BUF_INIT { NULL, 0, 0 }
+
+int strata_buf_grow(strata_buf *b, size_t extra);
+int strata_buf_put(strata_buf *b, const char *data, size_t len);
+int strata_buf_puts(strata_buf *b, const char *s);
+int strata_buf_putc(strata_buf *b, char c);
+int strata_buf_printf(strata_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Hand the buffer's memory to the caller (malloc'ed, NUL-terminated). */
+char *strata_buf_detach(strata_buf *b, size_t *len);
+void strata_buf_free(strata_buf *b);
+
+/*
+ * Arena: bump allocation in large chunks, freed all at once.  The document
+ * model lives here so a render can drop everything with one call.
+ */
+typedef struct strata_arena strata_arena;
+
+strata_arena *strata_arena_new(void);
+void strata_arena_free(strata_arena *a); /* NULL is a no-op */
+/* Zeroed, 16-byte aligned memory; NULL on out of memory. */
+void *strata_arena_alloc(strata_arena *a, size_t size);
+/* A NUL-terminated copy of s[0..len); NULL on out of memory. */
+char *strata_arena_strndup(strata_arena *a, const char *s, size_t len);
+char *strata_arena_strdup(strata_arena *a, const char *s);
+char *strata_arena_printf(strata_arena *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Bytes handed out so far (for memory accounting and limits). */
+size_t strata_arena_used(const strata_arena *a);
+
+/*
+ * Edit distance used for "did you mean" suggestions.  Returns the best of
+ * candidates[0..n) within a distance of max(2, len/3) of word, or NULL.
+ */
+const char *strata_suggest(const char *word, const char *const *candidates,
+			   size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

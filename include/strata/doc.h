@@ -1,0 +1,148 @@
+/*
+ * doc.h - strata's YAML document model.
+ *
+ * libfyaml parses; strata owns the tree.  Nodes live in a strata_arena and
+ * remember where they came from (file, line, column) so every later step can
+ * point at the source in its errors.  A scalar is text plus the style it was
+ * written in: strata never guesses types while merging, and the emitter
+ * (yaml.h) decides quoting from the style and the text.
+ *
+ * Maps keep their keys in source order.  Keys are scalar nodes (Kubernetes
+ * only uses string keys); the loader rejects complex keys.
+ */
+#ifndef STRATA_DOC_H
+#define STRATA_DOC_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum strata_node_type {
+	STRATA_NODE_SCALAR = 1,
+	STRATA_NODE_MAP = 2,
+	STRATA_NODE_SEQ = 3,
+} strata_node_type;
+
+typedef enum strata_style {
+	STRATA_STYLE_PLAIN = 0,  /* as written, unquoted: type resolved by readers */
+	STRATA_STYLE_SINGLE,     /* 'single quoted' */
+	STRATA_STYLE_DOUBLE,     /* "double quoted" */
+	STRATA_STYLE_LITERAL,    /* | block */
+	STRATA_STYLE_FOLDED,     /* > block (emitted as a literal block) */
+	STRATA_STYLE_STRING,     /* created by strata: must read back as a string;
+				    the emitter picks plain when that is safe for a
+				    YAML 1.1 reader, otherwise quotes */
+} strata_style;
+
+/* Node flags */
+#define STRATA_NODE_FLOW 0x0001u /* was written in flow style ([..] / {..}) */
+
+typedef struct strata_node strata_node;
+
+typedef struct strata_pair {
+	strata_node *key;   /* always a scalar */
+	strata_node *value;
+} strata_pair;
+
+struct strata_node {
+	uint8_t type;       /* strata_node_type */
+	uint8_t style;      /* strata_style, scalars only */
+	uint16_t flags;
+	uint32_t line;      /* 1-based source line, 0 when created by strata */
+	uint32_t col;       /* 1-based source column */
+	const char *file;   /* repository-relative path; NULL when created */
+	const char *tag;    /* explicit tag as written ("!!binary"), or NULL */
+	union {
+		struct {
+			const char *str; /* NUL-terminated; may contain NULs before len */
+			size_t len;
+		} scalar;
+		struct {
+			strata_pair *pairs;
+			uint32_t n, cap;
+		} map;
+		struct {
+			strata_node **items;
+			uint32_t n, cap;
+		} seq;
+	} u;
+};
+
+/* Creation.  All return NULL on out of memory.  Text is copied. */
+strata_node *strata_node_scalar(strata_arena *a, const char *s, size_t len,
+				strata_style style);
+strata_node *strata_node_scalar_str(strata_arena *a, const char *s,
+				    strata_style style);
+strata_node *strata_node_map(strata_arena *a);
+strata_node *strata_node_seq(strata_arena *a);
+/* Deep copy into arena a (positions and styles kept). */
+strata_node *strata_node_copy(strata_arena *a, const strata_node *n);
+
+/* Scalars */
+static inline bool strata_node_is_scalar(const strata_node *n)
+{
+	return n && n->type == STRATA_NODE_SCALAR;
+}
+/* True when n is a scalar whose text equals s. */
+bool strata_scalar_is(const strata_node *n, const char *s);
+/* The scalar's text, or NULL when n is not a scalar. */
+const char *strata_scalar_str(const strata_node *n);
+/* Replace a scalar's text (copied into a); style is kept unless style >= 0. */
+int strata_scalar_set(strata_arena *a, strata_node *n, const char *s, size_t len,
+		      int style);
+
+/*
+ * The type a reader gives a scalar.  Quoted and block scalars are strings;
+ * plain ones resolve with the YAML 1.2 core schema plus the YAML 1.1
+ * booleans Kubernetes also accepts (yes/no/on/off/y/n).
+ */
+typedef enum strata_scalar_kind {
+	STRATA_SCALAR_STR = 0,
+	STRATA_SCALAR_NULL,
+	STRATA_SCALAR_BOOL,
+	STRATA_SCALAR_INT,
+	STRATA_SCALAR_FLOAT,
+} strata_scalar_kind;
+strata_scalar_kind strata_scalar_kind_of(const strata_node *n);
+/* How a plain scalar with this text would be read (same rules as above). */
+strata_scalar_kind strata_plain_kind(const char *s, size_t len);
+
+/* Maps.  Lookups compare key text. */
+strata_node *strata_map_get(const strata_node *map, const char *key);
+strata_node *strata_map_getn(const strata_node *map, const char *key, size_t len);
+/* Index of key in map->u.map.pairs, or -1. */
+long strata_map_index(const strata_node *map, const char *key, size_t len);
+/* Set key to value: replace in place when present, append otherwise. */
+int strata_map_set(strata_arena *a, strata_node *map, const char *key,
+		   strata_node *value);
+/* Append a pair without checking for duplicates. */
+int strata_map_append(strata_arena *a, strata_node *map, strata_node *key,
+		      strata_node *value);
+/* Remove key; returns true when it was present.  Order of the rest is kept. */
+bool strata_map_remove(strata_node *map, const char *key);
+/* Walk a path of map keys: strata_node_at(root, "spec", "template", NULL). */
+strata_node *strata_node_at(const strata_node *root, ...);
+/* Like strata_node_at but creates missing maps along the way. */
+strata_node *strata_node_ensure_map(strata_arena *a, strata_node *root, ...);
+
+/* Sequences */
+int strata_seq_append(strata_arena *a, strata_node *seq, strata_node *item);
+void strata_seq_remove(strata_node *seq, uint32_t index);
+
+/*
+ * Data equality: same shape, same keys with equal values (key order
+ * ignored), equal sequences in order, scalars equal when they have the
+ * same kind (strata_scalar_kind_of) and the same text.
+ */
+bool strata_node_equal(const strata_node *a, const strata_node *b);
+
+/* A 64-bit FNV-1a hash of bytes, shared by every hash table in strata. */
+uint64_t strata_hash(const void *data, size_t len, uint64_t seed);
+#define STRATA_HASH_SEED 0xcbf29ce484222325ULL
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,93 @@
+/*
+ * render.h - the pipeline: load -> layers -> variables -> transforms -> emit.
+ *
+ * A strata_repo holds a source, its strata.ini and the parsed base (parsed
+ * once per process and shared by every environment rendered from it).
+ * strata_render_env() copies the base, applies the environment's overlay
+ * layers (patches, then resources/), then variables, images, namespace,
+ * name prefix/suffix and labels/annotations, and returns the resources in
+ * output order.
+ */
+#ifndef STRATA_RENDER_H
+#define STRATA_RENDER_H
+
+#include "config.h"
+#include "resource.h"
+#include "source.h"
+#include "yaml.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct strata_repo strata_repo;
+
+/*
+ * Open a config repository from src (ownership passes to the repo, also on
+ * error).  Reads and parses strata.ini; the base is loaded lazily on the
+ * first render.  lim may be NULL for the defaults.
+ */
+int strata_repo_open(strata_repo **out, strata_source *src,
+		     const strata_limits *lim, strata_error *err);
+void strata_repo_free(strata_repo *repo);
+const strata_config *strata_repo_config(const strata_repo *repo);
+strata_source *strata_repo_source(const strata_repo *repo);
+
+typedef struct strata_render strata_render;
+
+/* Render one environment.  Errors carry the source position. */
+int strata_render_env(strata_render **out, strata_repo *repo, const char *env,
+		      strata_error *err);
+void strata_render_free(strata_render *r);
+
+const strata_env *strata_render_envconf(const strata_render *r);
+/* Resources in output order. */
+size_t strata_render_count(const strata_render *r);
+const strata_resource *strata_render_at(const strata_render *r, size_t i);
+
+/* All documents, each introduced by "---\n". */
+int strata_render_stream(strata_buf *out, const strata_render *r);
+/* One document. */
+int strata_render_resource_yaml(strata_buf *out, const strata_resource *res);
+
+/*
+ * The file a resource is written to by --out and publish:
+ * "<namespace>/<Kind>[.<group>]_<name>.yaml", "_cluster/" for cluster-scoped
+ * kinds and "_default/" for namespaced resources without a namespace.
+ * Characters outside [A-Za-z0-9._-] are written as %XX.  Arena string.
+ */
+const char *strata_render_path(strata_arena *a, const strata_resource *res);
+
+/* A set of files to write: paths relative to the output root. */
+typedef struct strata_file {
+	char *path;
+	char *data;
+	size_t len;
+} strata_file;
+
+typedef struct strata_filelist {
+	strata_file *items;
+	size_t n, cap;
+} strata_filelist;
+
+int strata_filelist_add(strata_filelist *l, const char *path, char *data,
+			size_t len); /* takes data (malloc'ed) */
+void strata_filelist_free(strata_filelist *l);
+
+/* Append r's files (one per resource) under prefix ("" or "prod/"). */
+int strata_render_files(strata_filelist *out, const strata_render *r,
+			const char *prefix);
+
+/*
+ * Write files under dir atomically: they go to a temporary directory beside
+ * dir, which replaces dir with rename(2).  An existing dir is replaced only
+ * when it is empty or a previous strata output (it holds .strata-render);
+ * otherwise STRATA_EREFUSED.  On error nothing is left behind.
+ */
+int strata_output_write(const char *dir, const strata_filelist *files,
+			strata_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,342 @@
+/*
+ * common.c - errors, byte buffers, arenas and did-you-mean suggestions:
+ * the small pieces every other module leans on.
+ */
+#include "strata/common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void strata_error_clear(strata_error *err)
+{
+	if (!err)
+		return;
+	err->code = 0;
+	err->line = err->col = 0;
+	err->file[0] = '\0';
+	err->msg[0] = '\0';
+}
+
+int strata_error_vset(strata_error *err, int code, const char *file, int line,
+		      int col, const char *fmt, va_list ap)
+{
+	if (!err || err->code != 0)
+		return code;
+	err->code = code;
+	err->line = line;
+	err->col = col;
+	snprintf(err->file, sizeof(err->file), "%s", file ? file : "");
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	/* One line, always: newlines in a message would break the format. */
+	for (char *p = err->msg; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	return code;
+}
+
+int strata_error_set(strata_error *err, int code, const char *file, int line,
+		     int col, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	code = strata_error_vset(err, code, file, line, col, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+void strata_error_format(const strata_error *err, char *buf, size_t size)
+{
+	if (!size)
+		return;
+	if (!err->file[0])
+		snprintf(buf, size, "%s", err->msg);
+	else if (err->line > 0)
+		snprintf(buf, size, "%s:%d:%d: %s", err->file, err->line,
+			 err->col > 0 ? err->col : 1, err->msg);
+	else
+		snprintf(buf, size, "%s: %s", err->file, err->msg);
+}
+
+/* ---- buffers ---- */
+
+int strata_buf_grow(strata_buf *b, size_t extra)
+{
+	size_t need, cap;
+	char *p;
+
+	if (extra > SIZE_MAX - b->len - 1)
+		return STRATA_ENOMEM;
+	need = b->len + extra + 1;
+	if (need <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 256;
+	while (cap < need)
+		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+	p = realloc(b->ptr, cap);
+	if (!p)
+		return STRATA_ENOMEM;
+	b->ptr = p;
+	b->cap = cap;
+	return 0;
+}
+
+int strata_buf_put(strata_buf *b, const char *data, size_t len)
+{
+	if (strata_buf_grow(b, len) < 0)
+		return STRATA_ENOMEM;
+	if (len)
+		memcpy(b->ptr + b->len, data, len);
+	b->len += len;
+	b->ptr[b->len] = '\0';
+	return 0;
+}
+
+int strata_buf_puts(strata_buf *b, const char *s)
+{
+	return strata_buf_put(b, s, strlen(s));
+}
+
+int strata_buf_putc(strata_buf *b, char c)
+{
+	if (b->len + 1 < b->cap) {
+		b->ptr[b->len++] = c;
+		b->ptr[b->len] = '\0';
+		return 0;
+	}
+	return strata_buf_put(b, &c, 1);
+}
+
+int strata_buf_printf(strata_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || strata_buf_grow(b, (size_t)n) < 0)
+		return STRATA_ENOMEM;
+	va_start(ap, fmt);
+	vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+char *strata_buf_detach(strata_buf *b, size_t *len)
+{
+	char *p = b->ptr;
+
+	if (!p)
+		p = calloc(1, 1);
+	if (len)
+		*len = b->len;
+	b->ptr = NULL;
+	b->len = b->cap = 0;
+	return p;
+}
+
+void strata_buf_free(strata_buf *b)
+{
+	if (!b)
+		return;
+	free(b->ptr);
+	b->ptr = NULL;
+	b->len = b->cap = 0;
+}
+
+/* ---- arena ---- */
+
+/*
+ * Chunks grow geometrically up to 4 MiB so a small render stays small and a
+ * big one does few mallocs.  Requests larger than a quarter chunk get a
+ * chunk of their own, so growing arrays do not waste whole chunks.
+ */
+#define ARENA_MIN_CHUNK (16u * 1024u)
+#define ARENA_MAX_CHUNK (4u * 1024u * 1024u)
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t size, used;
+	_Alignas(16) unsigned char data[];
+};
+
+struct strata_arena {
+	struct arena_chunk *head;
+	size_t next_size;
+	size_t used;
+};
+
+strata_arena *strata_arena_new(void)
+{
+	strata_arena *a = calloc(1, sizeof(*a));
+
+	if (a)
+		a->next_size = ARENA_MIN_CHUNK;
+	return a;
+}
+
+void strata_arena_free(strata_arena *a)
+{
+	struct arena_chunk *c, *next;
+
+	if (!a)
+		return;
+	for (c = a->head; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	free(a);
+}
+
+static struct arena_chunk *arena_chunk_new(size_t size)
+{
+	struct arena_chunk *c = malloc(sizeof(*c) + size);
+
+	if (!c)
+		return NULL;
+	c->size = size;
+	c->used = 0;
+	c->next = NULL;
+	return c;
+}
+
+void *strata_arena_alloc(strata_arena *a, size_t size)
+{
+	struct arena_chunk *c = a->head;
+	size_t rounded;
+	void *p;
+
+	if (size > SIZE_MAX - 15)
+		return NULL;
+	rounded = (size + 15) & ~(size_t)15;
+	if (!rounded)
+		rounded = 16;
+	if (!c || c->size - c->used < rounded) {
+		if (rounded > a->next_size / 4) {
+			/* big: own chunk, linked behind the current one */
+			struct arena_chunk *big = arena_chunk_new(rounded);
+			if (!big)
+				return NULL;
+			big->used = rounded;
+			if (c) {
+				big->next = c->next;
+				c->next = big;
+			} else {
+				a->head = big;
+			}
+			a->used += rounded;
+			memset(big->data, 0, rounded);
+			return big->data;
+		}
+		c = arena_chunk_new(a->next_size);
+		if (!c)
+			return NULL;
+		c->next = a->head;
+		a->head = c;
+		if (a->next_size < ARENA_MAX_CHUNK)
+			a->next_size *= 2;
+	}
+	p = c->data + c->used;
+	c->used += rounded;
+	a->used += rounded;
+	memset(p, 0, rounded);
+	return p;
+}
+
+char *strata_arena_strndup(strata_arena *a, const char *s, size_t len)
+{
+	char *p;
+
+	if (len == SIZE_MAX)
+		return NULL;
+	p = strata_arena_alloc(a, len + 1);
+	if (!p)
+		return NULL;
+	if (len)
+		memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+char *strata_arena_strdup(strata_arena *a, const char *s)
+{
+	return strata_arena_strndup(a, s, strlen(s));
+}
+
+char *strata_arena_printf(strata_arena *a, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	char *p;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NULL;
+	p = strata_arena_alloc(a, (size_t)n + 1);
+	if (!p)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+size_t strata_arena_used(const strata_arena *a)
+{
+	return a ? a->used : 0;
+}
+
+/* ---- suggestions ---- */
+
+/* Levenshtein distance, capped: words here are short identifiers. */
+static size_t edit_distance(const char *s, const char *t)
+{
+	size_t ls = strlen(s), lt = strlen(t), i, j;
+	size_t row[128];
+
+	if (ls >= 127 || lt >= 127)
+		return SIZE_MAX;
+	for (j = 0; j <= lt; j++)
+		row[j] = j;
+	for (i = 1; i <= ls; i++) {
+		size_t prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lt; j++) {
+			size_t cur = row[j];
+			size_t best = prev + (s[i - 1] != t[j - 1]);
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = cur;
+		}
+	}
+	return row[lt];
+}
+
+const char *strata_suggest(const char *word, const char *const *candidates,
+			   size_t n)
+{
+	size_t best = SIZE_MAX, limit = strlen(word) / 3;
+	const char *pick = NULL;
+
+	if (limit < 2)
+		limit = 2;
+	for (size_t i = 0; i < n; i++) {
+		size_t d;
+		if (!candidates[i])
+			continue;
+		d = edit_distance(word, candidates[i]);
+		if (d < best) {
+			best = d;
+			pick = candidates[i];
+		}
+	}
+	return best <= limit ? pick : NULL;
+}

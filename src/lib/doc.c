@@ -1,0 +1,482 @@
+/*
+ * doc.c - the document model: creating, reading and editing nodes.
+ *
+ * Everything is arena memory.  Arrays grow by doubling inside the arena
+ * (the old block is simply abandoned); maps are small in Kubernetes, so key
+ * lookup is a linear scan, while code that needs lookups in big lists
+ * (keyed merges, identities) builds its own hash tables.
+ */
+#include "strata/doc.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+static strata_node *node_new(strata_arena *a, int type)
+{
+	strata_node *n = strata_arena_alloc(a, sizeof(*n));
+
+	if (n)
+		n->type = (uint8_t)type;
+	return n;
+}
+
+strata_node *strata_node_scalar(strata_arena *a, const char *s, size_t len,
+				strata_style style)
+{
+	strata_node *n = node_new(a, STRATA_NODE_SCALAR);
+
+	if (!n)
+		return NULL;
+	n->style = (uint8_t)style;
+	n->u.scalar.str = strata_arena_strndup(a, s ? s : "", s ? len : 0);
+	if (!n->u.scalar.str)
+		return NULL;
+	n->u.scalar.len = s ? len : 0;
+	return n;
+}
+
+strata_node *strata_node_scalar_str(strata_arena *a, const char *s,
+				    strata_style style)
+{
+	return strata_node_scalar(a, s, s ? strlen(s) : 0, style);
+}
+
+strata_node *strata_node_map(strata_arena *a)
+{
+	return node_new(a, STRATA_NODE_MAP);
+}
+
+strata_node *strata_node_seq(strata_arena *a)
+{
+	return node_new(a, STRATA_NODE_SEQ);
+}
+
+strata_node *strata_node_copy(strata_arena *a, const strata_node *n)
+{
+	strata_node *c;
+
+	if (!n)
+		return NULL;
+	c = strata_arena_alloc(a, sizeof(*c));
+	if (!c)
+		return NULL;
+	*c = *n;
+	switch (n->type) {
+	case STRATA_NODE_SCALAR:
+		/* Scalar text is immutable once made (strata_scalar_set makes a
+		 * new copy), so copies may share it. */
+		break;
+	case STRATA_NODE_MAP:
+		c->u.map.pairs = NULL;
+		c->u.map.cap = c->u.map.n = 0;
+		if (n->u.map.n) {
+			c->u.map.pairs = strata_arena_alloc(a, n->u.map.n * sizeof(strata_pair));
+			if (!c->u.map.pairs)
+				return NULL;
+			c->u.map.cap = n->u.map.n;
+			for (uint32_t i = 0; i < n->u.map.n; i++) {
+				/* keys are scalars and never edited in place */
+				c->u.map.pairs[i].key = n->u.map.pairs[i].key;
+				c->u.map.pairs[i].value = strata_node_copy(a, n->u.map.pairs[i].value);
+				if (!c->u.map.pairs[i].value)
+					return NULL;
+			}
+			c->u.map.n = n->u.map.n;
+		}
+		break;
+	case STRATA_NODE_SEQ:
+		c->u.seq.items = NULL;
+		c->u.seq.cap = c->u.seq.n = 0;
+		if (n->u.seq.n) {
+			c->u.seq.items = strata_arena_alloc(a, n->u.seq.n * sizeof(strata_node *));
+			if (!c->u.seq.items)
+				return NULL;
+			c->u.seq.cap = n->u.seq.n;
+			for (uint32_t i = 0; i < n->u.seq.n; i++) {
+				c->u.seq.items[i] = strata_node_copy(a, n->u.seq.items[i]);
+				if (!c->u.seq.items[i])
+					return NULL;
+			}
+			c->u.seq.n = n->u.seq.n;
+		}
+		break;
+	}
+	return c;
+}
+
+bool strata_scalar_is(const strata_node *n, const char *s)
+{
+	size_t len;
+
+	if (!n || n->type != STRATA_NODE_SCALAR)
+		return false;
+	len = strlen(s);
+	return n->u.scalar.len == len && memcmp(n->u.scalar.str, s, len) == 0;
+}
+
+const char *strata_scalar_str(const strata_node *n)
+{
+	return n && n->type == STRATA_NODE_SCALAR ? n->u.scalar.str : NULL;
+}
+
+int strata_scalar_set(strata_arena *a, strata_node *n, const char *s, size_t len,
+		      int style)
+{
+	char *copy;
+
+	if (!n || n->type != STRATA_NODE_SCALAR)
+		return STRATA_EUSAGE;
+	copy = strata_arena_strndup(a, s, len);
+	if (!copy)
+		return STRATA_ENOMEM;
+	n->u.scalar.str = copy;
+	n->u.scalar.len = len;
+	if (style >= 0)
+		n->style = (uint8_t)style;
+	return 0;
+}
+
+/* ---- scalar types ---- */
+
+static bool eq_any(const char *s, size_t len, const char *const *words)
+{
+	for (; *words; words++)
+		if (strlen(*words) == len && memcmp(s, *words, len) == 0)
+			return true;
+	return false;
+}
+
+static bool all_digits(const char *s, size_t len, const char *set)
+{
+	if (!len)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!strchr(set, s[i]) || s[i] == '\0')
+			return false;
+	return true;
+}
+
+/* [-+]?(digits)(.digits?)?([eE][-+]?digits)? or [-+]?.digits(...)? */
+static bool is_float(const char *s, size_t len)
+{
+	size_t i = 0, d1 = 0, d2 = 0;
+
+	if (i < len && (s[i] == '-' || s[i] == '+'))
+		i++;
+	while (i < len && ((s[i] >= '0' && s[i] <= '9') || s[i] == '_')) {
+		i++;
+		d1++;
+	}
+	if (i < len && s[i] == '.') {
+		i++;
+		while (i < len && ((s[i] >= '0' && s[i] <= '9') || s[i] == '_')) {
+			i++;
+			d2++;
+		}
+	} else if (i == len || (s[i] != 'e' && s[i] != 'E')) {
+		return false;
+	}
+	if (!d1 && !d2)
+		return false;
+	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+		size_t d3 = 0;
+		i++;
+		if (i < len && (s[i] == '-' || s[i] == '+'))
+			i++;
+		while (i < len && s[i] >= '0' && s[i] <= '9') {
+			i++;
+			d3++;
+		}
+		if (!d3)
+			return false;
+	}
+	return i == len;
+}
+
+static bool is_sexagesimal(const char *s, size_t len)
+{
+	/* YAML 1.1 base 60: [-+]?[1-9][0-9_]*(:[0-5]?[0-9])+ (ints) and
+	 * with a fractional part (floats). */
+	size_t i = 0;
+	bool colon = false;
+
+	if (i < len && (s[i] == '-' || s[i] == '+'))
+		i++;
+	if (i >= len || s[i] < '1' || s[i] > '9')
+		return false;
+	while (i < len && ((s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+		i++;
+	while (i < len && s[i] == ':') {
+		size_t d = 0;
+		colon = true;
+		i++;
+		while (i < len && s[i] >= '0' && s[i] <= '9' && d < 2) {
+			i++;
+			d++;
+		}
+		if (!d)
+			return false;
+	}
+	if (colon && i < len && s[i] == '.') {
+		i++;
+		while (i < len && ((s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			i++;
+	}
+	return colon && i == len;
+}
+
+strata_scalar_kind strata_plain_kind(const char *s, size_t len)
+{
+	static const char *const nulls[] = { "", "~", "null", "Null", "NULL", NULL };
+	static const char *const bools[] = {
+		"true", "True", "TRUE", "false", "False", "FALSE",
+		"yes", "Yes", "YES", "no", "No", "NO",
+		"on", "On", "ON", "off", "Off", "OFF",
+		"y", "Y", "n", "N", NULL
+	};
+	static const char *const specials[] = {
+		".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF",
+		"-.inf", "-.Inf", "-.INF", ".nan", ".NaN", ".NAN", NULL
+	};
+	size_t i = 0;
+
+	if (eq_any(s, len, nulls))
+		return STRATA_SCALAR_NULL;
+	if (eq_any(s, len, bools))
+		return STRATA_SCALAR_BOOL;
+	if (eq_any(s, len, specials))
+		return STRATA_SCALAR_FLOAT;
+	if (len && (s[0] == '-' || s[0] == '+'))
+		i = 1;
+	if (len - i > 2 && s[i] == '0' && (s[i + 1] == 'x' || s[i + 1] == 'X') &&
+	    all_digits(s + i + 2, len - i - 2, "0123456789abcdefABCDEF_"))
+		return STRATA_SCALAR_INT;
+	if (len - i > 2 && s[i] == '0' && (s[i + 1] == 'o' || s[i + 1] == 'b') &&
+	    all_digits(s + i + 2, len - i - 2, s[i + 1] == 'o' ? "01234567_" : "01_"))
+		return STRATA_SCALAR_INT;
+	if (len > i && all_digits(s + i, len - i, "0123456789_") && s[i] != '_')
+		return STRATA_SCALAR_INT;
+	if (is_sexagesimal(s, len))
+		return STRATA_SCALAR_INT;
+	if (is_float(s, len))
+		return STRATA_SCALAR_FLOAT;
+	return STRATA_SCALAR_STR;
+}
+
+strata_scalar_kind strata_scalar_kind_of(const strata_node *n)
+{
+	if (!n || n->type != STRATA_NODE_SCALAR)
+		return STRATA_SCALAR_STR;
+	if (n->tag) {
+		if (!strcmp(n->tag, "!!str") || !strcmp(n->tag, "!!binary"))
+			return STRATA_SCALAR_STR;
+		if (!strcmp(n->tag, "!!int"))
+			return STRATA_SCALAR_INT;
+		if (!strcmp(n->tag, "!!bool"))
+			return STRATA_SCALAR_BOOL;
+		if (!strcmp(n->tag, "!!float"))
+			return STRATA_SCALAR_FLOAT;
+		if (!strcmp(n->tag, "!!null"))
+			return STRATA_SCALAR_NULL;
+	}
+	if (n->style != STRATA_STYLE_PLAIN)
+		return STRATA_SCALAR_STR;
+	return strata_plain_kind(n->u.scalar.str, n->u.scalar.len);
+}
+
+/* ---- maps ---- */
+
+long strata_map_index(const strata_node *map, const char *key, size_t len)
+{
+	if (!map || map->type != STRATA_NODE_MAP)
+		return -1;
+	for (uint32_t i = 0; i < map->u.map.n; i++) {
+		const strata_node *k = map->u.map.pairs[i].key;
+		if (k->u.scalar.len == len && memcmp(k->u.scalar.str, key, len) == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+strata_node *strata_map_getn(const strata_node *map, const char *key, size_t len)
+{
+	long i = strata_map_index(map, key, len);
+
+	return i < 0 ? NULL : map->u.map.pairs[i].value;
+}
+
+strata_node *strata_map_get(const strata_node *map, const char *key)
+{
+	return strata_map_getn(map, key, strlen(key));
+}
+
+int strata_map_append(strata_arena *a, strata_node *map, strata_node *key,
+		      strata_node *value)
+{
+	if (!map || map->type != STRATA_NODE_MAP || !key || !value)
+		return STRATA_EUSAGE;
+	if (map->u.map.n == map->u.map.cap) {
+		uint32_t cap = map->u.map.cap ? map->u.map.cap * 2 : 4;
+		strata_pair *p = strata_arena_alloc(a, cap * sizeof(*p));
+		if (!p)
+			return STRATA_ENOMEM;
+		if (map->u.map.n)
+			memcpy(p, map->u.map.pairs, map->u.map.n * sizeof(*p));
+		map->u.map.pairs = p;
+		map->u.map.cap = cap;
+	}
+	map->u.map.pairs[map->u.map.n].key = key;
+	map->u.map.pairs[map->u.map.n].value = value;
+	map->u.map.n++;
+	return 0;
+}
+
+int strata_map_set(strata_arena *a, strata_node *map, const char *key,
+		   strata_node *value)
+{
+	long i = strata_map_index(map, key, strlen(key));
+	strata_node *k;
+
+	if (i >= 0) {
+		map->u.map.pairs[i].value = value;
+		return 0;
+	}
+	k = strata_node_scalar_str(a, key, STRATA_STYLE_STRING);
+	if (!k)
+		return STRATA_ENOMEM;
+	return strata_map_append(a, map, k, value);
+}
+
+bool strata_map_remove(strata_node *map, const char *key)
+{
+	long i = strata_map_index(map, key, strlen(key));
+
+	if (i < 0)
+		return false;
+	memmove(&map->u.map.pairs[i], &map->u.map.pairs[i + 1],
+		(map->u.map.n - (uint32_t)i - 1) * sizeof(strata_pair));
+	map->u.map.n--;
+	return true;
+}
+
+strata_node *strata_node_at(const strata_node *root, ...)
+{
+	va_list ap;
+	const char *key;
+	const strata_node *n = root;
+
+	va_start(ap, root);
+	while (n && (key = va_arg(ap, const char *)) != NULL)
+		n = strata_map_get(n, key);
+	va_end(ap);
+	return (strata_node *)n;
+}
+
+strata_node *strata_node_ensure_map(strata_arena *a, strata_node *root, ...)
+{
+	va_list ap;
+	const char *key;
+	strata_node *n = root;
+
+	va_start(ap, root);
+	while (n && (key = va_arg(ap, const char *)) != NULL) {
+		strata_node *next = strata_map_get(n, key);
+		if (!next || next->type != STRATA_NODE_MAP) {
+			/* a missing map, or `labels: null` / `labels:` */
+			if (next && !(next->type == STRATA_NODE_SCALAR &&
+				      strata_scalar_kind_of(next) == STRATA_SCALAR_NULL)) {
+				n = NULL;
+				break;
+			}
+			next = strata_node_map(a);
+			if (!next || strata_map_set(a, n, key, next) < 0) {
+				n = NULL;
+				break;
+			}
+		}
+		n = next;
+	}
+	va_end(ap);
+	return n;
+}
+
+/* ---- sequences ---- */
+
+int strata_seq_append(strata_arena *a, strata_node *seq, strata_node *item)
+{
+	if (!seq || seq->type != STRATA_NODE_SEQ || !item)
+		return STRATA_EUSAGE;
+	if (seq->u.seq.n == seq->u.seq.cap) {
+		uint32_t cap = seq->u.seq.cap ? seq->u.seq.cap * 2 : 4;
+		strata_node **p = strata_arena_alloc(a, cap * sizeof(*p));
+		if (!p)
+			return STRATA_ENOMEM;
+		if (seq->u.seq.n)
+			memcpy(p, seq->u.seq.items, seq->u.seq.n * sizeof(*p));
+		seq->u.seq.items = p;
+		seq->u.seq.cap = cap;
+	}
+	seq->u.seq.items[seq->u.seq.n++] = item;
+	return 0;
+}
+
+void strata_seq_remove(strata_node *seq, uint32_t index)
+{
+	if (!seq || seq->type != STRATA_NODE_SEQ || index >= seq->u.seq.n)
+		return;
+	memmove(&seq->u.seq.items[index], &seq->u.seq.items[index + 1],
+		(seq->u.seq.n - index - 1) * sizeof(strata_node *));
+	seq->u.seq.n--;
+}
+
+/* ---- equality and hashing ---- */
+
+bool strata_node_equal(const strata_node *a, const strata_node *b)
+{
+	if (a == b)
+		return true;
+	if (!a || !b || a->type != b->type)
+		return false;
+	switch (a->type) {
+	case STRATA_NODE_SCALAR:
+		return a->u.scalar.len == b->u.scalar.len &&
+		       strata_scalar_kind_of(a) == strata_scalar_kind_of(b) &&
+		       memcmp(a->u.scalar.str, b->u.scalar.str, a->u.scalar.len) == 0;
+	case STRATA_NODE_SEQ:
+		if (a->u.seq.n != b->u.seq.n)
+			return false;
+		for (uint32_t i = 0; i < a->u.seq.n; i++)
+			if (!strata_node_equal(a->u.seq.items[i], b->u.seq.items[i]))
+				return false;
+		return true;
+	case STRATA_NODE_MAP:
+		if (a->u.map.n != b->u.map.n)
+			return false;
+		for (uint32_t i = 0; i < a->u.map.n; i++) {
+			const strata_node *k = a->u.map.pairs[i].key;
+			const strata_node *bv;
+			/* same position first: the common case is same order */
+			if (i < b->u.map.n && b->u.map.pairs[i].key->u.scalar.len == k->u.scalar.len &&
+			    memcmp(b->u.map.pairs[i].key->u.scalar.str, k->u.scalar.str, k->u.scalar.len) == 0)
+				bv = b->u.map.pairs[i].value;
+			else
+				bv = strata_map_getn(b, k->u.scalar.str, k->u.scalar.len);
+			if (!bv || !strata_node_equal(a->u.map.pairs[i].value, bv))
+				return false;
+		}
+		return true;
+	}
+	return false;
+}
+
+uint64_t strata_hash(const void *data, size_t len, uint64_t seed)
+{
+	const unsigned char *p = data;
+	uint64_t h = seed;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
