@@ -35,10 +35,12 @@ typedef struct strata_resource {
  * Check root is a resource (a map with string apiVersion, kind and
  * metadata.name) and fill r.  STRATA_EPARSE with the position otherwise.
  */
-int strata_resource_init(strata_resource *r, strata_node *root, const char *file,
-			 uint32_t line, uint32_t col, strata_error *err);
-/* Re-read the identity fields after the document changed. */
-void strata_resource_refresh(strata_resource *r);
+int strata_resource_init(strata_resource *r, strata_arena *a, strata_node *root,
+			 const char *file, uint32_t line, uint32_t col,
+			 strata_error *err);
+/* Re-read the identity fields after the document changed (the group is
+ * copied into a when it changed). */
+void strata_resource_refresh(strata_resource *r, strata_arena *a);
 /* "apps/Deployment shop/web" style label for messages (arena string). */
 const char *strata_resource_label(strata_arena *a, const strata_resource *r);
 

@@ -1,0 +1,474 @@
+/*
+ * resource.c - resource identity, the indexed resource set, kind order and
+ * scope.
+ *
+ * The set keeps resources in insertion order and an open-addressing hash
+ * table over (group, kind, namespace, name) plus one over (group, kind,
+ * name) for patches that do not say a namespace.  Deleted resources stay in
+ * the array (so indexes stay stable) and are skipped everywhere.
+ */
+#include "strata/resource.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- identity ---- */
+
+static const char *scalar_or_empty(const strata_node *n)
+{
+	const char *s = strata_scalar_str(n);
+	return s ? s : "";
+}
+
+static int require_string(const strata_node *map, const char *key,
+			  const char *what, const char *file, uint32_t line,
+			  uint32_t col, strata_error *err)
+{
+	const strata_node *v = strata_map_get(map, key);
+
+	if (!v)
+		return strata_error_set(err, STRATA_EPARSE, file, (int)line, (int)col,
+					"resource has no %s", what);
+	if (v->type != STRATA_NODE_SCALAR || v->u.scalar.len == 0 ||
+	    strata_scalar_kind_of(v) != STRATA_SCALAR_STR)
+		return strata_error_set(err, STRATA_EPARSE, file, (int)v->line,
+					(int)v->col, "%s must be a non-empty string",
+					what);
+	return 0;
+}
+
+int strata_resource_init(strata_resource *r, strata_arena *a, strata_node *root,
+			 const char *file, uint32_t line, uint32_t col,
+			 strata_error *err)
+{
+	const strata_node *meta, *ns;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (!root || root->type != STRATA_NODE_MAP)
+		return strata_error_set(err, STRATA_EPARSE, file, (int)line, (int)col,
+					"document is not a mapping");
+	if ((rc = require_string(root, "apiVersion", "apiVersion", file, line, col, err)) < 0 ||
+	    (rc = require_string(root, "kind", "kind", file, line, col, err)) < 0)
+		return rc;
+	meta = strata_map_get(root, "metadata");
+	if (!meta || meta->type != STRATA_NODE_MAP)
+		return strata_error_set(err, STRATA_EPARSE, file,
+					(int)(meta ? meta->line : line),
+					(int)(meta ? meta->col : col),
+					"resource has no metadata mapping");
+	if ((rc = require_string(meta, "name", "metadata.name", file, meta->line,
+				 meta->col, err)) < 0)
+		return rc;
+	ns = strata_map_get(meta, "namespace");
+	if (ns && (ns->type != STRATA_NODE_SCALAR ||
+		   (strata_scalar_kind_of(ns) != STRATA_SCALAR_STR &&
+		    strata_scalar_kind_of(ns) != STRATA_SCALAR_NULL)))
+		return strata_error_set(err, STRATA_EPARSE, file, (int)ns->line,
+					(int)ns->col, "metadata.namespace must be a string");
+	r->root = root;
+	r->file = file;
+	r->line = line;
+	r->col = col;
+	strata_resource_refresh(r, a);
+	return 0;
+}
+
+void strata_resource_refresh(strata_resource *r, strata_arena *a)
+{
+	const strata_node *meta = strata_map_get(r->root, "metadata");
+	const strata_node *ns = strata_map_get(meta, "namespace");
+	const char *av = scalar_or_empty(strata_map_get(r->root, "apiVersion"));
+	const char *slash = strchr(av, '/');
+
+	r->kind = scalar_or_empty(strata_map_get(r->root, "kind"));
+	r->name = scalar_or_empty(strata_map_get(meta, "name"));
+	r->ns = ns && strata_scalar_kind_of(ns) == STRATA_SCALAR_STR ? scalar_or_empty(ns) : "";
+	if (!slash) {
+		r->group = "";
+		r->version = av;
+		return;
+	}
+	r->version = slash + 1;
+	/* keep the old copy when the group did not change */
+	if (r->group && strlen(r->group) == (size_t)(slash - av) &&
+	    memcmp(r->group, av, (size_t)(slash - av)) == 0)
+		return;
+	r->group = strata_arena_strndup(a, av, (size_t)(slash - av));
+	if (!r->group)
+		r->group = "";
+}
+
+const char *strata_resource_label(strata_arena *a, const strata_resource *r)
+{
+	const char *g = r->group;
+
+	if (r->ns[0])
+		return strata_arena_printf(a, "%s%s%s '%s/%s'", g, g[0] ? "/" : "",
+					   r->kind, r->ns, r->name);
+	return strata_arena_printf(a, "%s%s%s '%s'", g, g[0] ? "/" : "", r->kind,
+				   r->name);
+}
+
+/* ---- kinds ---- */
+
+/* kustomize's legacy order (api/resid/gvk.go): these first, in order ... */
+static const char *const order_first[] = {
+	"Namespace", "ResourceQuota", "StorageClass", "CustomResourceDefinition",
+	"ServiceAccount", "PodSecurityPolicy", "Role", "ClusterRole",
+	"RoleBinding", "ClusterRoleBinding", "ConfigMap", "Secret", "Endpoints",
+	"Service", "LimitRange", "PriorityClass", "PersistentVolume",
+	"PersistentVolumeClaim", "Deployment", "StatefulSet", "CronJob",
+	"PodDisruptionBudget",
+};
+/* ... these last, everything else in between. */
+static const char *const order_last[] = {
+	"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
+};
+
+int strata_kind_rank(const char *kind)
+{
+	size_t nf = sizeof(order_first) / sizeof(order_first[0]);
+
+	for (size_t i = 0; i < nf; i++)
+		if (!strcmp(kind, order_first[i]))
+			return (int)i - (int)nf;
+	for (size_t i = 0; i < sizeof(order_last) / sizeof(order_last[0]); i++)
+		if (!strcmp(kind, order_last[i]))
+			return (int)i + 1;
+	return 0;
+}
+
+bool strata_kind_cluster_scoped(const char *group, const char *kind)
+{
+	static const struct { const char *group, *kind; } cluster[] = {
+		{ "", "Namespace" }, { "", "Node" }, { "", "PersistentVolume" },
+		{ "", "ComponentStatus" },
+		{ "rbac.authorization.k8s.io", "ClusterRole" },
+		{ "rbac.authorization.k8s.io", "ClusterRoleBinding" },
+		{ "apiextensions.k8s.io", "CustomResourceDefinition" },
+		{ "apiregistration.k8s.io", "APIService" },
+		{ "storage.k8s.io", "StorageClass" },
+		{ "storage.k8s.io", "CSIDriver" },
+		{ "storage.k8s.io", "CSINode" },
+		{ "storage.k8s.io", "VolumeAttachment" },
+		{ "scheduling.k8s.io", "PriorityClass" },
+		{ "admissionregistration.k8s.io", "MutatingWebhookConfiguration" },
+		{ "admissionregistration.k8s.io", "ValidatingWebhookConfiguration" },
+		{ "admissionregistration.k8s.io", "ValidatingAdmissionPolicy" },
+		{ "admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding" },
+		{ "networking.k8s.io", "IngressClass" },
+		{ "node.k8s.io", "RuntimeClass" },
+		{ "policy", "PodSecurityPolicy" },
+		{ "certificates.k8s.io", "CertificateSigningRequest" },
+		{ "flowcontrol.apiserver.k8s.io", "FlowSchema" },
+		{ "flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration" },
+		{ "authentication.k8s.io", "TokenReview" },
+		{ "authorization.k8s.io", "SelfSubjectAccessReview" },
+		{ "authorization.k8s.io", "SelfSubjectRulesReview" },
+		{ "authorization.k8s.io", "SubjectAccessReview" },
+		{ "cert-manager.io", "ClusterIssuer" },
+	};
+
+	for (size_t i = 0; i < sizeof(cluster) / sizeof(cluster[0]); i++)
+		if (!strcmp(kind, cluster[i].kind) && !strcmp(group, cluster[i].group))
+			return true;
+	return false;
+}
+
+/* ---- the set ---- */
+
+struct strata_resset {
+	strata_arena *arena;
+	strata_resource **items;
+	size_t n, cap;
+	/* open addressing; slots hold 1 + index into items, 0 = empty */
+	uint32_t *full;     /* (group, kind, ns, name) */
+	uint32_t *byname;   /* (group, kind, name) -> any one with that name */
+	size_t mask;        /* table size - 1 */
+	size_t live;        /* entries inserted in tables since last rebuild */
+};
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	h = strata_hash(s, strlen(s), h);
+	return strata_hash("\0", 1, h); /* separator */
+}
+
+static uint64_t hash_full(const char *g, const char *k, const char *ns, const char *n)
+{
+	return hash_str(hash_str(hash_str(hash_str(STRATA_HASH_SEED, g), k), ns), n);
+}
+
+static uint64_t hash_name(const char *g, const char *k, const char *n)
+{
+	return hash_str(hash_str(hash_str(STRATA_HASH_SEED ^ 0x5bd1e995u, g), k), n);
+}
+
+strata_resset *strata_resset_new(strata_arena *a)
+{
+	strata_resset *s = strata_arena_alloc(a, sizeof(*s));
+
+	if (s)
+		s->arena = a;
+	return s;
+}
+
+size_t strata_resset_count(const strata_resset *s)
+{
+	return s->n;
+}
+
+strata_resource *strata_resset_at(const strata_resset *s, size_t i)
+{
+	return i < s->n ? s->items[i] : NULL;
+}
+
+static bool same_id(const strata_resource *r, const char *g, const char *k,
+		    const char *ns, const char *n)
+{
+	return !strcmp(r->name, n) && !strcmp(r->kind, k) && !strcmp(r->group, g) &&
+	       (!ns || !strcmp(r->ns, ns));
+}
+
+static void table_insert(uint32_t *t, size_t mask, uint64_t h, uint32_t v)
+{
+	size_t i = (size_t)h & mask;
+
+	while (t[i])
+		i = (i + 1) & mask;
+	t[i] = v;
+}
+
+static int tables_rebuild(strata_resset *s, size_t want)
+{
+	size_t size = 64;
+	uint32_t *full, *byname;
+
+	while (size < want * 2)
+		size *= 2;
+	full = strata_arena_alloc(s->arena, size * sizeof(uint32_t));
+	byname = strata_arena_alloc(s->arena, size * sizeof(uint32_t));
+	if (!full || !byname)
+		return STRATA_ENOMEM;
+	s->full = full;
+	s->byname = byname;
+	s->mask = size - 1;
+	s->live = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		strata_resource *r = s->items[i];
+		if (r->deleted)
+			continue;
+		table_insert(full, s->mask, hash_full(r->group, r->kind, r->ns, r->name),
+			     (uint32_t)i + 1);
+		table_insert(byname, s->mask, hash_name(r->group, r->kind, r->name),
+			     (uint32_t)i + 1);
+		s->live++;
+	}
+	return 0;
+}
+
+strata_resource *strata_resset_find(const strata_resset *s, const char *group,
+				    const char *kind, const char *ns,
+				    const char *name)
+{
+	size_t i;
+
+	if (!s->full)
+		return NULL;
+	for (i = (size_t)hash_full(group, kind, ns, name) & s->mask; s->full[i];
+	     i = (i + 1) & s->mask) {
+		strata_resource *r = s->items[s->full[i] - 1];
+		if (!r->deleted && same_id(r, group, kind, ns, name))
+			return r;
+	}
+	return NULL;
+}
+
+int strata_resset_add(strata_resset *s, const strata_resource *r,
+		      strata_resource **out, strata_error *err)
+{
+	strata_resource *copy, *dup;
+
+	dup = strata_resset_find(s, r->group, r->kind, r->ns, r->name);
+	if (dup)
+		return strata_error_set(err, STRATA_ECONFLICT, r->file, (int)r->line,
+					(int)r->col,
+					"duplicate resource %s (already defined at %s:%u:%u)",
+					strata_resource_label(s->arena, r), dup->file,
+					dup->line, dup->col);
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		strata_resource **items = strata_arena_alloc(s->arena, cap * sizeof(*items));
+		if (!items)
+			return STRATA_ENOMEM;
+		if (s->n)
+			memcpy(items, s->items, s->n * sizeof(*items));
+		s->items = items;
+		s->cap = cap;
+	}
+	copy = strata_arena_alloc(s->arena, sizeof(*copy));
+	if (!copy)
+		return STRATA_ENOMEM;
+	*copy = *r;
+	copy->index = (uint32_t)s->n;
+	copy->deleted = false;
+	s->items[s->n++] = copy;
+	if (!s->full || (s->live + 1) * 2 > s->mask + 1) {
+		if (tables_rebuild(s, s->n * 2) < 0)
+			return STRATA_ENOMEM;
+	} else {
+		table_insert(s->full, s->mask, hash_full(r->group, r->kind, r->ns, r->name),
+			     (uint32_t)s->n);
+		table_insert(s->byname, s->mask, hash_name(r->group, r->kind, r->name),
+			     (uint32_t)s->n);
+		s->live++;
+	}
+	if (out)
+		*out = copy;
+	return 0;
+}
+
+void strata_resset_delete(strata_resset *s, strata_resource *r)
+{
+	(void)s;
+	r->deleted = true; /* lookups skip it; the next rebuild drops it */
+}
+
+int strata_resset_reindex(strata_resset *s, strata_error *err)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!s->items[i]->deleted)
+			strata_resource_refresh(s->items[i], s->arena);
+	if (tables_rebuild(s, s->n) < 0)
+		return STRATA_ENOMEM;
+	/* renames may have made two resources one identity */
+	for (size_t i = 0; i < s->n; i++) {
+		strata_resource *r = s->items[i];
+		strata_resource *f;
+		if (r->deleted)
+			continue;
+		f = strata_resset_find(s, r->group, r->kind, r->ns, r->name);
+		if (f != r)
+			return strata_error_set(err, STRATA_ECONFLICT, r->file, (int)r->line,
+						(int)r->col,
+						"duplicate resource %s after transforms (also from %s:%u:%u)",
+						strata_resource_label(s->arena, r), f->file,
+						f->line, f->col);
+	}
+	return 0;
+}
+
+int strata_resset_match(strata_resource **out, const strata_resset *s,
+			const char *group, const char *kind, const char *ns,
+			const char *name, const char *file, uint32_t line,
+			uint32_t col, strata_error *err)
+{
+	strata_resource *found = NULL;
+	size_t count = 0;
+	const char **names;
+	size_t nn = 0;
+	const char *hint;
+
+	*out = NULL;
+	if (ns) {
+		found = strata_resset_find(s, group, kind, ns, name);
+		count = found ? 1 : 0;
+	} else if (s->byname) {
+		for (size_t i = (size_t)hash_name(group, kind, name) & s->mask;
+		     s->byname[i]; i = (i + 1) & s->mask) {
+			strata_resource *r = s->items[s->byname[i] - 1];
+			if (!r->deleted && same_id(r, group, kind, NULL, name)) {
+				if (!found)
+					found = r;
+				count++;
+			}
+		}
+	}
+	if (count == 1) {
+		*out = found;
+		return 0;
+	}
+	if (count > 1)
+		return strata_error_set(err, STRATA_EAMBIGUOUS, file, (int)line, (int)col,
+					"patch matches %zu resources: %s%s%s '%s' exists in several namespaces (set metadata.namespace in the patch)",
+					count, group, group[0] ? "/" : "", kind, name);
+	/* not found: suggest the closest name of the same kind */
+	names = strata_arena_alloc(s->arena, (s->n + 1) * sizeof(*names));
+	for (size_t i = 0; names && i < s->n; i++) {
+		strata_resource *r = s->items[i];
+		if (!r->deleted && !strcmp(r->kind, kind) && !strcmp(r->group, group))
+			names[nn++] = r->name;
+	}
+	hint = names ? strata_suggest(name, names, nn) : NULL;
+	if (hint)
+		return strata_error_set(err, STRATA_ENOTFOUND, file, (int)line, (int)col,
+					"patch target not found: %s%s%s '%s%s%s' (did you mean '%s'?)",
+					group, group[0] ? "/" : "", kind,
+					ns ? ns : "", ns && ns[0] ? "/" : "", name, hint);
+	return strata_error_set(err, STRATA_ENOTFOUND, file, (int)line, (int)col,
+				"patch target not found: %s%s%s '%s%s%s'%s", group,
+				group[0] ? "/" : "", kind, ns ? ns : "",
+				ns && ns[0] ? "/" : "", name,
+				nn ? "" : " (no resource of that kind)");
+}
+
+/* ---- order ---- */
+
+typedef struct sort_key {
+	strata_resource *r;
+	int rank;
+} sort_key;
+
+static int cmp_or_placeholder(const char *a, const char *b, const char *empty)
+{
+	return strcmp(a[0] ? a : empty, b[0] ? b : empty);
+}
+
+static int sort_cmp(const void *pa, const void *pb)
+{
+	const sort_key *a = pa, *b = pb;
+	int c;
+
+	if (a->rank != b->rank)
+		return a->rank < b->rank ? -1 : 1;
+	/* kustomize compares "group_version_kind" with ~G/~V for empty parts */
+	if ((c = cmp_or_placeholder(a->r->group, b->r->group, "~G")) != 0)
+		return c;
+	if ((c = cmp_or_placeholder(a->r->version, b->r->version, "~V")) != 0)
+		return c;
+	if ((c = strcmp(a->r->kind, b->r->kind)) != 0)
+		return c;
+	if ((c = cmp_or_placeholder(a->r->ns, b->r->ns, "[noNs]")) != 0)
+		return c;
+	if ((c = strcmp(a->r->name, b->r->name)) != 0)
+		return c;
+	return a->r->index < b->r->index ? -1 : a->r->index > b->r->index;
+}
+
+strata_resource **strata_resset_sorted(const strata_resset *s, size_t *n)
+{
+	sort_key *keys = malloc((s->n ? s->n : 1) * sizeof(*keys));
+	strata_resource **out;
+	size_t m = 0;
+
+	*n = 0;
+	if (!keys)
+		return NULL;
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->items[i]->deleted)
+			continue;
+		keys[m].r = s->items[i];
+		keys[m].rank = strata_kind_rank(s->items[i]->kind);
+		m++;
+	}
+	qsort(keys, m, sizeof(*keys), sort_cmp);
+	out = strata_arena_alloc(s->arena, (m ? m : 1) * sizeof(*out));
+	if (out) {
+		for (size_t i = 0; i < m; i++)
+			out[i] = keys[i].r;
+		*n = m;
+	}
+	free(keys);
+	return out;
+}
