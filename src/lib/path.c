@@ -1,0 +1,110 @@
+/*
+ * path.c - repository-relative paths and the source interface's shared
+ * helpers.
+ *
+ * Every path strata reads is relative to the config repository.  Before a
+ * source looks anything up, the path is normalised lexically here: empty
+ * and "." components vanish, ".." removes the previous component, and a
+ * path that is absolute or climbs above the root is refused.  Both source
+ * implementations (filesystem and git tree) rely on this one definition.
+ */
+#include "strata/source.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * Does path climb above the root?  Counts depth component by component,
+ * so "a/../../b" is caught even though it ends inside.
+ */
+static int normalize_check(const char *path)
+{
+	size_t depth = 0;
+	const char *p = path;
+
+	while (*p) {
+		const char *end = strchr(p, '/');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		if (len == 2 && p[0] == '.' && p[1] == '.') {
+			if (depth == 0)
+				return -1;
+			depth--;
+		} else if (len > 0 && !(len == 1 && p[0] == '.')) {
+			depth++;
+		}
+		p += len;
+		if (*p == '/')
+			p++;
+	}
+	return 0;
+}
+
+/*
+ * The lexical walk, for a relative path normalize_check accepted.  out may
+ * alias path: the output never overtakes the input.
+ */
+static int normalize(char *out, const char *path)
+{
+	size_t o = 0;
+	const char *p = path;
+
+	while (*p) {
+		const char *end = strchr(p, '/');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		if (len == 0 || (len == 1 && p[0] == '.')) {
+			/* "a//b" and "./": nothing to keep */
+		} else if (len == 2 && p[0] == '.' && p[1] == '.') {
+			while (o > 0 && out[o - 1] != '/')
+				o--;
+			if (o > 0)
+				o--; /* the separator before the dropped name */
+		} else {
+			if (o > 0)
+				out[o++] = '/';
+			memmove(out + o, p, len);
+			o += len;
+		}
+		p += len;
+		if (*p == '/')
+			p++;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+int strata_path_normalize(char *out, const char *path, strata_error *err)
+{
+	int rc;
+
+	/*
+	 * Judge the path before writing anything, so that on failure the
+	 * message can quote it even when out aliases path.
+	 */
+	if (path[0] == '/')
+		rc = strata_error_set(err, STRATA_EUNSAFE, NULL, 0, 0,
+				      "absolute path not allowed: '%s'", path);
+	else if (normalize_check(path) < 0)
+		rc = strata_error_set(err, STRATA_EUNSAFE, NULL, 0, 0,
+				      "path leaves the repository: '%s'", path);
+	else
+		return normalize(out, path);
+	out[0] = '\0';
+	return rc;
+}
+
+void strata_source_entries_free(strata_source_entry *e, size_t n)
+{
+	if (!e)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(e[i].name);
+	free(e);
+}
+
+void strata_source_free(strata_source *s)
+{
+	if (s && s->free)
+		s->free(s);
+}

@@ -1,0 +1,663 @@
+/*
+ * source_fs.c - the config repository read from a directory on disk.
+ *
+ * A config repository is untrusted input: a pull request can add a symlink
+ * to /etc/shadow or ~/.ssh/id_rsa named base/x.yaml, and a CI job that
+ * renders it would happily publish the secret.  So nothing here ever hands
+ * a whole path to the kernel.  The root is held open as a directory fd and
+ * every lookup walks the repository-relative path one component at a time
+ * with openat(O_NOFOLLOW) from an fd already trusted.  A symlink met on the
+ * way is read with readlinkat and its target spliced into the path
+ * lexically, relative to the link's directory; the result must stay inside
+ * the root at every hop (absolute targets are refused outright, even when
+ * they happen to point back in), and a lookup follows at most
+ * STRATA_SYMLINK_HOPS links.  Because the final open is O_NOFOLLOW too, a
+ * file swapped for a symlink after it was listed is still refused.
+ *
+ * Errors name the repository-relative path only: neither the host path of
+ * the root nor a symlink's target ever appears in a message.
+ */
+#include "strata/source.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct fs_source {
+	strata_source base; /* first: a strata_source * is a fs_source * */
+	int root;
+} fs_source;
+
+/* What a lookup should leave open at the end. */
+enum want {
+	WANT_STAT, /* nothing: report the type only */
+	WANT_FILE, /* a regular file, open for reading */
+	WANT_DIR,  /* a directory, open for reading */
+};
+
+/* Outcome of a lookup: type 0 means the path does not exist. */
+typedef struct lookup {
+	int type; /* 0, STRATA_ENTRY_FILE or STRATA_ENTRY_DIR */
+	int fd;   /* for WANT_FILE / WANT_DIR when type != 0, else -1 */
+	struct stat st;
+} lookup;
+
+static int io_error(strata_error *err, const char *path, const char *what,
+		    int errnum)
+{
+	return strata_error_set(err, STRATA_EIO, path[0] ? path : ".", 0, 0,
+				"%s: %s", what, strerror(errnum));
+}
+
+static int oom(strata_error *err)
+{
+	return strata_error_set(err, STRATA_ENOMEM, NULL, 0, 0,
+				"out of memory");
+}
+
+static int entry_type(const struct stat *st)
+{
+	/*
+	 * Fifos, sockets and devices count as files so that read() refuses
+	 * them with a clear message instead of the loader skipping them.
+	 */
+	return S_ISDIR(st->st_mode) ? STRATA_ENTRY_DIR : STRATA_ENTRY_FILE;
+}
+
+/*
+ * Read the symlink comp (in dirfd) into a malloc'ed string.  The link's
+ * size from lstat is only a hint: it may change under us, so grow until
+ * readlinkat leaves room to spare.
+ */
+static int read_link(int dirfd, const char *comp, const char *linkpath,
+		     char **out, strata_error *err)
+{
+	size_t cap = 256;
+	char *buf = NULL;
+
+	for (;;) {
+		char *nbuf = realloc(buf, cap);
+		ssize_t n;
+
+		if (!nbuf) {
+			free(buf);
+			return oom(err);
+		}
+		buf = nbuf;
+		n = readlinkat(dirfd, comp, buf, cap);
+		if (n < 0) {
+			int e = errno;
+
+			free(buf);
+			return io_error(err, linkpath, "cannot read symlink",
+					e);
+		}
+		if ((size_t)n < cap) {
+			buf[n] = '\0';
+			*out = buf;
+			return 0;
+		}
+		if (cap > 1 << 20) {
+			free(buf);
+			return strata_error_set(err, STRATA_EUNSAFE, linkpath,
+						0, 0, "symlink target too long");
+		}
+		cap *= 2;
+	}
+}
+
+/*
+ * Replace the link at path[0..link_end) by its target: the result is
+ * dirname(link) + "/" + target + rest, normalised lexically.  Any climb
+ * above the root refuses the link, whatever comes after.
+ */
+static int splice_link(char **path, size_t link_start, size_t link_end,
+		       const char *target, const char *linkpath,
+		       strata_error *err)
+{
+	const char *old = *path;
+	const char *rest = old + link_end; /* "" or "/more/components" */
+	size_t dlen = link_start;          /* "dir/" including its slash */
+	size_t tlen = strlen(target), rlen = strlen(rest);
+	strata_error scratch;
+	char *joined;
+
+	if (target[0] == '/' || tlen == 0)
+		return strata_error_set(err, STRATA_EUNSAFE, linkpath, 0, 0,
+					"symlink leaves the repository");
+	joined = malloc(dlen + tlen + rlen + 1);
+	if (!joined)
+		return oom(err);
+	memcpy(joined, old, dlen);
+	memcpy(joined + dlen, target, tlen);
+	memcpy(joined + dlen + tlen, rest, rlen + 1);
+	strata_error_clear(&scratch);
+	if (strata_path_normalize(joined, joined, &scratch) < 0) {
+		free(joined);
+		return strata_error_set(err, STRATA_EUNSAFE, linkpath, 0, 0,
+					"symlink leaves the repository");
+	}
+	free(*path);
+	*path = joined;
+	return 0;
+}
+
+/*
+ * Walk path (already normalised, "" = root) from the root fd.  Fills *res;
+ * res->type == 0 when some component does not exist.  Errors: EUNSAFE for
+ * links that leave or loop, EIO for anything the kernel refuses.
+ */
+static int resolve(fs_source *fs, const char *path, enum want want,
+		   lookup *res, strata_error *err)
+{
+	char *cur = NULL, *linkpath = NULL, *target = NULL;
+	int dirfd = fs->root, fd = -1, hops = 0, rc = 0;
+	size_t start, end, len;
+
+	res->type = 0;
+	res->fd = -1;
+	cur = strdup(path);
+	if (!cur)
+		return oom(err);
+
+restart:
+	if (dirfd != fs->root)
+		close(dirfd);
+	dirfd = fs->root;
+	len = strlen(cur);
+	if (len == 0) {
+		/* The root itself: a fresh open file description for listing. */
+		if (fstat(fs->root, &res->st) < 0) {
+			rc = io_error(err, "", "cannot stat", errno);
+			goto done;
+		}
+		if (want == WANT_FILE) {
+			rc = strata_error_set(err, STRATA_EIO, ".", 0, 0,
+					      "is a directory");
+			goto done;
+		}
+		if (want == WANT_DIR) {
+			fd = openat(fs->root, ".",
+				    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (fd < 0) {
+				rc = io_error(err, "", "cannot open", errno);
+				goto done;
+			}
+		}
+		res->type = STRATA_ENTRY_DIR;
+		goto found;
+	}
+
+	for (start = 0; start < len; start = end + 1) {
+		bool last;
+		char save;
+
+		end = start;
+		while (end < len && cur[end] != '/')
+			end++;
+		last = end == len;
+		save = cur[end];
+		/* Now cur + start is the component, cur the path so far. */
+		cur[end] = '\0';
+	again:
+		if (fstatat(dirfd, cur + start, &res->st,
+			    AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT || errno == ENOTDIR)
+				goto absent;
+			rc = io_error(err, cur, "cannot stat", errno);
+			goto done;
+		}
+
+		if (S_ISLNK(res->st.st_mode)) {
+			if (++hops > STRATA_SYMLINK_HOPS) {
+				rc = strata_error_set(
+					err, STRATA_EUNSAFE, cur, 0, 0,
+					"too many levels of symbolic links");
+				goto done;
+			}
+			rc = read_link(dirfd, cur + start, cur, &target, err);
+			if (rc < 0)
+				goto done;
+			free(linkpath);
+			linkpath = strdup(cur);
+			if (!linkpath) {
+				rc = oom(err);
+				goto done;
+			}
+			cur[end] = save;
+			rc = splice_link(&cur, start, end, target, linkpath,
+					 err);
+			free(target);
+			target = NULL;
+			if (rc < 0)
+				goto done;
+			goto restart;
+		}
+
+		if (!last || want == WANT_DIR) {
+			if (!S_ISDIR(res->st.st_mode)) {
+				if (!last)
+					goto absent; /* "file/x": ENOTDIR */
+				rc = strata_error_set(err, STRATA_EIO, cur, 0,
+						      0, "not a directory");
+				goto done;
+			}
+			fd = openat(dirfd, cur + start,
+				    O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					    O_CLOEXEC);
+		} else if (want == WANT_FILE) {
+			if (S_ISDIR(res->st.st_mode)) {
+				rc = strata_error_set(err, STRATA_EIO, cur, 0,
+						      0, "is a directory");
+				goto done;
+			}
+			if (!S_ISREG(res->st.st_mode)) {
+				rc = strata_error_set(err, STRATA_EIO, cur, 0,
+						      0, "not a regular file");
+				goto done;
+			}
+			/* O_NONBLOCK: should it have become a fifo, never hang */
+			fd = openat(dirfd, cur + start,
+				    O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+					    O_NOCTTY | O_CLOEXEC);
+		} else {
+			res->type = entry_type(&res->st);
+			goto found;
+		}
+
+		if (fd < 0) {
+			int e = errno;
+
+			/*
+			 * Swapped between fstatat and openat: a symlink gives
+			 * ELOOP (or ENOTDIR with O_DIRECTORY).  Look again;
+			 * counting it as a hop bounds the retries.
+			 */
+			if ((e == ELOOP || e == ENOTDIR) &&
+			    ++hops <= STRATA_SYMLINK_HOPS)
+				goto again;
+			if (e == ENOENT)
+				goto absent;
+			rc = io_error(err, cur, "cannot open", e);
+			goto done;
+		}
+		/* What we opened is what we checked, or it is refused. */
+		if (fstat(fd, &res->st) < 0) {
+			rc = io_error(err, cur, "cannot stat", errno);
+			goto done;
+		}
+		if (!last || want == WANT_DIR) {
+			if (!S_ISDIR(res->st.st_mode)) {
+				rc = strata_error_set(err, STRATA_EIO, cur, 0,
+						      0, "not a directory");
+				goto done;
+			}
+		} else if (!S_ISREG(res->st.st_mode)) {
+			rc = strata_error_set(err, STRATA_EIO, cur, 0, 0,
+					      "not a regular file");
+			goto done;
+		}
+		if (last) {
+			res->type = entry_type(&res->st);
+			goto found;
+		}
+		if (dirfd != fs->root)
+			close(dirfd);
+		dirfd = fd;
+		fd = -1;
+		cur[end] = save;
+	}
+
+found:
+	res->fd = fd;
+	fd = -1;
+	goto done;
+absent:
+	res->type = 0;
+done:
+	if (fd >= 0)
+		close(fd);
+	if (dirfd != fs->root)
+		close(dirfd);
+	free(cur);
+	free(linkpath);
+	free(target);
+	return rc;
+}
+
+/* Normalise the caller's path into a malloc'ed copy. */
+static int normalized(const char *path, char **out, strata_error *err)
+{
+	char *p;
+	int rc;
+
+	if (!path)
+		path = "";
+	p = malloc(strlen(path) + 1);
+	if (!p)
+		return oom(err);
+	rc = strata_path_normalize(p, path, err);
+	if (rc < 0) {
+		free(p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+
+static int fs_stat(strata_source *s, const char *path, int *type,
+		   strata_error *err)
+{
+	char *norm = NULL;
+	lookup res;
+	int rc;
+
+	*type = 0;
+	rc = normalized(path, &norm, err);
+	if (rc < 0)
+		return rc;
+	rc = resolve((fs_source *)s, norm, WANT_STAT, &res, err);
+	if (rc == 0)
+		*type = res.type;
+	free(norm);
+	return rc;
+}
+
+static int fs_read(strata_source *s, const char *path, char **out,
+		   size_t *len, strata_error *err)
+{
+	char *norm = NULL, *buf = NULL;
+	size_t cap, n = 0;
+	lookup res = { .fd = -1 };
+	int rc;
+
+	*out = NULL;
+	if (len)
+		*len = 0;
+	rc = normalized(path, &norm, err);
+	if (rc < 0)
+		return rc;
+	rc = resolve((fs_source *)s, norm, WANT_FILE, &res, err);
+	if (rc < 0)
+		goto done;
+	if (res.type == 0) {
+		rc = strata_error_set(err, STRATA_ENOTFOUND, norm, 0, 0,
+				      "no such file");
+		goto done;
+	}
+	/* Judge the size before reading a byte: a 1 GiB file fails at once. */
+	if (s->max_file && (uintmax_t)res.st.st_size > s->max_file) {
+		rc = strata_error_set(err, STRATA_ELIMIT, norm, 0, 0,
+				      "file too large (%jd bytes, limit %zu)",
+				      (intmax_t)res.st.st_size, s->max_file);
+		goto done;
+	}
+	cap = (size_t)res.st.st_size + 1;
+	buf = malloc(cap);
+	if (!buf) {
+		rc = oom(err);
+		goto done;
+	}
+	for (;;) {
+		ssize_t r;
+
+		if (n + 1 == cap) {
+			/*
+			 * Full at the size fstat gave: usually EOF is next.
+			 * Probe one byte before growing, so a file exactly at
+			 * the cap is fine and one that grew is still capped.
+			 */
+			char probe, *nbuf;
+
+			r = read(res.fd, &probe, 1);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0) {
+				rc = io_error(err, norm, "cannot read", errno);
+				goto done;
+			}
+			if (r == 0)
+				break;
+			if (s->max_file && n + 1 > s->max_file) {
+				rc = strata_error_set(
+					err, STRATA_ELIMIT, norm, 0, 0,
+					"file too large (more than %zu bytes, limit %zu)",
+					n, s->max_file);
+				goto done;
+			}
+			nbuf = realloc(buf, cap * 2);
+			if (!nbuf) {
+				rc = oom(err);
+				goto done;
+			}
+			buf = nbuf;
+			cap *= 2;
+			buf[n++] = probe;
+			continue;
+		}
+		r = read(res.fd, buf + n, cap - 1 - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = io_error(err, norm, "cannot read", errno);
+			goto done;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (s->max_file && n > s->max_file) {
+		rc = strata_error_set(err, STRATA_ELIMIT, norm, 0, 0,
+				      "file too large (%zu bytes, limit %zu)",
+				      n, s->max_file);
+		goto done;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	buf = NULL;
+	if (len)
+		*len = n;
+done:
+	if (res.fd >= 0)
+		close(res.fd);
+	free(buf);
+	free(norm);
+	return rc;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const strata_source_entry *x = a, *y = b;
+
+	return strcmp(x->name, y->name); /* compares as unsigned char */
+}
+
+/* The type of dir/name, following a symlink inside the repository. */
+static int list_entry_type(fs_source *fs, int dfd, const char *dir,
+			   const struct dirent *de, int *type,
+			   strata_error *err)
+{
+	const char *name = de->d_name;
+	struct stat st;
+	lookup res;
+	char *child;
+	size_t dlen = strlen(dir), nlen = strlen(name);
+	int rc = 0;
+
+	/* d_type saves a syscall per entry on most filesystems. */
+	if (de->d_type == DT_DIR || de->d_type == DT_REG) {
+		*type = de->d_type == DT_DIR ? STRATA_ENTRY_DIR :
+					       STRATA_ENTRY_FILE;
+		return 0;
+	}
+	*type = 0;
+	child = malloc(dlen + nlen + 2);
+	if (!child)
+		return oom(err);
+	if (dlen) {
+		memcpy(child, dir, dlen);
+		child[dlen] = '/';
+		memcpy(child + dlen + 1, name, nlen + 1);
+	} else {
+		memcpy(child, name, nlen + 1);
+	}
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno != ENOENT) /* ENOENT: removed while listing */
+			rc = io_error(err, child, "cannot stat", errno);
+		goto done;
+	}
+	if (!S_ISLNK(st.st_mode)) {
+		*type = entry_type(&st);
+		goto done;
+	}
+	rc = resolve(fs, child, WANT_STAT, &res, err);
+	if (rc < 0)
+		goto done;
+	if (res.type == 0) {
+		rc = strata_error_set(err, STRATA_EIO, child, 0, 0,
+				      "dangling symlink");
+		goto done;
+	}
+	*type = res.type;
+done:
+	free(child);
+	return rc;
+}
+
+static int fs_list(strata_source *s, const char *dir,
+		   strata_source_entry **out, size_t *count,
+		   strata_error *err)
+{
+	fs_source *fs = (fs_source *)s;
+	strata_source_entry *v = NULL;
+	size_t n = 0, cap = 0;
+	char *norm = NULL;
+	DIR *d = NULL;
+	lookup res = { .fd = -1 };
+	struct dirent *de;
+	int rc;
+
+	*out = NULL;
+	*count = 0;
+	rc = normalized(dir, &norm, err);
+	if (rc < 0)
+		return rc;
+	rc = resolve(fs, norm, WANT_DIR, &res, err);
+	if (rc < 0)
+		goto done;
+	if (res.type == 0) {
+		rc = strata_error_set(err, STRATA_ENOTFOUND,
+				      norm[0] ? norm : ".", 0, 0,
+				      "no such directory");
+		goto done;
+	}
+	d = fdopendir(res.fd);
+	if (!d) {
+		rc = io_error(err, norm, "cannot list", errno);
+		goto done;
+	}
+	res.fd = -1; /* the DIR owns it now */
+
+	for (;;) {
+		int type;
+
+		errno = 0;
+		de = readdir(d);
+		if (!de) {
+			if (errno) {
+				rc = io_error(err, norm, "cannot list", errno);
+				goto done;
+			}
+			break;
+		}
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		rc = list_entry_type(fs, dirfd(d), norm, de, &type, err);
+		if (rc < 0)
+			goto done;
+		if (type == 0)
+			continue; /* vanished while we listed */
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			strata_source_entry *nv =
+				realloc(v, ncap * sizeof(*nv));
+
+			if (!nv) {
+				rc = oom(err);
+				goto done;
+			}
+			v = nv;
+			cap = ncap;
+		}
+		v[n].name = strdup(de->d_name);
+		if (!v[n].name) {
+			rc = oom(err);
+			goto done;
+		}
+		v[n].type = type;
+		n++;
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_entry);
+	*out = v;
+	*count = n;
+	v = NULL;
+	n = 0;
+done:
+	strata_source_entries_free(v, n);
+	if (d)
+		closedir(d);
+	if (res.fd >= 0)
+		close(res.fd);
+	free(norm);
+	return rc;
+}
+
+static void fs_free(strata_source *s)
+{
+	fs_source *fs = (fs_source *)s;
+
+	if (fs->root >= 0)
+		close(fs->root);
+	free(fs);
+}
+
+int strata_source_fs_open(strata_source **out, const char *root,
+			  strata_error *err)
+{
+	fs_source *fs;
+	int fd;
+
+	*out = NULL;
+	/* The root may itself be a symlink: the user chose it. */
+	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+
+		return strata_error_set(err,
+					e == ENOENT ? STRATA_ENOTFOUND :
+						      STRATA_EIO,
+					NULL, 0, 0,
+					"cannot open repository '%s': %s", root,
+					strerror(e));
+	}
+	fs = calloc(1, sizeof(*fs));
+	if (!fs) {
+		close(fd);
+		return oom(err);
+	}
+	fs->root = fd;
+	fs->base.list = fs_list;
+	fs->base.read = fs_read;
+	fs->base.stat = fs_stat;
+	fs->base.free = fs_free;
+	snprintf(fs->base.describe, sizeof(fs->base.describe), "worktree");
+	fs->base.max_file = 0;
+	*out = &fs->base;
+	return 0;
+}
