@@ -140,6 +140,10 @@ static int setup_sandbox(void **state)
 	put_dir("repo/dangling");
 	put_link("nope.yaml", "repo/dangling/d.yaml");
 
+	/* An in-repo directory link to its own parent: a walk must end. */
+	put_dir("repo/cyc");
+	put_link(".", "repo/cyc/self");
+
 	put_dir("repo/swap");
 	put_file("repo/swap/f.yaml", "kind: F\n");
 	return 0;
@@ -190,6 +194,8 @@ static void check_err(const strata_error *err, int rc, int code,
 	assert_null(strstr(line, "/etc"));
 	assert_null(strstr(line, "outside"));
 	assert_null(strstr(line, "secret"));
+	if (!strstr(msg, "path leaves the repository"))
+		assert_null(strstr(line, "..")); /* no link target */
 }
 
 static void read_ok(strata_source *s, const char *path, const char *want)
@@ -383,9 +389,9 @@ static void test_source__list_sorted_bytewise_with_hidden(void **state)
 static void test_source__list_root(void **state)
 {
 	static const char *const names[] = {
-		"abs",	   "absself", "base",	 "big",	   "chain",
-		"climb",   "dangling", "links",	 "loop",   "outdir",
-		"reenter", "sneaky",  "special", "swap",
+		"abs",	  "absself", "base",   "big",	   "chain",
+		"climb",  "cyc",     "dangling", "links",   "loop",
+		"outdir", "reenter", "sneaky",	 "special", "swap",
 	};
 	strata_source *s = open_repo();
 	strata_source_entry *e = NULL;
@@ -622,6 +628,40 @@ static void test_source__dangling_symlink(void **state)
 	strata_source_free(s);
 }
 
+/*
+ * A naive recursive walk (what the loader does) over a directory holding a
+ * link to itself stops with an error once a lookup needs more than
+ * STRATA_SYMLINK_HOPS hops, instead of recursing forever.
+ */
+static void test_source__self_link_walk_terminates(void **state)
+{
+	strata_source *s = open_repo();
+	strata_source_entry *e = NULL;
+	strata_error err;
+	char path[256] = "cyc";
+	size_t n = 0;
+	int depth = 0, rc;
+
+	(void)state;
+	strata_error_clear(&err);
+	for (;;) {
+		rc = s->list(s, path, &e, &n, &err);
+		if (rc < 0)
+			break;
+		assert_int_equal(n, 1);
+		assert_string_equal(e[0].name, "self");
+		assert_int_equal(e[0].type, STRATA_ENTRY_DIR);
+		strata_source_entries_free(e, n);
+		strncat(path, "/self", sizeof(path) - strlen(path) - 1);
+		assert_true(++depth <= STRATA_SYMLINK_HOPS + 1);
+	}
+	assert_int_equal(rc, STRATA_EUNSAFE);
+	assert_string_equal(err.msg, "too many levels of symbolic links");
+	/* the listing at depth 16 fails typing its own "self" (17 hops) */
+	assert_int_equal(depth, STRATA_SYMLINK_HOPS);
+	strata_source_free(s);
+}
+
 /* Listed as a file, swapped for a symlink before it is read: refused. */
 static void test_source__swapped_for_symlink_after_listing(void **state)
 {
@@ -711,6 +751,7 @@ int main(void)
 		cmocka_unit_test(test_source__symlink_loop_refused),
 		cmocka_unit_test(test_source__symlink_hop_limit),
 		cmocka_unit_test(test_source__dangling_symlink),
+		cmocka_unit_test(test_source__self_link_walk_terminates),
 		cmocka_unit_test(test_source__swapped_for_symlink_after_listing),
 		cmocka_unit_test(test_source__fifo_not_read),
 		cmocka_unit_test(test_source__max_file_checked_before_reading),
