@@ -45,7 +45,7 @@ const strata_env *strata_render_envconf(const strata_render *r);
 size_t strata_render_count(const strata_render *r);
 const strata_resource *strata_render_at(const strata_render *r, size_t i);
 
-/* All documents, each introduced by "---\n". */
+/* All documents, separated by "---\n" lines (none before the first). */
 int strata_render_stream(strata_buf *out, const strata_render *r);
 /* One document. */
 int strata_render_resource_yaml(strata_buf *out, const strata_resource *res);
