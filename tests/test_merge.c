@@ -332,6 +332,62 @@ static void test_merge__replace_list(void **state)
 		 "kind: Pod\nspec:\n  containers:\n  - {name: c, image: c}\n");
 }
 
+static void test_merge__replace_one_list_item(void **state)
+{
+	/* data plus `$patch: replace` replaces that item only (Kubernetes
+	 * would replace the whole list, kustomize ignores the item) */
+	merge_ok(*state, "", "Pod",
+		 "kind: Pod\nspec:\n  containers:\n  - {name: a, image: a, args: [x]}\n"
+		 "  - {name: b, image: b, args: [y]}\n",
+		 "kind: Pod\nspec:\n  containers:\n  - {name: b, $patch: replace, image: b2}\n"
+		 "  - {name: c, $patch: replace, image: c}\n",
+		 "kind: Pod\nspec:\n  containers:\n  - {name: a, image: a, args: [x]}\n"
+		 "  - {name: b, image: b2}\n  - {name: c, image: c}\n");
+}
+
+static void test_merge__replace_set_and_unkeyed_lists(void **state)
+{
+	strata_arena *a = *state;
+
+	merge_ok(a, "", "Secret",
+		 "kind: Secret\nmetadata:\n  finalizers: [a, b]\n",
+		 "kind: Secret\nmetadata:\n  finalizers: [{$patch: replace}, c]\n",
+		 "kind: Secret\nmetadata:\n  finalizers: [c]\n");
+	/* an unkeyed list is replaced; directives never reach the output */
+	merge_ok(a, "", "Pod",
+		 "kind: Pod\nspec:\n  tolerations: [{key: a}, {key: b}]\n",
+		 "kind: Pod\nspec:\n  tolerations:\n  - {$patch: replace}\n"
+		 "  - {key: a, $patch: delete}\n  - {key: c, x: {$patch: replace, y: 1}}\n",
+		 "kind: Pod\nspec:\n  tolerations: [{key: c, x: {y: 1}}]\n");
+}
+
+static void test_merge__delete_item_without_key_is_an_error(void **state)
+{
+	merge_fails(*state, "", "Pod",
+		    "kind: Pod\nspec:\n  containers:\n  - {name: a, image: a}\n",
+		    "kind: Pod\nspec:\n  containers:\n  - {$patch: delete}\n",
+		    4, "missing merge key 'name'");
+}
+
+static void test_merge__null_inside_keyed_item(void **state)
+{
+	merge_ok(*state, "", "Pod",
+		 "kind: Pod\nspec:\n  containers:\n  - name: a\n"
+		 "    env: [{name: A, value: x}, {name: B, valueFrom: {fieldRef: {fieldPath: p}}}]\n",
+		 "kind: Pod\nspec:\n  containers:\n  - name: a\n"
+		 "    env: [{name: B, valueFrom: null, value: y}, {name: C, value: null}]\n",
+		 "kind: Pod\nspec:\n  containers:\n  - name: a\n"
+		 "    env: [{name: A, value: x}, {name: B, value: y}, {name: C}]\n");
+}
+
+static void test_merge__empty_patch_values_change_nothing(void **state)
+{
+	merge_ok(*state, "", "Pod",
+		 "kind: Pod\nmetadata:\n  labels: {a: b}\nspec:\n  containers:\n  - {name: a}\n",
+		 "kind: Pod\nmetadata:\n  labels: {}\nspec:\n  containers: []\n",
+		 "kind: Pod\nmetadata:\n  labels: {a: b}\nspec:\n  containers:\n  - {name: a}\n");
+}
+
 static void test_merge__missing_merge_key_is_an_error(void **state)
 {
 	merge_fails(*state, "", "Pod",
@@ -777,6 +833,11 @@ int main(void)
 		T(test_merge__delete_list_item),
 		T(test_merge__delete_then_readd_same_key),
 		T(test_merge__replace_list),
+		T(test_merge__replace_one_list_item),
+		T(test_merge__replace_set_and_unkeyed_lists),
+		T(test_merge__delete_item_without_key_is_an_error),
+		T(test_merge__null_inside_keyed_item),
+		T(test_merge__empty_patch_values_change_nothing),
 		T(test_merge__missing_merge_key_is_an_error),
 		T(test_merge__scalar_item_in_keyed_list_is_an_error),
 		T(test_merge__container_ports_protocol_defaults_to_tcp),

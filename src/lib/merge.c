@@ -190,6 +190,24 @@ static int merge_value(merge_ctx *c, strata_node *base, const strata_node *patch
 		       const strata_schema *schema, const char *field,
 		       strata_node **out);
 
+/*
+ * A list item that is only `{$patch: replace}` (directives, no data) asks
+ * for the whole list to be replaced.  An item with data and `$patch:
+ * replace` replaces just that item, which is what its author means
+ * (Kubernetes would replace the whole list, kustomize ignores the item).
+ */
+static bool is_list_replace_item(const strata_node *p)
+{
+	if (p->type != STRATA_NODE_MAP ||
+	    !strata_scalar_is(strata_map_get(p, "$patch"), "replace"))
+		return false;
+	for (uint32_t i = 0; i < p->u.map.n; i++)
+		if (!is_directive(p->u.map.pairs[i].key))
+			return false;
+	return true;
+}
+
+
 /* ---- lists ---- */
 
 /* Drop the NULL items left by deletions, keeping order. */
@@ -217,7 +235,7 @@ static int list_replace(merge_ctx *c, const strata_node *patch,
 		const strata_node *p = patch->u.seq.items[i];
 		strata_node *v;
 
-		if (p->type == STRATA_NODE_MAP && strata_scalar_is(strata_map_get(p, "$patch"), "replace"))
+		if (is_list_replace_item(p))
 			continue;
 		if ((rc = merge_value(c, NULL, p, item_schema, field, &v)) < 0)
 			return rc;
@@ -288,8 +306,7 @@ static int list_set(merge_ctx *c, strata_node *base, const strata_node *patch,
 				for (uint32_t j = 0; j < base->u.seq.n && !found; j++)
 					found = set_eq(j, &sa);
 			}
-		} else if (p->type == STRATA_NODE_MAP &&
-			   strata_scalar_is(strata_map_get(p, "$patch"), "replace")) {
+		} else if (is_list_replace_item(p)) {
 			continue;
 		}
 		if (found)
@@ -379,8 +396,8 @@ static int list_keyed(merge_ctx *c, strata_node *base, const strata_node *patch,
 			rc = STRATA_EPARSE;
 			goto done;
 		}
-		if (dir == 'r')
-			continue; /* handled by the caller */
+		if (is_list_replace_item(p))
+			continue; /* handled by merge_list */
 		if (!strata_schema_item_key(schema, p, &k, &bad)) {
 			rc = err_at(c, STRATA_EPARSE, p,
 				    "list item in '%s' is missing merge key '%s'",
@@ -436,10 +453,9 @@ static int merge_list(merge_ctx *c, strata_node *base, const strata_node *patch,
 
 		if (p->type != STRATA_NODE_MAP || !strata_map_get(p, "$patch"))
 			continue;
-		int dir = patch_directive(c, p);
-		if (dir < 0)
+		if (patch_directive(c, p) < 0)
 			return STRATA_EPARSE;
-		if (dir == 'r')
+		if (is_list_replace_item(p))
 			replace = true;
 	}
 	if (strata_schema_is_set(schema) || strata_schema_is_keyed(schema)) {
