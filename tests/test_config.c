@@ -366,6 +366,11 @@ static void test_config__inherit_unknown_parent(void **state)
 		   STRATA_ECONFIG,
 		   "strata.ini:3:1: unknown parent environment 'stagng' (did "
 		   "you mean 'staging'?)");
+	/* never suggest the env itself */
+	parse_fail("[env \"prod-eu\"]\n"
+		   "inherit = prod-e\n",
+		   STRATA_ECONFIG,
+		   "strata.ini:2:1: unknown parent environment 'prod-e'");
 }
 
 static void test_config__unknown_env(void **state)
@@ -664,6 +669,23 @@ static void test_config__vars_and_images(void **state)
 	parse_fail("[env \"e\"]\nimage.nginx =\n", STRATA_ECONFIG,
 		   "strata.ini:2:1: invalid image '' for 'image.nginx' "
 		   "(expected NAME[:TAG][@DIGEST], :TAG or @DIGEST)");
+	parse_fail("[env \"e\"]\nimage.nginx = nginx:\n", STRATA_ECONFIG,
+		   "strata.ini:2:1: invalid image 'nginx:' for 'image.nginx' "
+		   "(expected NAME[:TAG][@DIGEST], :TAG or @DIGEST)");
+	parse_fail("[env \"e\"]\nimage.nginx = nginx@\n", STRATA_ECONFIG,
+		   "strata.ini:2:1: invalid image 'nginx@' for 'image.nginx' "
+		   "(expected NAME[:TAG][@DIGEST], :TAG or @DIGEST)");
+
+	strata_config *cfg = parse_ok(
+		"[env \"e\"]\n"
+		"image.a = new\n"
+		"image.b = :1.2\n"
+		"image.c = @sha256:0123\n"
+		"image.d = reg:5000/x:2@sha256:0123\n"
+		"image.e = reg:5000/x\n");
+	assert_int_equal(cfg->envs[0].images.n, 5);
+	assert_kv(&cfg->envs[0].images, 3, "d", "reg:5000/x:2@sha256:0123");
+	strata_config_free(cfg);
 }
 
 static void test_config__env_names(void **state)

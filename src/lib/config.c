@@ -245,6 +245,27 @@ static bool valid_name_affix(const char *s)
 	return true;
 }
 
+/* NAME[:TAG][@DIGEST], :TAG or @DIGEST, the form the images transform
+ * applies; a ':' or '@' must be followed by something. */
+static bool valid_image_value(const char *v)
+{
+	const char *at = strchr(v, '@');
+	size_t name_end = at ? (size_t)(at - v) : strlen(v);
+	const char *slash, *colon = NULL;
+
+	if (!*v || has_space(v))
+		return false;
+	if (at && (!at[1] || strchr(at + 1, '@')))
+		return false;
+	slash = memrchr(v, '/', name_end);
+	colon = memrchr(v, ':', name_end);
+	if (colon && (!slash || colon > slash)) {
+		if ((size_t)(colon - v) + 1 == name_end)
+			return false; /* "name:" */
+	}
+	return true;
+}
+
 /*
  * A repository-relative path as strata.ini may name it.  Returns NULL when
  * fine, else what is wrong with it.
@@ -827,7 +848,7 @@ static int handle_env_map(parser *p, strata_env_config *e, const char *key,
 	} else if (l == &e->images) {
 		if (has_space(k) || strchr(k, '@'))
 			return perr(p, "invalid image name '%s' in '%s'", k, key);
-		if (!*value || has_space(value))
+		if (!valid_image_value(value))
 			return perr(p, "invalid image '%s' for '%s' (expected "
 				       "NAME[:TAG][@DIGEST], :TAG or @DIGEST)",
 				    value, key);
@@ -1374,16 +1395,18 @@ static void empty_to_null(char **s)
 	}
 }
 
+/* except: an env never suggested (the child itself, for a parent) */
 static int env_not_found(const strata_config *cfg, const char *name,
-			 strata_error *err, int code, int line,
-			 const char *what)
+			 const char *except, strata_error *err, int code,
+			 int line, const char *what)
 {
 	const char **names = calloc(cfg->n_envs + 1, sizeof(*names));
 	char msg[128] = "";
 
 	if (names) {
 		for (size_t i = 0; i < cfg->n_envs; i++)
-			names[i] = cfg->envs[i].name;
+			if (!except || strcmp(cfg->envs[i].name, except))
+				names[i] = cfg->envs[i].name;
 		did_you_mean(msg, sizeof(msg), name, names, cfg->n_envs, NULL);
 		free(names);
 	}
@@ -1406,7 +1429,7 @@ int strata_config_env(strata_env **out, const strata_config *cfg,
 					"no environment given");
 	e = strata_config_find(cfg, name);
 	if (!e)
-		return env_not_found(cfg, name, err, STRATA_ENOTFOUND, 0,
+		return env_not_found(cfg, name, NULL, err, STRATA_ENOTFOUND, 0,
 				     "unknown environment");
 	chain = calloc(cfg->n_envs + 1, sizeof(*chain));
 	if (!chain)
@@ -1419,7 +1442,8 @@ int strata_config_env(strata_env **out, const strata_config *cfg,
 			break;
 		parent = strata_config_find(cfg, e->inherit);
 		if (!parent) {
-			rc = env_not_found(cfg, e->inherit, err, STRATA_ECONFIG,
+			rc = env_not_found(cfg, e->inherit, e->name, err,
+					   STRATA_ECONFIG,
 					   e->inherit_line,
 					   "unknown parent environment");
 			goto done;
