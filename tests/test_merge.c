@@ -765,6 +765,35 @@ static void test_merge__large_map(void **state)
 	strata_buf_free(&patch);
 }
 
+static void test_merge__large_new_values(void **state)
+{
+	strata_arena *a = *state;
+	enum { N = 20000 };
+	strata_buf patch = STRATA_BUF_INIT;
+	strata_node *b, *p, *data, *env;
+	strata_error err = { 0 };
+	bool del = false;
+
+	/* nothing in the base: the patch's values are cleaned into new
+	 * nodes, which must be indexed as they grow */
+	strata_buf_puts(&patch, "kind: Pod\ndata:\n");
+	for (int i = 0; i < N; i++)
+		strata_buf_printf(&patch, "  k%d: v%d\n", i, i);
+	strata_buf_puts(&patch, "spec:\n  containers:\n  - name: app\n    env:\n");
+	for (int i = 0; i < N; i++)
+		strata_buf_printf(&patch, "    - {name: V%d, value: a}\n", i % (N / 2));
+	b = y(a, "kind: Pod\n");
+	p = y(a, patch.ptr);
+	assert_int_equal(strata_merge_patch(a, b, p, "", "Pod", &del, &err), 0);
+	data = strata_map_get(b, "data");
+	assert_int_equal(data->u.map.n, N);
+	env = strata_node_at(b, "spec", NULL);
+	env = strata_map_get(strata_map_get(env, "containers")->u.seq.items[0], "env");
+	/* duplicate keys within the patch merge into one item */
+	assert_int_equal(env->u.seq.n, N / 2);
+	strata_buf_free(&patch);
+}
+
 /* ---- schema ---- */
 
 static void test_merge__schema_table(void **state)
@@ -860,6 +889,7 @@ int main(void)
 		T(test_merge__unknown_kind_maps_merge_lists_replace),
 		T(test_merge__large_keyed_list_is_linear),
 		T(test_merge__large_map),
+		T(test_merge__large_new_values),
 		T(test_merge__schema_table),
 #undef T
 	};

@@ -613,7 +613,7 @@ static int merge_map(merge_ctx *c, strata_node *base, const strata_node *patch,
 	}
 	retain_builtin = retain_triggered(schema, base, patch);
 
-	hashed = base->u.map.n > LINEAR_MAX;
+	hashed = base->u.map.n + patch->u.map.n > LINEAR_MAX;
 	if (hashed) {
 		if ((rc = htab_init(&t, base->u.map.n + patch->u.map.n)) < 0)
 			goto done;
