@@ -1,0 +1,937 @@
+/*
+ * transform.c - the per-environment transforms that run after variables:
+ * images, namespace, name prefix/suffix with reference fix-ups, and
+ * labels/annotations.  Each one walks the resource set once; lookups go
+ * through hash tables, so a render stays linear in the number of resources.
+ *
+ * Where kustomize (v5.5) has the same transform the results are the same;
+ * the differences are documented at each function:
+ *  - images: `ephemeralContainers` are updated too (kustomize skips them);
+ *  - names: the deprecated pod field `serviceAccount` follows a renamed
+ *    ServiceAccount like `serviceAccountName` (kustomize leaves it stale);
+ *  - labels: selectors are never touched (kustomize's `labels` with
+ *    includeSelectors: false, includeTemplates: true).
+ *
+ * Every scalar a transform writes must read back as a string, so a plain
+ * scalar it rewrites or creates becomes STRATA_STYLE_STRING (the emitter
+ * quotes it when a YAML 1.1 reader would see another type); a quoted one
+ * keeps its quotes.
+ */
+#include "strata/transform.h"
+
+#include "schema.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GROUP_RBAC "rbac.authorization.k8s.io"
+
+/* ---- small helpers ---- */
+
+static bool is_kind(const strata_resource *r, const char *group, const char *kind)
+{
+	return !strcmp(r->kind, kind) && !strcmp(r->group, group);
+}
+
+static strata_node *map_child(const strata_node *map, const char *key)
+{
+	strata_node *n = strata_map_get(map, key);
+
+	return n && n->type == STRATA_NODE_MAP ? n : NULL;
+}
+
+static strata_node *seq_child(const strata_node *map, const char *key)
+{
+	strata_node *n = strata_map_get(map, key);
+
+	return n && n->type == STRATA_NODE_SEQ ? n : NULL;
+}
+
+static strata_node *scalar_child(const strata_node *map, const char *key)
+{
+	strata_node *n = strata_map_get(map, key);
+
+	return strata_node_is_scalar(n) ? n : NULL;
+}
+
+/* Rewrite an existing scalar so it reads back as the string s. */
+static int set_string(strata_arena *a, strata_node *n, const char *s, size_t len)
+{
+	int style = n->style == STRATA_STYLE_PLAIN ? STRATA_STYLE_STRING : -1;
+
+	return strata_scalar_set(a, n, s, len, style);
+}
+
+/* map[key] = the string value: rewritten when present, appended otherwise. */
+static int map_put_string(strata_arena *a, strata_node *map, const char *key,
+			  const char *value)
+{
+	strata_node *old = strata_map_get(map, key);
+	strata_node *v;
+
+	if (old && old->type == STRATA_NODE_SCALAR)
+		return strata_scalar_set(a, old, value, strlen(value), STRATA_STYLE_STRING);
+	v = strata_node_scalar_str(a, value, STRATA_STYLE_STRING);
+	if (!v)
+		return STRATA_ENOMEM;
+	return strata_map_set(a, map, key, v);
+}
+
+static int oom(strata_error *err)
+{
+	return strata_error_set(err, STRATA_ENOMEM, NULL, 0, 0, "out of memory");
+}
+
+/*
+ * The map at map[key], created when missing or null.  NULL with
+ * STRATA_EPARSE in err when it holds something else, or on out of memory.
+ */
+static strata_node *ensure_map(strata_arena *a, strata_node *map, const char *key,
+			       const char *what, strata_error *err)
+{
+	strata_node *n = strata_map_get(map, key);
+
+	if (n && n->type == STRATA_NODE_MAP)
+		return n;
+	if (n && !(n->type == STRATA_NODE_SCALAR &&
+		   strata_scalar_kind_of(n) == STRATA_SCALAR_NULL)) {
+		strata_error_set(err, STRATA_EPARSE, n->file, (int)n->line, (int)n->col,
+				 "%s is not a map", what);
+		return NULL;
+	}
+	n = strata_node_map(a);
+	if (!n || strata_map_set(a, map, key, n) < 0) {
+		oom(err);
+		return NULL;
+	}
+	return n;
+}
+
+/*
+ * A set of byte-string keys (open addressing).  Keys are several strings
+ * joined with NUL bytes, so ("ab","c") and ("a","bc") differ.
+ */
+typedef struct keyset {
+	struct kentry {
+		uint64_t h;
+		char *k;       /* malloc'ed, NULL = empty slot */
+		size_t len;
+	} *e;
+	size_t mask, n;
+	strata_buf tmp;        /* key under construction */
+} keyset;
+
+static void keyset_free(keyset *s)
+{
+	if (s->e)
+		for (size_t i = 0; i <= s->mask; i++)
+			free(s->e[i].k);
+	free(s->e);
+	strata_buf_free(&s->tmp);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Build the key a\0b\0c\0 in s->tmp.  NULL parts stand for "any". */
+static int key_build(keyset *s, const char *a, const char *b, const char *c)
+{
+	const char *parts[3] = { a, b, c };
+
+	s->tmp.len = 0;
+	for (int i = 0; i < 3; i++) {
+		int rc = parts[i] ? strata_buf_put(&s->tmp, parts[i], strlen(parts[i]) + 1)
+				  : strata_buf_put(&s->tmp, "\001", 2);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static bool keyset_has_tmp(const keyset *s)
+{
+	uint64_t h;
+
+	if (!s->n)
+		return false;
+	h = strata_hash(s->tmp.ptr, s->tmp.len, STRATA_HASH_SEED);
+	for (size_t i = (size_t)h & s->mask; s->e[i].k; i = (i + 1) & s->mask)
+		if (s->e[i].h == h && s->e[i].len == s->tmp.len &&
+		    !memcmp(s->e[i].k, s->tmp.ptr, s->tmp.len))
+			return true;
+	return false;
+}
+
+static bool keyset_has(keyset *s, const char *a, const char *b, const char *c)
+{
+	if (!s->n || key_build(s, a, b, c) < 0)
+		return false;
+	return keyset_has_tmp(s);
+}
+
+static void slot_put(struct kentry *e, size_t mask, struct kentry v)
+{
+	size_t i = (size_t)v.h & mask;
+
+	while (e[i].k)
+		i = (i + 1) & mask;
+	e[i] = v;
+}
+
+static int keyset_add(keyset *s, const char *a, const char *b, const char *c)
+{
+	struct kentry v;
+	int rc;
+
+	if ((rc = key_build(s, a, b, c)) < 0)
+		return rc;
+	if (keyset_has_tmp(s))
+		return 0;
+	if ((s->n + 1) * 2 > (s->e ? s->mask + 1 : 0)) {
+		size_t size = s->e ? (s->mask + 1) * 2 : 64;
+		struct kentry *e = calloc(size, sizeof(*e));
+		if (!e)
+			return STRATA_ENOMEM;
+		if (s->e)
+			for (size_t i = 0; i <= s->mask; i++)
+				if (s->e[i].k)
+					slot_put(e, size - 1, s->e[i]);
+		free(s->e);
+		s->e = e;
+		s->mask = size - 1;
+	}
+	v.len = s->tmp.len;
+	v.h = strata_hash(s->tmp.ptr, s->tmp.len, STRATA_HASH_SEED);
+	v.k = malloc(v.len);
+	if (!v.k)
+		return STRATA_ENOMEM;
+	memcpy(v.k, s->tmp.ptr, v.len);
+	slot_put(s->e, s->mask, v);
+	s->n++;
+	return 0;
+}
+
+/* ---- images ---- */
+
+/*
+ * An image reference split into name, tag and digest:
+ * "reg:5000/app:1.0@sha256:..." -> "reg:5000/app", "1.0", "sha256:...".
+ * The digest follows the first '@'; the tag follows the last ':' only when
+ * it comes after the last '/' (a registry port is not a tag).
+ */
+typedef struct image_ref {
+	const char *name, *tag, *digest;
+	size_t name_len, tag_len, digest_len;
+	bool has_tag, has_digest;
+} image_ref;
+
+static void image_split(image_ref *out, const char *s, size_t len)
+{
+	const char *at = memchr(s, '@', len);
+	size_t nlen = at ? (size_t)(at - s) : len;
+	const char *colon = NULL, *slash = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (at) {
+		out->has_digest = true;
+		out->digest = at + 1;
+		out->digest_len = len - nlen - 1;
+	}
+	for (size_t i = 0; i < nlen; i++) {
+		if (s[i] == '/')
+			slash = s + i;
+		else if (s[i] == ':')
+			colon = s + i;
+	}
+	if (colon && (!slash || colon > slash)) {
+		out->has_tag = true;
+		out->tag = colon + 1;
+		out->tag_len = (size_t)(s + nlen - colon - 1);
+		nlen = (size_t)(colon - s);
+	}
+	out->name = s;
+	out->name_len = nlen;
+}
+
+typedef struct image_rule {
+	const char *match;  /* image.NAME */
+	image_ref to;       /* the value: name may be empty (keep the name) */
+} image_rule;
+
+/*
+ * The new image for old under rule, following kustomize's `images:`:
+ * a new tag drops the old digest, a new digest drops the old tag, both
+ * give name:tag@digest; with neither, the old tag and digest are kept.
+ */
+static int image_rewrite(strata_buf *out, const image_ref *old, const image_rule *rule)
+{
+	const image_ref *to = &rule->to;
+	int rc;
+
+	out->len = 0;
+	if (to->name_len)
+		rc = strata_buf_put(out, to->name, to->name_len);
+	else
+		rc = strata_buf_put(out, old->name, old->name_len);
+	if (rc < 0)
+		return rc;
+	if (to->has_tag || to->has_digest) {
+		if (to->has_tag && ((rc = strata_buf_putc(out, ':')) < 0 ||
+				    (rc = strata_buf_put(out, to->tag, to->tag_len)) < 0))
+			return rc;
+		if (to->has_digest && ((rc = strata_buf_putc(out, '@')) < 0 ||
+				       (rc = strata_buf_put(out, to->digest, to->digest_len)) < 0))
+			return rc;
+		return 0;
+	}
+	if (old->has_tag && ((rc = strata_buf_putc(out, ':')) < 0 ||
+			     (rc = strata_buf_put(out, old->tag, old->tag_len)) < 0))
+		return rc;
+	if (old->has_digest && ((rc = strata_buf_putc(out, '@')) < 0 ||
+				(rc = strata_buf_put(out, old->digest, old->digest_len)) < 0))
+		return rc;
+	return 0;
+}
+
+typedef struct image_run {
+	strata_arena *a;
+	const image_rule *rules;
+	size_t n;
+	strata_buf buf;
+	strata_error *err;
+} image_run;
+
+static int image_container(image_run *r, strata_node *c)
+{
+	strata_node *img = scalar_child(c, "image");
+	image_ref old;
+
+	if (!img)
+		return 0;
+	image_split(&old, img->u.scalar.str, img->u.scalar.len);
+	for (size_t i = 0; i < r->n; i++) {
+		const image_rule *rule = &r->rules[i];
+		if (strlen(rule->match) != old.name_len ||
+		    memcmp(rule->match, old.name, old.name_len))
+			continue;
+		if (image_rewrite(&r->buf, &old, rule) < 0 ||
+		    set_string(r->a, img, r->buf.ptr, r->buf.len) < 0)
+			return oom(r->err);
+		return 0;
+	}
+	return 0;
+}
+
+static bool is_container_field(const strata_node *key)
+{
+	for (const char *const *f = strata_schema_container_fields; *f; f++)
+		if (strata_scalar_is(key, *f))
+			return true;
+	return false;
+}
+
+/*
+ * Like kustomize, look for container lists anywhere in the document, so
+ * pod templates of kinds strata does not know (Argo Rollouts, Knative,
+ * operators' CRDs) get the new images too.
+ */
+static int image_walk(image_run *r, strata_node *n)
+{
+	int rc;
+
+	if (n->type == STRATA_NODE_SEQ) {
+		for (uint32_t i = 0; i < n->u.seq.n; i++)
+			if ((rc = image_walk(r, n->u.seq.items[i])) < 0)
+				return rc;
+		return 0;
+	}
+	if (n->type != STRATA_NODE_MAP)
+		return 0;
+	for (uint32_t i = 0; i < n->u.map.n; i++) {
+		strata_node *v = n->u.map.pairs[i].value;
+		if (v->type == STRATA_NODE_SEQ && is_container_field(n->u.map.pairs[i].key)) {
+			for (uint32_t k = 0; k < v->u.seq.n; k++)
+				if (v->u.seq.items[k]->type == STRATA_NODE_MAP &&
+				    (rc = image_container(r, v->u.seq.items[k])) < 0)
+					return rc;
+		}
+		if ((rc = image_walk(r, v)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * image.NAME = VALUE, VALUE one of newName, newName:tag, newName@digest,
+ * newName:tag@digest, :tag (keep the name, set the tag) or @digest (keep
+ * the name, pin the digest).
+ */
+int strata_transform_images(strata_arena *a, strata_resset *s,
+			    const strata_kvlist *images, strata_error *err)
+{
+	image_run r;
+	image_rule *rules = NULL;
+	int rc = 0;
+
+	if (!images || !images->n)
+		return 0;
+	memset(&r, 0, sizeof(r));
+	rules = calloc(images->n, sizeof(*rules));
+	if (!rules)
+		return oom(err);
+	for (size_t i = 0; i < images->n; i++) {
+		const strata_kv *kv = &images->items[i];
+		const char *v = kv->value ? kv->value : "";
+		image_ref *to = &rules[i].to;
+
+		rules[i].match = kv->key;
+		image_split(to, v, strlen(v));
+		if (!kv->key[0] || (!to->name_len && !to->has_tag && !to->has_digest) ||
+		    (to->has_tag && !to->tag_len) || (to->has_digest && !to->digest_len) ||
+		    strpbrk(v, " \t\r\n")) {
+			rc = strata_error_set(err, STRATA_ECONFIG, STRATA_CONFIG_FILE,
+					      kv->line, kv->line ? 1 : 0,
+					      "invalid image value '%s' for 'image.%s' "
+					      "(want name, name:tag, name@digest, :tag or @digest)",
+					      v, kv->key);
+			goto done;
+		}
+	}
+	r.a = a;
+	r.rules = rules;
+	r.n = images->n;
+	r.err = err;
+	for (size_t i = 0; i < strata_resset_count(s); i++) {
+		strata_resource *res = strata_resset_at(s, i);
+		if (!res->deleted && (rc = image_walk(&r, res->root)) < 0)
+			goto done;
+	}
+done:
+	strata_buf_free(&r.buf);
+	free(rules);
+	return rc;
+}
+
+/* ---- namespace ---- */
+
+/* The namespace of a resource for reference matching: kustomize treats a
+ * namespaced object without one as being in "default". */
+static const char *ns_norm(const char *ns)
+{
+	return ns && ns[0] ? ns : "default";
+}
+
+static bool is_binding(const strata_resource *r)
+{
+	return is_kind(r, GROUP_RBAC, "RoleBinding") ||
+	       is_kind(r, GROUP_RBAC, "ClusterRoleBinding");
+}
+
+/*
+ * Set metadata.namespace on every namespaced resource (unknown kinds are
+ * namespaced), never on cluster-scoped ones.  As kustomize does:
+ *  - a Namespace object in the set is renamed to ns (two of them then
+ *    collide: STRATA_ECONFLICT);
+ *  - ServiceAccount subjects of (Cluster)RoleBindings move to ns when they
+ *    name a ServiceAccount of the set: by name and namespace (a
+ *    ServiceAccount without a namespace is in "default"), or by name alone
+ *    when the subject has no namespace; and subjects named "default" (the
+ *    default ServiceAccount) always move.  Other subjects stay.
+ */
+int strata_transform_namespace(strata_arena *a, strata_resset *s, const char *ns,
+			       strata_error *err)
+{
+	keyset sa = { 0 };
+	size_t n = strata_resset_count(s);
+	int rc = 0;
+
+	if (!ns || !ns[0])
+		return 0;
+	/* ServiceAccounts by their namespace before the change */
+	for (size_t i = 0; i < n; i++) {
+		strata_resource *r = strata_resset_at(s, i);
+		if (r->deleted || !is_kind(r, "", "ServiceAccount"))
+			continue;
+		if (keyset_add(&sa, ns_norm(r->ns), r->name, "") < 0 ||
+		    keyset_add(&sa, NULL, r->name, "") < 0) {
+			rc = oom(err);
+			goto done;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		strata_resource *r = strata_resset_at(s, i);
+		strata_node *meta, *subjects;
+
+		if (r->deleted)
+			continue;
+		meta = map_child(r->root, "metadata");
+		if (!meta)
+			continue; /* not a resource: strata_resource_init refuses it */
+		if (strata_kind_cluster_scoped(r->group, r->kind)) {
+			if (is_kind(r, "", "Namespace") &&
+			    (rc = map_put_string(a, meta, "name", ns)) < 0) {
+				rc = oom(err);
+				goto done;
+			}
+		} else if ((rc = map_put_string(a, meta, "namespace", ns)) < 0) {
+			rc = oom(err);
+			goto done;
+		}
+		if (!is_binding(r) || !(subjects = seq_child(r->root, "subjects")))
+			continue;
+		for (uint32_t k = 0; k < subjects->u.seq.n; k++) {
+			strata_node *sub = subjects->u.seq.items[k];
+			strata_node *name, *sns;
+			bool move;
+
+			if (sub->type != STRATA_NODE_MAP ||
+			    !strata_scalar_is(strata_map_get(sub, "kind"), "ServiceAccount") ||
+			    !(name = scalar_child(sub, "name")))
+				continue;
+			sns = strata_map_get(sub, "namespace");
+			if (strata_scalar_is(name, "default"))
+				move = true;
+			else if (!sns)
+				move = keyset_has(&sa, NULL, name->u.scalar.str, "");
+			else
+				move = strata_node_is_scalar(sns) &&
+				       keyset_has(&sa, sns->u.scalar.str, name->u.scalar.str, "");
+			if (move && map_put_string(a, sub, "namespace", ns) < 0) {
+				rc = oom(err);
+				goto done;
+			}
+		}
+	}
+	rc = strata_resset_reindex(s, err);
+done:
+	keyset_free(&sa);
+	return rc;
+}
+
+/* ---- names ---- */
+
+/*
+ * Kinds kustomize never renames: their names are not free (a CRD's is
+ * plural.group, an APIService's version.group) or are the namespace.
+ */
+static bool keeps_name(const strata_resource *r)
+{
+	return is_kind(r, "", "Namespace") ||
+	       is_kind(r, "apiextensions.k8s.io", "CustomResourceDefinition") ||
+	       is_kind(r, "apiregistration.k8s.io", "APIService");
+}
+
+typedef struct names_run {
+	strata_arena *a;
+	const char *prefix, *suffix;
+	size_t plen, slen;
+	keyset renamed;      /* (kind, namespace, old name); namespace "" for
+			        cluster-scoped kinds, NULL entry for any */
+	strata_buf buf;
+	strata_error *err;
+} names_run;
+
+/* The namespace key of a referent of kind in the referrer's namespace. */
+static const char *ref_ns(const char *kind, const char *referrer_ns)
+{
+	return strata_kind_cluster_scoped("", kind) ||
+	       strata_kind_cluster_scoped(GROUP_RBAC, kind) ? "" : ns_norm(referrer_ns);
+}
+
+static int new_name(names_run *r, const char *old, size_t len)
+{
+	int rc;
+
+	r->buf.len = 0;
+	if ((rc = strata_buf_put(&r->buf, r->prefix, r->plen)) < 0 ||
+	    (rc = strata_buf_put(&r->buf, old, len)) < 0 ||
+	    (rc = strata_buf_put(&r->buf, r->suffix, r->slen)) < 0)
+		return rc;
+	return 0;
+}
+
+/*
+ * If the scalar n names an object of kind that was renamed (in namespace
+ * ns; NULL: in any namespace), rewrite it to the new name.
+ */
+static int fix(names_run *r, strata_node *n, const char *kind, const char *ns)
+{
+	if (!strata_node_is_scalar(n) || !n->u.scalar.len)
+		return 0;
+	if (!keyset_has(&r->renamed, kind, ns, n->u.scalar.str))
+		return 0;
+	if (new_name(r, n->u.scalar.str, n->u.scalar.len) < 0 ||
+	    set_string(r->a, n, r->buf.ptr, r->buf.len) < 0)
+		return oom(r->err);
+	return 0;
+}
+
+/* map.path...name: fix when every step exists. */
+static int fix_at(names_run *r, const strata_node *map, const char *k1,
+		  const char *k2, const char *field, const char *kind, const char *ns)
+{
+	const strata_node *n = map;
+
+	if (k1)
+		n = map_child(n, k1);
+	if (n && k2)
+		n = map_child(n, k2);
+	return n ? fix(r, strata_map_get(n, field), kind, ns) : 0;
+}
+
+#define TRY(expr)                            \
+	do {                                 \
+		int rc_ = (expr);            \
+		if (rc_ < 0)                 \
+			return rc_;          \
+	} while (0)
+
+static int fix_containers(names_run *r, const strata_node *list, const char *ns)
+{
+	for (uint32_t i = 0; i < list->u.seq.n; i++) {
+		const strata_node *c = list->u.seq.items[i];
+		const strata_node *env = seq_child(c, "env");
+		const strata_node *from = seq_child(c, "envFrom");
+
+		for (uint32_t k = 0; env && k < env->u.seq.n; k++) {
+			const strata_node *vf = map_child(env->u.seq.items[k], "valueFrom");
+			TRY(fix_at(r, vf, "configMapKeyRef", NULL, "name", "ConfigMap", ns));
+			TRY(fix_at(r, vf, "secretKeyRef", NULL, "name", "Secret", ns));
+		}
+		for (uint32_t k = 0; from && k < from->u.seq.n; k++) {
+			const strata_node *e = from->u.seq.items[k];
+			TRY(fix_at(r, e, "configMapRef", NULL, "name", "ConfigMap", ns));
+			TRY(fix_at(r, e, "secretRef", NULL, "name", "Secret", ns));
+		}
+	}
+	return 0;
+}
+
+static int fix_list_names(names_run *r, const strata_node *list, const char *kind,
+			  const char *ns)
+{
+	for (uint32_t i = 0; list && i < list->u.seq.n; i++)
+		TRY(fix_at(r, list->u.seq.items[i], NULL, NULL, "name", kind, ns));
+	return 0;
+}
+
+static int fix_volume(names_run *r, const strata_node *v, const char *ns)
+{
+	const strata_node *sources;
+
+	if (v->type != STRATA_NODE_MAP)
+		return 0;
+	TRY(fix_at(r, v, "configMap", NULL, "name", "ConfigMap", ns));
+	TRY(fix_at(r, v, "secret", NULL, "secretName", "Secret", ns));
+	TRY(fix_at(r, v, "persistentVolumeClaim", NULL, "claimName",
+		   "PersistentVolumeClaim", ns));
+	TRY(fix_at(r, v, "azureFile", NULL, "secretName", "Secret", ns));
+	TRY(fix_at(r, v, "csi", "nodePublishSecretRef", "name", "Secret", ns));
+	/* cephfs, cinder, flexVolume, iscsi, rbd, scaleIO, storageos */
+	for (uint32_t i = 0; i < v->u.map.n; i++)
+		TRY(fix_at(r, v->u.map.pairs[i].value, "secretRef", NULL, "name",
+			   "Secret", ns));
+	sources = seq_child(map_child(v, "projected"), "sources");
+	for (uint32_t i = 0; sources && i < sources->u.seq.n; i++) {
+		const strata_node *src = sources->u.seq.items[i];
+		TRY(fix_at(r, src, "configMap", NULL, "name", "ConfigMap", ns));
+		TRY(fix_at(r, src, "secret", NULL, "name", "Secret", ns));
+	}
+	return 0;
+}
+
+static int fix_podspec(names_run *r, const strata_node *spec, const char *ns)
+{
+	const strata_node *vols = seq_child(spec, "volumes");
+
+	for (const char *const *f = strata_schema_container_fields; *f; f++) {
+		const strata_node *list = seq_child(spec, *f);
+		if (list)
+			TRY(fix_containers(r, list, ns));
+	}
+	for (uint32_t i = 0; vols && i < vols->u.seq.n; i++)
+		TRY(fix_volume(r, vols->u.seq.items[i], ns));
+	TRY(fix_list_names(r, seq_child(spec, "imagePullSecrets"), "Secret", ns));
+	TRY(fix(r, strata_map_get(spec, "serviceAccountName"), "ServiceAccount", ns));
+	TRY(fix(r, strata_map_get(spec, "serviceAccount"), "ServiceAccount", ns));
+	return 0;
+}
+
+/* A service reference with its own namespace field (webhooks, APIService). */
+static int fix_service_ref(names_run *r, const strata_node *svc)
+{
+	const strata_node *ns = scalar_child(svc, "namespace");
+
+	if (!svc)
+		return 0;
+	return fix(r, strata_map_get(svc, "name"), "Service",
+		   ns_norm(ns ? ns->u.scalar.str : NULL));
+}
+
+static int fix_ingress_backend(names_run *r, const strata_node *b, const char *ns)
+{
+	TRY(fix_at(r, b, "service", NULL, "name", "Service", ns));
+	TRY(fix_at(r, b, NULL, NULL, "serviceName", "Service", ns)); /* v1beta1 */
+	return 0;
+}
+
+static int fix_ingress(names_run *r, const strata_node *spec, const char *ns)
+{
+	const strata_node *rules = seq_child(spec, "rules");
+	const strata_node *tls = seq_child(spec, "tls");
+
+	TRY(fix_ingress_backend(r, map_child(spec, "defaultBackend"), ns));
+	TRY(fix_ingress_backend(r, map_child(spec, "backend"), ns));
+	for (uint32_t i = 0; rules && i < rules->u.seq.n; i++) {
+		const strata_node *paths =
+			seq_child(map_child(rules->u.seq.items[i], "http"), "paths");
+		for (uint32_t k = 0; paths && k < paths->u.seq.n; k++)
+			TRY(fix_ingress_backend(r, map_child(paths->u.seq.items[k], "backend"),
+						ns));
+	}
+	for (uint32_t i = 0; tls && i < tls->u.seq.n; i++)
+		TRY(fix_at(r, tls->u.seq.items[i], NULL, NULL, "secretName", "Secret", ns));
+	return 0;
+}
+
+static int fix_binding(names_run *r, const strata_resource *res, const char *ns)
+{
+	const strata_node *ref = map_child(res->root, "roleRef");
+	const strata_node *subjects = seq_child(res->root, "subjects");
+	const strata_node *kind = scalar_child(ref, "kind");
+
+	if (strata_scalar_is(kind, "Role"))
+		TRY(fix(r, strata_map_get(ref, "name"), "Role", ns));
+	else if (strata_scalar_is(kind, "ClusterRole"))
+		TRY(fix(r, strata_map_get(ref, "name"), "ClusterRole", ""));
+	for (uint32_t i = 0; subjects && i < subjects->u.seq.n; i++) {
+		const strata_node *sub = subjects->u.seq.items[i];
+		const strata_node *sns;
+
+		if (!strata_scalar_is(strata_map_get(sub, "kind"), "ServiceAccount"))
+			continue;
+		sns = strata_map_get(sub, "namespace");
+		/* no namespace: any ServiceAccount of that name (as kustomize) */
+		TRY(fix(r, strata_map_get(sub, "name"), "ServiceAccount",
+			!sns ? NULL
+			     : ns_norm(strata_node_is_scalar(sns) ? sns->u.scalar.str : NULL)));
+	}
+	return 0;
+}
+
+/* Every reference res makes to a renamed object of the set. */
+static int fix_resource(names_run *r, const strata_resource *res)
+{
+	const char *ns = ns_norm(res->ns);
+	const strata_node *root = res->root;
+	const strata_node *spec = map_child(root, "spec");
+	const strata_node *pod = strata_schema_pod_spec(root, res->group, res->kind);
+
+	if (pod)
+		TRY(fix_podspec(r, pod, ns));
+	if (is_kind(res, "apps", "StatefulSet"))
+		TRY(fix(r, strata_map_get(spec, "serviceName"), "Service", ns));
+	else if (is_binding(res))
+		TRY(fix_binding(r, res, ns));
+	else if (!strcmp(res->kind, "Ingress") &&
+		 (!strcmp(res->group, "networking.k8s.io") ||
+		  !strcmp(res->group, "extensions")))
+		TRY(fix_ingress(r, spec, ns));
+	else if (is_kind(res, "autoscaling", "HorizontalPodAutoscaler")) {
+		const strata_node *t = map_child(spec, "scaleTargetRef");
+		const strata_node *kind = scalar_child(t, "kind");
+		if (kind)
+			TRY(fix(r, strata_map_get(t, "name"), kind->u.scalar.str,
+				ref_ns(kind->u.scalar.str, res->ns)));
+	} else if (is_kind(res, "", "ServiceAccount")) {
+		TRY(fix_list_names(r, seq_child(root, "secrets"), "Secret", ns));
+		TRY(fix_list_names(r, seq_child(root, "imagePullSecrets"), "Secret", ns));
+	} else if (is_kind(res, "", "PersistentVolume")) {
+		const strata_node *c = map_child(spec, "claimRef");
+		const strata_node *cns = scalar_child(c, "namespace");
+		if (c)
+			TRY(fix(r, strata_map_get(c, "name"), "PersistentVolumeClaim",
+				ns_norm(cns ? cns->u.scalar.str : NULL)));
+	} else if (is_kind(res, "apiregistration.k8s.io", "APIService")) {
+		TRY(fix_service_ref(r, map_child(spec, "service")));
+	} else if (is_kind(res, "apiextensions.k8s.io", "CustomResourceDefinition")) {
+		const strata_node *cc = map_child(map_child(map_child(spec, "conversion"),
+							    "webhook"), "clientConfig");
+		TRY(fix_service_ref(r, map_child(cc, "service")));
+	} else if (is_kind(res, "admissionregistration.k8s.io",
+			   "ValidatingWebhookConfiguration") ||
+		   is_kind(res, "admissionregistration.k8s.io",
+			   "MutatingWebhookConfiguration")) {
+		const strata_node *hooks = seq_child(root, "webhooks");
+		for (uint32_t i = 0; hooks && i < hooks->u.seq.n; i++)
+			TRY(fix_service_ref(r, map_child(map_child(hooks->u.seq.items[i],
+								   "clientConfig"),
+							 "service")));
+	}
+	return 0;
+}
+
+/*
+ * Rename every resource but Namespace, CustomResourceDefinition and
+ * APIService (the kinds kustomize skips), then rewrite the references to
+ * renamed objects of the set (see fix_resource: pod specs' env, envFrom,
+ * volumes, imagePullSecrets and service accounts; StatefulSet serviceName;
+ * binding roleRefs and ServiceAccount subjects; Ingress backends and TLS
+ * secrets; HPA scaleTargetRef; ServiceAccount secrets; PersistentVolume
+ * claimRef; webhook, APIService and CRD conversion services).  A
+ * reference matches by kind, name and namespace (the referrer's, unless
+ * the reference names one); references to objects outside the set stay.
+ */
+int strata_transform_names(strata_arena *a, strata_resset *s, const char *prefix,
+			   const char *suffix, strata_error *err)
+{
+	names_run r;
+	size_t n = strata_resset_count(s);
+	int rc = 0;
+
+	if ((!prefix || !prefix[0]) && (!suffix || !suffix[0]))
+		return 0;
+	memset(&r, 0, sizeof(r));
+	r.a = a;
+	r.prefix = prefix ? prefix : "";
+	r.suffix = suffix ? suffix : "";
+	r.plen = strlen(r.prefix);
+	r.slen = strlen(r.suffix);
+	r.err = err;
+
+	for (size_t i = 0; i < n; i++) {
+		strata_resource *res = strata_resset_at(s, i);
+		const char *ns;
+
+		if (res->deleted || keeps_name(res))
+			continue;
+		ns = strata_kind_cluster_scoped(res->group, res->kind) ? "" : ns_norm(res->ns);
+		if (keyset_add(&r.renamed, res->kind, ns, res->name) < 0 ||
+		    keyset_add(&r.renamed, res->kind, NULL, res->name) < 0) {
+			rc = oom(err);
+			goto done;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		strata_resource *res = strata_resset_at(s, i);
+		strata_node *name;
+
+		if (res->deleted || keeps_name(res))
+			continue;
+		name = scalar_child(map_child(res->root, "metadata"), "name");
+		if (!name)
+			continue;
+		if (new_name(&r, name->u.scalar.str, name->u.scalar.len) < 0 ||
+		    set_string(a, name, r.buf.ptr, r.buf.len) < 0) {
+			rc = oom(err);
+			goto done;
+		}
+	}
+	/*
+	 * References are matched against the old names: res->name and
+	 * res->ns still hold the identity from before the rename until the
+	 * reindex below.
+	 */
+	for (size_t i = 0; i < n; i++) {
+		strata_resource *res = strata_resset_at(s, i);
+		if (!res->deleted && (rc = fix_resource(&r, res)) < 0)
+			goto done;
+	}
+	rc = strata_resset_reindex(s, err);
+done:
+	keyset_free(&r.renamed);
+	strata_buf_free(&r.buf);
+	return rc;
+}
+
+/* ---- labels and annotations ---- */
+
+static int put_all(strata_arena *a, strata_node *parent, const char *field,
+		   const strata_kvlist *kvs, const char *what, strata_error *err)
+{
+	strata_node *map;
+
+	if (!kvs || !kvs->n || !parent)
+		return 0;
+	map = ensure_map(a, parent, field, what, err);
+	if (!map)
+		return err && err->code ? err->code : STRATA_ENOMEM;
+	for (size_t i = 0; i < kvs->n; i++)
+		if (map_put_string(a, map, kvs->items[i].key,
+				   kvs->items[i].value ? kvs->items[i].value : "") < 0)
+			return oom(err);
+	return 0;
+}
+
+/* labels and annotations on the metadata map inside parent (a template) */
+static int put_template(strata_arena *a, strata_node *tmpl, const strata_kvlist *labels,
+			const strata_kvlist *annotations, const char *path,
+			strata_error *err)
+{
+	strata_node *meta;
+	char what[128];
+
+	if (!tmpl || ((!labels || !labels->n) && (!annotations || !annotations->n)))
+		return 0;
+	snprintf(what, sizeof(what), "%s%smetadata", path ? path : "", path ? "." : "");
+	if (!(meta = ensure_map(a, tmpl, "metadata", what, err)))
+		return err && err->code ? err->code : STRATA_ENOMEM;
+	snprintf(what, sizeof(what), "%s%smetadata.labels", path ? path : "",
+		 path ? "." : "");
+	TRY(put_all(a, meta, "labels", labels, what, err));
+	snprintf(what, sizeof(what), "%s%smetadata.annotations", path ? path : "",
+		 path ? "." : "");
+	TRY(put_all(a, meta, "annotations", annotations, what, err));
+	return 0;
+}
+
+static int metadata_resource(strata_arena *a, strata_resource *r,
+			     const strata_kvlist *labels,
+			     const strata_kvlist *annotations, strata_error *err)
+{
+	strata_node *root = r->root;
+	strata_node *tmpl = strata_schema_pod_template(root, r->group, r->kind);
+	const strata_pod_location *loc = strata_schema_pod_location(r->group, r->kind);
+
+	TRY(put_template(a, root, labels, annotations, NULL, err));
+	/* Pod: the template is the resource itself */
+	if (tmpl && tmpl != root && loc)
+		TRY(put_template(a, tmpl, labels, annotations, "pod template", err));
+	if (is_kind(r, "batch", "CronJob"))
+		TRY(put_template(a, map_child(map_child(root, "spec"), "jobTemplate"),
+				 labels, annotations, "spec.jobTemplate", err));
+	if (is_kind(r, "apps", "StatefulSet") && labels && labels->n) {
+		/* kustomize labels the claims too (annotations it does not) */
+		const strata_node *vcts = seq_child(map_child(root, "spec"),
+						    "volumeClaimTemplates");
+		for (uint32_t i = 0; vcts && i < vcts->u.seq.n; i++) {
+			strata_node *vct = vcts->u.seq.items[i];
+			if (vct->type == STRATA_NODE_MAP)
+				TRY(put_template(a, vct, labels, NULL,
+						 "spec.volumeClaimTemplates[]", err));
+		}
+	}
+	return 0;
+}
+
+/*
+ * Labels go on metadata.labels of every resource and on the metadata of
+ * pod templates (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job,
+ * ReplicationController, PodTemplate: template; CronJob: jobTemplate and
+ * its pod template) and StatefulSet volumeClaimTemplates, as kustomize's
+ * `labels` with includeTemplates does; never on selectors.  Annotations
+ * go on metadata.annotations and the same templates (not the claims), as
+ * kustomize's commonAnnotations.  Values are strings (`yes` is quoted).
+ */
+int strata_transform_metadata(strata_arena *a, strata_resset *s,
+			      const strata_kvlist *labels,
+			      const strata_kvlist *annotations, strata_error *err)
+{
+	if ((!labels || !labels->n) && (!annotations || !annotations->n))
+		return 0;
+	for (size_t i = 0; i < strata_resset_count(s); i++) {
+		strata_resource *r = strata_resset_at(s, i);
+		if (!r->deleted)
+			TRY(metadata_resource(a, r, labels, annotations, err));
+	}
+	return 0;
+}
