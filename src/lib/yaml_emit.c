@@ -1,0 +1,715 @@
+/*
+ * yaml_emit.c - strata_node trees back to YAML text.
+ *
+ * strata owns its emitter because libfyaml 0.7.12 cannot set scalar styles
+ * and mis-quotes text it did not parse (see shared/DEPS.md).  The output is
+ * block style with two-space indentation, sequences under a key not
+ * indented and keys in stored order, as kubectl prints manifests.
+ *
+ * The heart of the file is the choice of how to write each scalar so that
+ * it re-reads to the same text and the same type:
+ *   - plain, single and double quoted scalars keep their style when the
+ *     text allows it, otherwise they are double quoted;
+ *   - block scalars (literal or folded) become literal blocks, with the
+ *     chomping indicator their trailing newlines need and an indentation
+ *     indicator when the first line starts with a space; text a literal
+ *     block cannot carry (control characters, CR...) is double quoted;
+ *   - scalars strata created (STRATA_STYLE_STRING) must re-read as strings
+ *     for a YAML 1.1 reader (Kubernetes): they are plain only when nothing
+ *     could read them as null, bool, int, float, timestamp or merge key.
+ */
+#include "strata/yaml.h"
+
+#include <string.h>
+
+/* Where a scalar is written; keys and inline text cannot be blocks. */
+enum ctx { CTX_VALUE, CTX_KEY, CTX_INLINE };
+
+/* How it is written. */
+enum out_style { OUT_EMPTY, OUT_PLAIN, OUT_SINGLE, OUT_DOUBLE, OUT_LITERAL };
+
+/* Implicit keys may not be longer than 1024 characters. */
+#define MAX_IMPLICIT_KEY 1000
+
+/* ---- character classes ---- */
+
+enum cclass { C_OK, C_TAB, C_NL, C_BAD };
+
+/*
+ * Decode one character at s[i]; *n gets its length.  C_BAD covers what no
+ * YAML scalar except a double-quoted one can carry: control characters,
+ * CR, DEL, C1 controls, the Unicode line breaks, BOM, non-characters and
+ * malformed UTF-8.
+ */
+static enum cclass char_class(const unsigned char *s, size_t len, size_t i, size_t *n,
+			      uint32_t *cp_out)
+{
+	unsigned c = s[i];
+	uint32_t cp;
+	size_t k, m;
+
+	*n = 1;
+	*cp_out = c;
+	if (c < 0x80) {
+		if (c >= 0x20 && c != 0x7F)
+			return C_OK;
+		return c == '\t' ? C_TAB : c == '\n' ? C_NL : C_BAD;
+	}
+	if (c >= 0xC2 && c <= 0xDF) {
+		m = 2;
+		cp = c & 0x1F;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		m = 3;
+		cp = c & 0x0F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		m = 4;
+		cp = c & 0x07;
+	} else {
+		return C_BAD;
+	}
+	if (len - i < m)
+		return C_BAD;
+	for (k = 1; k < m; k++) {
+		if ((s[i + k] & 0xC0) != 0x80)
+			return C_BAD;
+		cp = (cp << 6) | (s[i + k] & 0x3F);
+	}
+	if ((m == 3 && cp < 0x800) || (m == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+	    (cp >= 0xD800 && cp <= 0xDFFF))
+		return C_BAD;
+	*n = m;
+	*cp_out = cp;
+	if (cp < 0xA0 || cp == 0x2028 || cp == 0x2029 || cp == 0xFEFF || cp == 0xFFFE ||
+	    cp == 0xFFFF)
+		return C_BAD;
+	return C_OK;
+}
+
+/* True when every character is printable (tabs too), with no line break. */
+static bool single_line_printable(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	for (size_t i = 0, n; i < len; i += n) {
+		uint32_t cp;
+		if (u[i] >= 0x20 && u[i] < 0x7F) {
+			n = 1;
+			continue;
+		}
+		enum cclass c = char_class(u, len, i, &n, &cp);
+		if (c != C_OK && c != C_TAB)
+			return false;
+	}
+	return true;
+}
+
+bool strata_yaml_plain_safe(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	if (!len || s[0] == ' ' || s[len - 1] == ' ' || s[len - 1] == ':')
+		return false;
+	switch (s[0]) {
+	case '-':
+		/* "-1" and "-foo" are plain scalars; "- x", "-" and "---" are not */
+		if (len == 1 || s[1] == ' ' || (len >= 3 && s[1] == '-' && s[2] == '-'))
+			return false;
+		break;
+	case '.':
+		if (len >= 3 && s[1] == '.' && s[2] == '.')
+			return false;
+		break;
+	case '?': case ':': case ',': case '[': case ']': case '{': case '}':
+	case '#': case '&': case '*': case '!': case '|': case '>': case '\'':
+	case '"': case '%': case '@': case '`':
+		return false;
+	default:
+		break;
+	}
+	for (size_t i = 0, n; i < len; i += n) {
+		uint32_t cp;
+		unsigned c = u[i];
+		if (c >= 0x20 && c < 0x7F) {
+			n = 1;
+			if (c == ':' && i + 1 < len && u[i + 1] == ' ')
+				return false;
+			if (c == '#' && i > 0 && u[i - 1] == ' ')
+				return false;
+			continue;
+		}
+		if (char_class(u, len, i, &n, &cp) != C_OK)
+			return false;
+	}
+	return true;
+}
+
+/* No flow indicators: the text also stays one scalar inside [...] or {...}. */
+static bool flow_safe(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == ',' || s[i] == '[' || s[i] == ']' || s[i] == '{' || s[i] == '}')
+			return false;
+	return true;
+}
+
+static bool ieq(const char *s, size_t len, const char *w)
+{
+	size_t wl = strlen(w);
+
+	if (len != wl)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c != w[i])
+			return false;
+	}
+	return true;
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * Permissive number shapes of YAML 1.1 and 1.2: ints with _ separators,
+ * 0x/0o/0b, leading-zero octals, sexagesimal 190:20:30, floats like 1.0,
+ * .5, 1., 1e3, 1_000.5e-3, and .inf / .nan.  Over-matching only costs
+ * quotes; under-matching would change a type.
+ */
+static bool looks_numeric(const char *s, size_t len)
+{
+	size_t i = 0;
+	bool digit = false;
+
+	if (i < len && (s[i] == '+' || s[i] == '-'))
+		i++;
+	if (i == len)
+		return false;
+	if (ieq(s + i, len - i, ".inf") || ieq(s + i, len - i, ".nan"))
+		return true;
+	if (len - i > 2 && s[i] == '0' && strchr("xXoObB", s[i + 1])) {
+		for (size_t k = i + 2; k < len; k++) {
+			char c = s[k];
+			if (!(is_digit(c) || c == '_' || (c >= 'a' && c <= 'f') ||
+			      (c >= 'A' && c <= 'F')))
+				return false;
+		}
+		return true;
+	}
+	/* mantissa: digits, '_', ':' (sexagesimal) */
+	while (i < len && (is_digit(s[i]) || s[i] == '_' || (s[i] == ':' && digit))) {
+		digit |= is_digit(s[i]);
+		i++;
+	}
+	if (i < len && s[i] == '.') {
+		i++;
+		while (i < len && (is_digit(s[i]) || s[i] == '_')) {
+			digit |= is_digit(s[i]);
+			i++;
+		}
+	}
+	if (!digit)
+		return false;
+	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+		bool exp = false;
+		i++;
+		if (i < len && (s[i] == '+' || s[i] == '-'))
+			i++;
+		while (i < len && is_digit(s[i])) {
+			exp = true;
+			i++;
+		}
+		if (!exp)
+			return false;
+	}
+	return i == len;
+}
+
+/* YAML 1.1 timestamps: 2001-12-14, 2001-12-14t21:59:43.10-05:00 ... */
+static bool looks_timestamp(const char *s, size_t len)
+{
+	size_t i = 0, k;
+
+	for (k = 0; k < 4; k++, i++)
+		if (i >= len || !is_digit(s[i]))
+			return false;
+	if (i >= len || s[i++] != '-')
+		return false;
+	for (k = 0; i < len && is_digit(s[i]) && k < 2; k++)
+		i++;
+	if (!k || i >= len || s[i++] != '-')
+		return false;
+	for (k = 0; i < len && is_digit(s[i]) && k < 2; k++)
+		i++;
+	if (!k)
+		return false;
+	return i == len || s[i] == 'T' || s[i] == 't' || s[i] == ' ' || s[i] == '\t';
+}
+
+/*
+ * True when some YAML reader Kubernetes may use would read this text, written
+ * plain, as something other than a string.
+ */
+static bool plain_not_string(const char *s, size_t len)
+{
+	static const char *const words[] = {
+		"~", "null", "y", "n", "yes", "no", "true", "false", "on", "off", "<<", "=",
+		NULL
+	};
+
+	if (strata_plain_kind(s, len) != STRATA_SCALAR_STR)
+		return true;
+	for (size_t i = 0; words[i]; i++)
+		if (ieq(s, len, words[i]))
+			return true;
+	return looks_numeric(s, len) || looks_timestamp(s, len);
+}
+
+/* ---- choosing a style ---- */
+
+static bool has_newline(const char *s, size_t len)
+{
+	return len && memchr(s, '\n', len) != NULL;
+}
+
+/*
+ * A literal block re-reads to exactly this text when it has some content
+ * besides line breaks, only printable characters and tabs otherwise, and no
+ * line made only of blanks: readers disagree on those (libfyaml reads a
+ * last line of spaces as nothing), so such text is double quoted.
+ */
+static bool literal_ok(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	bool content = false, blank_line = true, line_empty = true;
+
+	for (size_t i = 0, n; i < len; i += n) {
+		uint32_t cp;
+		enum cclass c = char_class(u, len, i, &n, &cp);
+		if (c == C_BAD)
+			return false;
+		if (c == C_NL) {
+			if (blank_line && !line_empty)
+				return false;
+			blank_line = line_empty = true;
+			continue;
+		}
+		content = true;
+		line_empty = false;
+		if (c != C_TAB && u[i] != ' ')
+			blank_line = false;
+	}
+	return content && !(blank_line && !line_empty);
+}
+
+static bool string_plain_ok(const char *s, size_t len, enum ctx ctx)
+{
+	if (!strata_yaml_plain_safe(s, len) || s[0] == '-' || plain_not_string(s, len))
+		return false;
+	return ctx != CTX_INLINE || flow_safe(s, len);
+}
+
+static enum out_style choose(const strata_node *n, enum ctx ctx)
+{
+	const char *s = n->u.scalar.str;
+	size_t len = n->u.scalar.len;
+	bool block_ok = ctx == CTX_VALUE;
+
+	switch (n->style) {
+	case STRATA_STYLE_PLAIN:
+		if (!len)
+			return ctx == CTX_KEY ? OUT_DOUBLE : OUT_EMPTY;
+		if (!strata_yaml_plain_safe(s, len) || (ctx == CTX_INLINE && !flow_safe(s, len)))
+			return OUT_DOUBLE;
+		/* a plain << or = reads as a string here, but YAML 1.1 readers
+		   give them special tags (merge, value) and may choke on them */
+		if ((len == 2 && s[0] == '<' && s[1] == '<') || (len == 1 && s[0] == '='))
+			return OUT_DOUBLE;
+		return OUT_PLAIN;
+	case STRATA_STYLE_SINGLE:
+		return single_line_printable(s, len) ? OUT_SINGLE : OUT_DOUBLE;
+	case STRATA_STYLE_LITERAL:
+	case STRATA_STYLE_FOLDED:
+		return block_ok && literal_ok(s, len) ? OUT_LITERAL : OUT_DOUBLE;
+	case STRATA_STYLE_STRING:
+		if (has_newline(s, len))
+			return block_ok && literal_ok(s, len) ? OUT_LITERAL : OUT_DOUBLE;
+		return string_plain_ok(s, len, ctx) ? OUT_PLAIN : OUT_DOUBLE;
+	case STRATA_STYLE_DOUBLE:
+	default:
+		return OUT_DOUBLE;
+	}
+}
+
+/* ---- writing ---- */
+
+typedef struct emitter {
+	strata_buf *out;
+	int rc;
+} emitter;
+
+static void put(emitter *E, const char *s, size_t len)
+{
+	if (!E->rc && strata_buf_put(E->out, s, len) < 0)
+		E->rc = STRATA_ENOMEM;
+}
+
+static void puts_(emitter *E, const char *s)
+{
+	put(E, s, strlen(s));
+}
+
+static void putc_(emitter *E, char c)
+{
+	put(E, &c, 1);
+}
+
+static void indent(emitter *E, size_t n)
+{
+	static const char spaces[] = "                                                                ";
+
+	while (n) {
+		size_t k = n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1;
+		put(E, spaces, k);
+		n -= k;
+	}
+}
+
+static void write_double(emitter *E, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *u = (const unsigned char *)s;
+	size_t run = 0; /* start of the pending run of bytes copied as they are */
+	char esc[12];
+
+	putc_(E, '"');
+	for (size_t i = 0, n; i < len; i += n) {
+		uint32_t cp;
+		const char *e = NULL;
+		size_t el = 0;
+		enum cclass c;
+
+		n = 1;
+		if (u[i] >= 0x20 && u[i] < 0x7F && u[i] != '"' && u[i] != '\\')
+			continue;
+		c = char_class(u, len, i, &n, &cp);
+		if (c == C_OK && u[i] >= 0x80)
+			continue;
+		switch (u[i]) {
+		case '"': e = "\\\""; break;
+		case '\\': e = "\\\\"; break;
+		case '\n': e = "\\n"; break;
+		case '\t': e = "\\t"; break;
+		case '\r': e = "\\r"; break;
+		case '\0': e = "\\0"; break;
+		case 0x07: e = "\\a"; break;
+		case 0x08: e = "\\b"; break;
+		case 0x0B: e = "\\v"; break;
+		case 0x0C: e = "\\f"; break;
+		case 0x1B: e = "\\e"; break;
+		default: break;
+		}
+		if (e) {
+			el = 2;
+		} else if (n == 1) {
+			/* control byte, or a byte of malformed UTF-8 (best effort) */
+			esc[0] = '\\';
+			esc[1] = 'x';
+			esc[2] = hex[u[i] >> 4];
+			esc[3] = hex[u[i] & 15];
+			e = esc;
+			el = 4;
+		} else {
+			/* C1 controls, line/paragraph separators, BOM, non-characters */
+			esc[0] = '\\';
+			esc[1] = 'u';
+			for (int k = 0; k < 4; k++)
+				esc[2 + k] = hex[(cp >> (12 - 4 * k)) & 15];
+			e = esc;
+			el = 6;
+		}
+		put(E, s + run, i - run);
+		put(E, e, el);
+		run = i + n;
+	}
+	put(E, s + run, len - run);
+	putc_(E, '"');
+}
+
+static void write_single(emitter *E, const char *s, size_t len)
+{
+	size_t run = 0;
+
+	putc_(E, '\'');
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\'') {
+			put(E, s + run, i + 1 - run);
+			putc_(E, '\'');
+			run = i + 1;
+		}
+	}
+	put(E, s + run, len - run);
+	putc_(E, '\'');
+}
+
+/*
+ * A literal block whose lines sit at column ind (ind - parent indentation
+ * is always 2, which is the indentation indicator when one is needed).
+ */
+static void write_literal(emitter *E, const char *s, size_t len, size_t ind)
+{
+	size_t trail = 0, i = 0;
+
+	while (trail < len && s[len - 1 - trail] == '\n')
+		trail++;
+	putc_(E, '|');
+	while (i < len && s[i] == '\n')
+		i++;
+	if (i < len && s[i] == ' ')
+		putc_(E, '2');
+	if (trail == 0)
+		putc_(E, '-');
+	else if (trail > 1)
+		putc_(E, '+');
+	putc_(E, '\n');
+	for (i = 0; i < len;) {
+		const char *nl = memchr(s + i, '\n', len - i);
+		size_t end = nl ? (size_t)(nl - s) : len;
+		if (end > i) {
+			indent(E, ind);
+			put(E, s + i, end - i);
+		}
+		putc_(E, '\n');
+		i = end + 1;
+	}
+}
+
+/*
+ * The scalar after its position's lead ("key:", "-" or nothing): a space,
+ * the tag, the text and, for values, the line's newline.  ind is the
+ * column of block scalar lines.
+ */
+static void write_scalar(emitter *E, const strata_node *n, enum ctx ctx, size_t ind,
+			 bool lead_space)
+{
+	enum out_style st = choose(n, ctx);
+	const char *s = n->u.scalar.str;
+	size_t len = n->u.scalar.len;
+
+	if (n->tag) {
+		if (lead_space)
+			putc_(E, ' ');
+		puts_(E, n->tag);
+		lead_space = true;
+	}
+	if (st != OUT_EMPTY && lead_space)
+		putc_(E, ' ');
+	switch (st) {
+	case OUT_EMPTY:
+		if (ctx == CTX_INLINE && !n->tag)
+			puts_(E, "null");
+		break;
+	case OUT_PLAIN:
+		put(E, s, len);
+		break;
+	case OUT_SINGLE:
+		write_single(E, s, len);
+		break;
+	case OUT_DOUBLE:
+		write_double(E, s, len);
+		break;
+	case OUT_LITERAL:
+		write_literal(E, s, len, ind);
+		return; /* ends with its own newline */
+	}
+	if (ctx == CTX_VALUE)
+		putc_(E, '\n');
+}
+
+static void write_key(emitter *E, const strata_node *k, size_t col)
+{
+	size_t at = E->out->len;
+
+	if (k->type != STRATA_NODE_SCALAR) {
+		/* the model keeps scalar keys; never produce broken YAML */
+		puts_(E, "\"\"");
+	} else {
+		write_scalar(E, k, CTX_KEY, 0, false);
+	}
+	if (!E->rc && E->out->len - at > MAX_IMPLICIT_KEY) {
+		/* too long for an implicit key: "? key" then ":" on its own line */
+		size_t klen = E->out->len - at;
+		put(E, "  ", 2);
+		if (E->rc)
+			return;
+		memmove(E->out->ptr + at + 2, E->out->ptr + at, klen);
+		memcpy(E->out->ptr + at, "? ", 2);
+		putc_(E, '\n');
+		indent(E, col);
+	}
+	putc_(E, ':');
+}
+
+static void emit_map(emitter *E, const strata_node *m, size_t col, bool first_inline);
+static void emit_seq(emitter *E, const strata_node *s, size_t col, bool first_inline);
+
+static bool is_empty_container(const strata_node *n)
+{
+	return (n->type == STRATA_NODE_MAP && !n->u.map.n) ||
+	       (n->type == STRATA_NODE_SEQ && !n->u.seq.n);
+}
+
+static void write_empty(emitter *E, const strata_node *n)
+{
+	putc_(E, ' ');
+	if (n->tag) {
+		puts_(E, n->tag);
+		putc_(E, ' ');
+	}
+	puts_(E, n->type == STRATA_NODE_MAP ? "{}\n" : "[]\n");
+}
+
+/* The value of a pair whose key sits at column col, after "key:". */
+static void emit_value(emitter *E, const strata_node *v, size_t col)
+{
+	if (v->type == STRATA_NODE_SCALAR) {
+		write_scalar(E, v, CTX_VALUE, col + 2, true);
+		return;
+	}
+	if (is_empty_container(v)) {
+		write_empty(E, v);
+		return;
+	}
+	if (v->tag) {
+		putc_(E, ' ');
+		puts_(E, v->tag);
+	}
+	putc_(E, '\n');
+	if (v->type == STRATA_NODE_MAP)
+		emit_map(E, v, col + 2, false);
+	else
+		emit_seq(E, v, col, false);
+}
+
+/* A sequence item after its "-" at column col. */
+static void emit_item(emitter *E, const strata_node *v, size_t col)
+{
+	if (v->type == STRATA_NODE_SCALAR) {
+		write_scalar(E, v, CTX_VALUE, col + 2, true);
+		return;
+	}
+	if (is_empty_container(v)) {
+		write_empty(E, v);
+		return;
+	}
+	if (v->tag) {
+		putc_(E, ' ');
+		puts_(E, v->tag);
+		putc_(E, '\n');
+		if (v->type == STRATA_NODE_MAP)
+			emit_map(E, v, col + 2, false);
+		else
+			emit_seq(E, v, col + 2, false);
+		return;
+	}
+	putc_(E, ' ');
+	if (v->type == STRATA_NODE_MAP)
+		emit_map(E, v, col + 2, true);
+	else
+		emit_seq(E, v, col + 2, true);
+}
+
+static void emit_map(emitter *E, const strata_node *m, size_t col, bool first_inline)
+{
+	for (uint32_t i = 0; i < m->u.map.n && !E->rc; i++) {
+		if (i || !first_inline)
+			indent(E, col);
+		write_key(E, m->u.map.pairs[i].key, col);
+		emit_value(E, m->u.map.pairs[i].value, col);
+	}
+}
+
+static void emit_seq(emitter *E, const strata_node *s, size_t col, bool first_inline)
+{
+	for (uint32_t i = 0; i < s->u.seq.n && !E->rc; i++) {
+		if (i || !first_inline)
+			indent(E, col);
+		putc_(E, '-');
+		emit_item(E, s->u.seq.items[i], col);
+	}
+}
+
+int strata_yaml_emit(strata_buf *out, const strata_node *root)
+{
+	emitter E = { out, 0 };
+
+	if (!root) {
+		puts_(&E, "null\n");
+		return E.rc;
+	}
+	if (root->type == STRATA_NODE_SCALAR) {
+		write_scalar(&E, root, CTX_VALUE, 2, false);
+	} else if (is_empty_container(root)) {
+		if (root->tag) {
+			puts_(&E, root->tag);
+			putc_(&E, ' ');
+		}
+		puts_(&E, root->type == STRATA_NODE_MAP ? "{}\n" : "[]\n");
+	} else {
+		if (root->tag) {
+			puts_(&E, root->tag);
+			putc_(&E, '\n');
+		}
+		if (root->type == STRATA_NODE_MAP)
+			emit_map(&E, root, 0, false);
+		else
+			emit_seq(&E, root, 0, false);
+	}
+	return E.rc;
+}
+
+/* Flow form of any node, for messages: {a: 1, b: [x, y]}. */
+static void emit_flow(emitter *E, const strata_node *n)
+{
+	if (n->type == STRATA_NODE_SCALAR) {
+		write_scalar(E, n, CTX_INLINE, 0, false);
+		return;
+	}
+	if (n->tag) {
+		puts_(E, n->tag);
+		putc_(E, ' ');
+	}
+	if (n->type == STRATA_NODE_MAP) {
+		putc_(E, '{');
+		for (uint32_t i = 0; i < n->u.map.n && !E->rc; i++) {
+			if (i)
+				puts_(E, ", ");
+			emit_flow(E, n->u.map.pairs[i].key);
+			puts_(E, ": ");
+			emit_flow(E, n->u.map.pairs[i].value);
+		}
+		putc_(E, '}');
+	} else {
+		putc_(E, '[');
+		for (uint32_t i = 0; i < n->u.seq.n && !E->rc; i++) {
+			if (i)
+				puts_(E, ", ");
+			emit_flow(E, n->u.seq.items[i]);
+		}
+		putc_(E, ']');
+	}
+}
+
+int strata_yaml_emit_inline(strata_buf *out, const strata_node *scalar)
+{
+	emitter E = { out, 0 };
+
+	if (!scalar)
+		puts_(&E, "null");
+	else
+		emit_flow(&E, scalar);
+	return E.rc;
+}

@@ -1,0 +1,922 @@
+/*
+ * yaml_load.c - YAML text into strata_node trees.
+ *
+ * This is the hot path of every render, so it reads libfyaml's event stream
+ * (fy_parser_parse) rather than building libfyaml documents, and builds the
+ * tree without recursion: open containers sit on an explicit frame stack and
+ * their children on one shared item stack; when a container closes, its
+ * children are copied once into an exact-size arena array.  Nodes and their
+ * text share one arena allocation.
+ *
+ * libfyaml's event stream is permissive where Kubernetes is not, so this
+ * file adds what it lacks: one up-front pass rejecting NUL bytes, invalid
+ * UTF-8 and control characters (the set go-yaml rejects), duplicate and
+ * complex map keys, a nesting limit checked before a frame is pushed, and
+ * alias expansion under a node budget.  An anchor remembers how many nodes
+ * and how many levels its subtree has, so an alias that would blow the
+ * budget or the depth limit fails before a single node is copied: a
+ * "billion laughs" file stops at the first level that is too big.
+ */
+#include "strata/yaml.h"
+
+#include <libfyaml.h>
+#include <stdlib.h>
+#include <string.h>
+
+void strata_limits_default(strata_limits *out)
+{
+	out->max_alias_nodes = 1000000;
+	out->max_depth = 200;
+	out->max_scalar = (size_t)16 << 20;
+	out->max_file = (size_t)64 << 20;
+	out->max_total = (size_t)1 << 30;
+	out->max_files = 100000;
+}
+
+/* Maps with more keys than this get a hash table for duplicate checks. */
+#define SMALL_MAP 16
+
+typedef struct keyset {
+	uint32_t *slots; /* pair index + 1, 0 = empty */
+	size_t cap;      /* power of two */
+} keyset;
+
+typedef struct frame {
+	strata_node *node;
+	size_t start;       /* first child in the loader's item stack */
+	size_t nodes_start; /* loader->nodes when the container opened */
+	uint32_t height;    /* max height of the children so far */
+	uint32_t merge_at;  /* pair index of the `<<` key + 1, 0 when none */
+	const char *anchor; /* arena copy of the anchor name, or NULL */
+	size_t anchor_len;
+	keyset keys;        /* for maps past SMALL_MAP keys */
+} frame;
+
+typedef struct anchor {
+	const char *name;
+	size_t len;
+	uint64_t hash;
+	strata_node *node;
+	size_t count;    /* nodes in the subtree */
+	uint32_t height; /* container levels in the subtree (scalar: 0) */
+} anchor;
+
+typedef struct loader {
+	strata_arena *a;
+	const strata_limits *lim;
+	strata_error *err;
+	const char *file; /* arena copy, shared by every node */
+
+	strata_node **items;
+	size_t n_items, cap_items;
+	frame *frames;
+	size_t depth, cap_frames;
+
+	anchor *anchors; /* open addressing, cap a power of two */
+	size_t n_anchors, cap_anchors;
+
+	strata_yaml_doc *docs;
+	size_t n_docs, cap_docs;
+	strata_node *root;
+
+	size_t nodes;       /* nodes built so far (for anchor sizes) */
+	size_t alias_nodes; /* nodes created by alias expansion */
+	uint32_t line, col; /* last position seen, for events without a mark */
+} loader;
+
+/* ---- input validation ---- */
+
+/* Position of byte off: 1-based line and column (columns count characters). */
+static void position_of(const unsigned char *s, size_t off, int *line, int *col)
+{
+	int l = 1, c = 1;
+
+	for (size_t i = 0; i < off; i++) {
+		if (s[i] == '\n') {
+			l++;
+			c = 1;
+		} else if ((s[i] & 0xC0) != 0x80) {
+			c++;
+		}
+	}
+	*line = l;
+	*col = c;
+}
+
+/*
+ * Reject what YAML (and go-yaml, which Kubernetes uses) does not allow in a
+ * stream but libfyaml lets through: NUL, other C0 controls except tab, LF
+ * and CR, DEL, C1 controls except NEL, surrogates, U+FFFE/U+FFFF and
+ * malformed UTF-8.
+ */
+static int check_input(const char *file, const unsigned char *s, size_t len,
+		       strata_error *err)
+{
+	size_t i = 0;
+	const char *what = NULL;
+	uint32_t cp = 0;
+	int line, col;
+
+	while (i < len) {
+		unsigned c = s[i];
+		size_t n;
+
+		if (c < 0x80) {
+			if ((c >= 0x20 && c != 0x7F) || c == '\n' || c == '\t' || c == '\r') {
+				i++;
+				continue;
+			}
+			cp = c;
+			what = c == 0 ? "NUL byte" : "control character";
+			break;
+		}
+		if (c >= 0xC2 && c <= 0xDF) {
+			n = 2;
+			cp = c & 0x1F;
+		} else if (c >= 0xE0 && c <= 0xEF) {
+			n = 3;
+			cp = c & 0x0F;
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			n = 4;
+			cp = c & 0x07;
+		} else {
+			cp = c;
+			what = "invalid UTF-8 byte";
+			break;
+		}
+		if (len - i < n) {
+			cp = c;
+			what = "invalid UTF-8 byte";
+			break;
+		}
+		for (size_t k = 1; k < n; k++) {
+			if ((s[i + k] & 0xC0) != 0x80) {
+				what = "invalid UTF-8 byte";
+				break;
+			}
+			cp = (cp << 6) | (s[i + k] & 0x3F);
+		}
+		if (what) {
+			cp = c;
+			break;
+		}
+		if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF))) {
+			cp = c;
+			what = "invalid UTF-8 byte";
+			break;
+		}
+		if ((cp >= 0x80 && cp < 0xA0 && cp != 0x85) || (cp >= 0xD800 && cp <= 0xDFFF) ||
+		    cp == 0xFFFE || cp == 0xFFFF) {
+			what = "non-printable character";
+			break;
+		}
+		i += n;
+	}
+	if (!what)
+		return 0;
+	position_of(s, i, &line, &col);
+	if (what[0] == 'i')
+		return strata_error_set(err, STRATA_EPARSE, file, line, col,
+					"%s 0x%02x", what, (unsigned)cp);
+	if (cp == 0)
+		return strata_error_set(err, STRATA_EPARSE, file, line, col,
+					"NUL byte is not allowed");
+	return strata_error_set(err, STRATA_EPARSE, file, line, col,
+				"%s U+%04X is not allowed", what, (unsigned)cp);
+}
+
+/* ---- scratch stacks ---- */
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	size_t ncap = *cap ? *cap : 64;
+	void *np;
+
+	while (ncap < need)
+		ncap *= 2;
+	np = realloc(*p, ncap * elem);
+	if (!np)
+		return STRATA_ENOMEM;
+	*p = np;
+	*cap = ncap;
+	return 0;
+}
+
+static int nomem(loader *L)
+{
+	return strata_error_set(L->err, STRATA_ENOMEM, L->file, 0, 0, "out of memory");
+}
+
+static int push_item(loader *L, strata_node *n)
+{
+	if (L->n_items == L->cap_items &&
+	    grow((void **)&L->items, &L->cap_items, L->n_items + 1, sizeof(*L->items)))
+		return nomem(L);
+	L->items[L->n_items++] = n;
+	return 0;
+}
+
+/* ---- positions ---- */
+
+static void set_pos(loader *L, strata_node *n, const struct fy_mark *m)
+{
+	if (m) {
+		L->line = (uint32_t)m->line + 1;
+		L->col = (uint32_t)m->column + 1;
+	}
+	n->line = L->line;
+	n->col = L->col;
+	n->file = L->file;
+}
+
+static int error_at(loader *L, int code, const strata_node *n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int error_at(loader *L, int code, const strata_node *n, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = strata_error_vset(L->err, code, L->file, n ? (int)n->line : (int)L->line,
+			       n ? (int)n->col : (int)L->col, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* At most 60 bytes of a key for messages, with an ellipsis when cut. */
+static int msg_len(size_t len)
+{
+	return len > 60 ? 60 : (int)len;
+}
+
+/* ---- anchors ---- */
+
+static anchor *anchor_slot(loader *L, const char *name, size_t len, uint64_t h)
+{
+	size_t mask = L->cap_anchors - 1;
+
+	for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+		anchor *s = &L->anchors[i];
+		if (!s->name || (s->hash == h && s->len == len && !memcmp(s->name, name, len)))
+			return s;
+	}
+}
+
+static int anchor_define(loader *L, const char *name, size_t len, strata_node *n,
+			 size_t count, uint32_t height)
+{
+	uint64_t h = strata_hash(name, len, STRATA_HASH_SEED);
+	anchor *s;
+
+	if ((L->n_anchors + 1) * 2 > L->cap_anchors) {
+		size_t ncap = L->cap_anchors ? L->cap_anchors * 2 : 64;
+		anchor *old = L->anchors;
+		size_t ocap = L->cap_anchors;
+
+		L->anchors = calloc(ncap, sizeof(*L->anchors));
+		if (!L->anchors) {
+			L->anchors = old;
+			return nomem(L);
+		}
+		L->cap_anchors = ncap;
+		for (size_t i = 0; i < ocap; i++)
+			if (old[i].name)
+				*anchor_slot(L, old[i].name, old[i].len, old[i].hash) = old[i];
+		free(old);
+	}
+	s = anchor_slot(L, name, len, h);
+	if (!s->name)
+		L->n_anchors++;
+	s->name = name;
+	s->len = len;
+	s->hash = h;
+	s->node = n;
+	s->count = count;
+	s->height = height;
+	return 0;
+}
+
+static const anchor *anchor_find(loader *L, const char *name, size_t len)
+{
+	const anchor *s;
+
+	if (!L->n_anchors)
+		return NULL;
+	s = anchor_slot(L, name, len, strata_hash(name, len, STRATA_HASH_SEED));
+	return s->name ? s : NULL;
+}
+
+/* ---- building ---- */
+
+/*
+ * Deep copy for alias expansion.  Recursion depth is the anchor's height,
+ * which the caller checked against the depth limit.  Scalar text is shared:
+ * the model never writes into a scalar's text in place.
+ */
+static strata_node *copy_tree(loader *L, const strata_node *n)
+{
+	strata_node *c = strata_arena_alloc(L->a, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	*c = *n;
+	L->nodes++;
+	if (n->type == STRATA_NODE_MAP && n->u.map.n) {
+		c->u.map.pairs = strata_arena_alloc(L->a, n->u.map.n * sizeof(strata_pair));
+		if (!c->u.map.pairs)
+			return NULL;
+		c->u.map.cap = n->u.map.n;
+		for (uint32_t i = 0; i < n->u.map.n; i++) {
+			c->u.map.pairs[i].key = copy_tree(L, n->u.map.pairs[i].key);
+			c->u.map.pairs[i].value = copy_tree(L, n->u.map.pairs[i].value);
+			if (!c->u.map.pairs[i].key || !c->u.map.pairs[i].value)
+				return NULL;
+		}
+	} else if (n->type == STRATA_NODE_SEQ && n->u.seq.n) {
+		c->u.seq.items = strata_arena_alloc(L->a, n->u.seq.n * sizeof(strata_node *));
+		if (!c->u.seq.items)
+			return NULL;
+		c->u.seq.cap = n->u.seq.n;
+		for (uint32_t i = 0; i < n->u.seq.n; i++)
+			if (!(c->u.seq.items[i] = copy_tree(L, n->u.seq.items[i])))
+				return NULL;
+	}
+	return c;
+}
+
+static bool key_eq(const strata_node *a, const strata_node *b)
+{
+	return a->u.scalar.len == b->u.scalar.len &&
+	       !memcmp(a->u.scalar.str, b->u.scalar.str, a->u.scalar.len);
+}
+
+static uint64_t key_hash(const strata_node *k)
+{
+	return strata_hash(k->u.scalar.str, k->u.scalar.len, STRATA_HASH_SEED);
+}
+
+/* Insert pair index idx (key k) into ks; returns the clashing index + 1 or 0. */
+static uint32_t keyset_insert(keyset *ks, strata_node **items, size_t start,
+			      const strata_node *k, uint32_t idx)
+{
+	size_t mask = ks->cap - 1;
+
+	for (size_t i = (size_t)key_hash(k) & mask;; i = (i + 1) & mask) {
+		uint32_t s = ks->slots[i];
+		if (!s) {
+			ks->slots[i] = idx + 1;
+			return 0;
+		}
+		if (key_eq(items[start + 2 * (s - 1)], k))
+			return s;
+	}
+}
+
+static int keyset_rebuild(loader *L, frame *f, uint32_t n_pairs)
+{
+	size_t cap = 64;
+
+	while (cap < (size_t)n_pairs * 2 + 2)
+		cap *= 2;
+	free(f->keys.slots);
+	f->keys.slots = calloc(cap, sizeof(*f->keys.slots));
+	if (!f->keys.slots)
+		return nomem(L);
+	f->keys.cap = cap;
+	for (uint32_t i = 0; i < n_pairs; i++)
+		keyset_insert(&f->keys, L->items, f->start, L->items[f->start + 2 * i], i);
+	return 0;
+}
+
+/* A new key k for the map of frame f, about to become pair idx. */
+static int check_key(loader *L, frame *f, strata_node *k, uint32_t idx)
+{
+	uint32_t clash = 0;
+
+	if (k->type != STRATA_NODE_SCALAR)
+		return error_at(L, STRATA_EPARSE, k, "complex map keys are not supported");
+	if (k->style == STRATA_STYLE_PLAIN && !k->tag && k->u.scalar.len == 2 &&
+	    k->u.scalar.str[0] == '<' && k->u.scalar.str[1] == '<' && !f->merge_at)
+		f->merge_at = idx + 1;
+	if (idx < SMALL_MAP) {
+		for (uint32_t i = 0; i < idx; i++)
+			if (key_eq(L->items[f->start + 2 * i], k)) {
+				clash = i + 1;
+				break;
+			}
+	} else {
+		if (!f->keys.slots || (size_t)(idx + 1) * 2 > f->keys.cap) {
+			int rc = keyset_rebuild(L, f, idx);
+			if (rc)
+				return rc;
+		}
+		clash = keyset_insert(&f->keys, L->items, f->start, k, idx);
+	}
+	if (clash) {
+		const strata_node *first = L->items[f->start + 2 * (clash - 1)];
+		return error_at(L, STRATA_EPARSE, k, "duplicate key '%.*s%s' (first at line %u)",
+				msg_len(k->u.scalar.len), k->u.scalar.str,
+				k->u.scalar.len > 60 ? "..." : "", first->line);
+	}
+	return 0;
+}
+
+/* A finished node n of the given height: a child of the open frame, or the root. */
+static int add_node(loader *L, strata_node *n, uint32_t height)
+{
+	frame *f;
+	size_t k;
+
+	if (!L->depth) {
+		L->root = n;
+		return 0;
+	}
+	f = &L->frames[L->depth - 1];
+	k = L->n_items - f->start;
+	if (f->node->type == STRATA_NODE_MAP && !(k & 1)) {
+		int rc;
+		if (k / 2 >= UINT32_MAX - 1)
+			return error_at(L, STRATA_ELIMIT, n, "map too large");
+		rc = check_key(L, f, n, (uint32_t)(k / 2));
+		if (rc)
+			return rc;
+	}
+	if (height > f->height)
+		f->height = height;
+	return push_item(L, n);
+}
+
+static const char *copy_anchor(loader *L, struct fy_token *t, size_t *len)
+{
+	const char *s = fy_token_get_text(t, len);
+
+	if (!s)
+		return NULL;
+	return strata_arena_strndup(L->a, s, *len);
+}
+
+/*
+ * The tag as it was written: "!!binary", "!local", "!" or, for verbatim
+ * tags and tags using a %TAG handle, the verbatim form "!<full:tag>" (the
+ * emitter writes no directives, so a named handle would not re-read).
+ */
+static const char *tag_text(loader *L, struct fy_token *t)
+{
+	size_t hl = 0, sl = 0, tl = 0;
+	const char *h = fy_tag_token_handle(t, &hl);
+	const char *s = fy_tag_token_suffix(t, &sl);
+	const char *full;
+
+	if (h && ((hl == 1 && h[0] == '!') || (hl == 2 && h[0] == '!' && h[1] == '!')))
+		return strata_arena_printf(L->a, "%.*s%.*s", (int)hl, h, (int)sl, s ? s : "");
+	full = fy_token_get_text(t, &tl);
+	if (!full)
+		return NULL;
+	if (tl == 1 && full[0] == '!')
+		return strata_arena_strdup(L->a, "!");
+	return strata_arena_printf(L->a, "!<%.*s>", (int)tl, full);
+}
+
+static int on_scalar(loader *L, struct fy_event *e)
+{
+	struct fy_token *v = e->scalar.value;
+	size_t len = 0;
+	const char *text = v ? fy_token_get_text(v, &len) : NULL;
+	strata_node *n;
+	char *str;
+
+	if (!text)
+		len = 0;
+	if (len > L->lim->max_scalar) {
+		strata_node pos = { 0 };
+		set_pos(L, &pos, fy_event_start_mark(e));
+		return error_at(L, STRATA_ELIMIT, &pos, "scalar exceeds %zu bytes",
+				L->lim->max_scalar);
+	}
+	/* node and text in one allocation */
+	n = strata_arena_alloc(L->a, sizeof(*n) + len + 1);
+	if (!n)
+		return nomem(L);
+	str = (char *)(n + 1);
+	if (len)
+		memcpy(str, text, len);
+	str[len] = '\0';
+	n->type = STRATA_NODE_SCALAR;
+	switch (v ? fy_token_scalar_style(v) : FYSS_PLAIN) {
+	case FYSS_SINGLE_QUOTED: n->style = STRATA_STYLE_SINGLE; break;
+	case FYSS_DOUBLE_QUOTED: n->style = STRATA_STYLE_DOUBLE; break;
+	case FYSS_LITERAL: n->style = STRATA_STYLE_LITERAL; break;
+	case FYSS_FOLDED: n->style = STRATA_STYLE_FOLDED; break;
+	default: n->style = STRATA_STYLE_PLAIN; break;
+	}
+	n->u.scalar.str = str;
+	n->u.scalar.len = len;
+	set_pos(L, n, fy_event_start_mark(e));
+	/* libfyaml marks a quoted scalar's text; point at the opening quote */
+	if ((n->style == STRATA_STYLE_SINGLE || n->style == STRATA_STYLE_DOUBLE) && n->col > 1)
+		n->col--;
+	if (e->scalar.tag && !(n->tag = tag_text(L, e->scalar.tag)))
+		return nomem(L);
+	L->nodes++;
+	if (e->scalar.anchor) {
+		size_t al;
+		const char *an = copy_anchor(L, e->scalar.anchor, &al);
+		int rc;
+		if (!an)
+			return nomem(L);
+		if ((rc = anchor_define(L, an, al, n, 1, 0)))
+			return rc;
+	}
+	return add_node(L, n, 0);
+}
+
+static int on_start(loader *L, struct fy_event *e, bool is_map)
+{
+	struct fy_token *tag = is_map ? e->mapping_start.tag : e->sequence_start.tag;
+	struct fy_token *anc = is_map ? e->mapping_start.anchor : e->sequence_start.anchor;
+	strata_node *n = strata_arena_alloc(L->a, sizeof(*n));
+	frame *f;
+
+	if (!n)
+		return nomem(L);
+	n->type = is_map ? STRATA_NODE_MAP : STRATA_NODE_SEQ;
+	set_pos(L, n, fy_event_start_mark(e));
+	if (fy_event_get_node_style(e) == FYNS_FLOW)
+		n->flags |= STRATA_NODE_FLOW;
+	if (L->depth) {
+		frame *p = &L->frames[L->depth - 1];
+		if (p->node->type == STRATA_NODE_MAP && !((L->n_items - p->start) & 1))
+			return error_at(L, STRATA_EPARSE, n, "complex map keys are not supported");
+	}
+	if (L->depth >= L->lim->max_depth)
+		return error_at(L, STRATA_ELIMIT, n, "nesting exceeds %zu levels",
+				L->lim->max_depth);
+	if (tag && !(n->tag = tag_text(L, tag)))
+		return nomem(L);
+	if (L->depth == L->cap_frames) {
+		size_t old = L->cap_frames;
+		if (grow((void **)&L->frames, &L->cap_frames, L->depth + 1, sizeof(*L->frames)))
+			return nomem(L);
+		memset(L->frames + old, 0, (L->cap_frames - old) * sizeof(*L->frames));
+	}
+	f = &L->frames[L->depth++];
+	f->node = n;
+	f->start = L->n_items;
+	f->nodes_start = L->nodes;
+	f->height = 0;
+	f->merge_at = 0;
+	f->anchor = NULL;
+	L->nodes++;
+	if (anc && !(f->anchor = copy_anchor(L, anc, &f->anchor_len)))
+		return nomem(L);
+	return 0;
+}
+
+/* Find a key in pairs[0..n) through the open-addressing table ks. */
+static bool pairs_has(const keyset *ks, const strata_pair *pairs, const strata_node *k,
+		      uint32_t *slot_out)
+{
+	size_t mask = ks->cap - 1;
+
+	for (size_t i = (size_t)key_hash(k) & mask;; i = (i + 1) & mask) {
+		uint32_t s = ks->slots[i];
+		if (!s) {
+			*slot_out = (uint32_t)i;
+			return false;
+		}
+		if (key_eq(pairs[s - 1].key, k))
+			return true;
+	}
+}
+
+/*
+ * Expand a `<<` merge key: the pairs of the merged map(s) take the place of
+ * the `<<` pair, minus keys the map sets explicitly (explicit keys win) and
+ * keys an earlier merged map already gave (earlier maps win, as in the
+ * merge-key spec).  The merged nodes were already counted when their alias
+ * was expanded.
+ */
+static int expand_merge(loader *L, frame *f, strata_node *map, size_t n_pairs)
+{
+	strata_node **it = L->items + f->start;
+	uint32_t at = f->merge_at - 1;
+	strata_node *src = it[2 * at + 1];
+	strata_node *const *srcs = &src;
+	size_t n_srcs = 1, total = n_pairs, cap = 64, n_out = 0;
+	keyset ks = { NULL, 0 };
+	strata_pair *out = NULL;
+	int rc = 0;
+
+	if (src->type == STRATA_NODE_SEQ) {
+		srcs = src->u.seq.items;
+		n_srcs = src->u.seq.n;
+	}
+	for (size_t i = 0; i < n_srcs; i++) {
+		if (srcs[i]->type != STRATA_NODE_MAP) {
+			rc = error_at(L, STRATA_EPARSE, srcs[i],
+				      "merge key '<<' needs a map or a sequence of maps");
+			goto done;
+		}
+		total += srcs[i]->u.map.n;
+	}
+	while (cap < total * 2 + 2)
+		cap *= 2;
+	ks.cap = cap;
+	ks.slots = calloc(cap, sizeof(*ks.slots));
+	out = strata_arena_alloc(L->a, total * sizeof(*out));
+	if (!ks.slots || !out) {
+		rc = nomem(L);
+		goto done;
+	}
+	/* explicit keys first into the table, so they shadow merged ones */
+	for (size_t i = 0; i < n_pairs; i++) {
+		uint32_t slot;
+		if (i == at)
+			continue;
+		if (!pairs_has(&ks, out, it[2 * i], &slot)) {
+			out[n_out].key = it[2 * i];
+			out[n_out].value = it[2 * i + 1];
+			ks.slots[slot] = (uint32_t)++n_out;
+		}
+	}
+	/* then rebuild the order: explicit before <<, merged, explicit after */
+	{
+		size_t n_before = at, n_expl = n_out, w;
+		strata_pair *fin = strata_arena_alloc(L->a, total * sizeof(*fin));
+
+		if (!fin) {
+			rc = nomem(L);
+			goto done;
+		}
+		memcpy(fin, out, n_before * sizeof(*fin));
+		w = n_before;
+		for (size_t s = 0; s < n_srcs; s++) {
+			const strata_node *m = srcs[s];
+			for (uint32_t i = 0; i < m->u.map.n; i++) {
+				uint32_t slot;
+				if (pairs_has(&ks, out, m->u.map.pairs[i].key, &slot))
+					continue;
+				/* remember it in out[] so later sources do not repeat it */
+				out[n_out] = m->u.map.pairs[i];
+				ks.slots[slot] = (uint32_t)++n_out;
+				fin[w++] = m->u.map.pairs[i];
+			}
+		}
+		memcpy(fin + w, out + n_before, (n_expl - n_before) * sizeof(*fin));
+		w += n_expl - n_before;
+		map->u.map.pairs = fin;
+		map->u.map.n = (uint32_t)w;
+		map->u.map.cap = (uint32_t)total;
+	}
+done:
+	free(ks.slots);
+	return rc;
+}
+
+static int on_end(loader *L)
+{
+	frame *f = &L->frames[L->depth - 1];
+	strata_node *n = f->node;
+	size_t k = L->n_items - f->start;
+	uint32_t height = f->height + 1;
+	int rc = 0;
+
+	if (k > UINT32_MAX)
+		return error_at(L, STRATA_ELIMIT, n, "collection too large");
+	if (n->type == STRATA_NODE_MAP) {
+		size_t np = k / 2;
+		if (f->merge_at) {
+			rc = expand_merge(L, f, n, np);
+		} else if (np) {
+			strata_pair *p = strata_arena_alloc(L->a, np * sizeof(*p));
+			if (!p)
+				return nomem(L);
+			for (size_t i = 0; i < np; i++) {
+				p[i].key = L->items[f->start + 2 * i];
+				p[i].value = L->items[f->start + 2 * i + 1];
+			}
+			n->u.map.pairs = p;
+			n->u.map.n = n->u.map.cap = (uint32_t)np;
+		}
+		if (f->keys.slots) {
+			free(f->keys.slots);
+			f->keys.slots = NULL;
+			f->keys.cap = 0;
+		}
+		if (rc)
+			return rc;
+	} else if (k) {
+		strata_node **items = strata_arena_alloc(L->a, k * sizeof(*items));
+		if (!items)
+			return nomem(L);
+		memcpy(items, L->items + f->start, k * sizeof(*items));
+		n->u.seq.items = items;
+		n->u.seq.n = n->u.seq.cap = (uint32_t)k;
+	}
+	L->n_items = f->start;
+	L->depth--;
+	if (f->anchor &&
+	    (rc = anchor_define(L, f->anchor, f->anchor_len, n, L->nodes - f->nodes_start, height)))
+		return rc;
+	return add_node(L, n, height);
+}
+
+static int on_alias(loader *L, struct fy_event *e)
+{
+	size_t len = 0;
+	const char *name = fy_token_get_text(e->alias.anchor, &len);
+	strata_node pos = { 0 };
+	const anchor *an;
+	strata_node *c;
+
+	set_pos(L, &pos, fy_event_start_mark(e));
+	if (pos.col > 1)
+		pos.col--; /* libfyaml marks the name; point at the '*' */
+	an = name ? anchor_find(L, name, len) : NULL;
+	if (!an)
+		return error_at(L, STRATA_EPARSE, &pos, "undefined alias '%.*s'",
+				msg_len(len), name ? name : "");
+	if (L->depth + an->height > L->lim->max_depth)
+		return error_at(L, STRATA_ELIMIT, &pos, "nesting exceeds %zu levels",
+				L->lim->max_depth);
+	if (an->count > L->lim->max_alias_nodes - L->alias_nodes)
+		return error_at(L, STRATA_ELIMIT, &pos, "alias expansion exceeds %zu nodes",
+				L->lim->max_alias_nodes);
+	L->alias_nodes += an->count;
+	if (!(c = copy_tree(L, an->node)))
+		return nomem(L);
+	c->line = pos.line;
+	c->col = pos.col;
+	return add_node(L, c, an->height);
+}
+
+/* An empty document, or one that is nothing but a null. */
+static bool is_null_doc(const strata_node *n)
+{
+	const char *s = n->u.scalar.str;
+	size_t l = n->u.scalar.len;
+
+	if (n->type != STRATA_NODE_SCALAR || n->style != STRATA_STYLE_PLAIN ||
+	    (n->tag && strcmp(n->tag, "!!null")))
+		return false;
+	return l == 0 || (l == 1 && s[0] == '~') ||
+	       (l == 4 && (!memcmp(s, "null", 4) || !memcmp(s, "Null", 4) || !memcmp(s, "NULL", 4)));
+}
+
+static int on_doc_end(loader *L)
+{
+	strata_node *r = L->root;
+
+	L->root = NULL;
+	L->n_anchors = 0;
+	if (L->cap_anchors)
+		memset(L->anchors, 0, L->cap_anchors * sizeof(*L->anchors));
+	if (!r || is_null_doc(r))
+		return 0;
+	if (L->n_docs == L->cap_docs &&
+	    grow((void **)&L->docs, &L->cap_docs, L->n_docs + 1, sizeof(*L->docs)))
+		return nomem(L);
+	L->docs[L->n_docs].root = r;
+	L->docs[L->n_docs].line = r->line;
+	L->docs[L->n_docs].col = r->col;
+	L->n_docs++;
+	return 0;
+}
+
+/* libfyaml stopped: turn its first collected diagnostic into our error. */
+static int parse_error(loader *L, struct fy_diag *diag)
+{
+	void *it = NULL;
+	struct fy_diag_error *de;
+
+	while ((de = fy_diag_errors_iterate(diag, &it))) {
+		if (de->type < FYET_ERROR)
+			continue;
+		return strata_error_set(L->err, STRATA_EPARSE, L->file, de->line, de->column,
+					"%s", de->msg ? de->msg : "invalid YAML");
+	}
+	return error_at(L, STRATA_EPARSE, NULL, "invalid YAML");
+}
+
+static void diag_discard(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+	(void)diag;
+	(void)user;
+	(void)buf;
+	(void)len;
+}
+
+int strata_yaml_load(strata_yaml_doc **out_docs, size_t *out_n, strata_arena *a,
+		     const char *file, const char *buf, size_t len,
+		     const strata_limits *lim, strata_error *err)
+{
+	strata_limits deflim;
+	loader L;
+	struct fy_diag_cfg dcfg;
+	struct fy_diag *diag = NULL;
+	struct fy_parser *p = NULL;
+	struct fy_event *e;
+	bool ended = false;
+	int rc = 0;
+
+	*out_docs = NULL;
+	*out_n = 0;
+	if (!lim) {
+		strata_limits_default(&deflim);
+		lim = &deflim;
+	}
+	memset(&L, 0, sizeof(L));
+	L.a = a;
+	L.lim = lim;
+	L.err = err;
+	L.line = L.col = 1;
+	if (file && !(L.file = strata_arena_strdup(a, file)))
+		return strata_error_set(err, STRATA_ENOMEM, file, 0, 0, "out of memory");
+	if (len > lim->max_file)
+		return strata_error_set(err, STRATA_ELIMIT, file, 0, 0,
+					"file exceeds %zu bytes", lim->max_file);
+	if ((rc = check_input(L.file, (const unsigned char *)buf, len, err)))
+		return rc;
+	if (!len)
+		return 0;
+
+	fy_diag_cfg_default(&dcfg);
+	dcfg.fp = NULL;
+	dcfg.output_fn = diag_discard;
+	dcfg.colorize = false;
+	diag = fy_diag_create(&dcfg);
+	if (!diag) {
+		rc = nomem(&L);
+		goto done;
+	}
+	fy_diag_set_collect_errors(diag, true);
+	{
+		struct fy_parse_cfg cfg = { .flags = FYPCF_QUIET | FYPCF_JSON_NONE, .diag = diag };
+		p = fy_parser_create(&cfg);
+	}
+	if (!p || fy_parser_set_string(p, buf, len)) {
+		rc = nomem(&L);
+		goto done;
+	}
+	while (!rc && (e = fy_parser_parse(p))) {
+		switch (e->type) {
+		case FYET_SCALAR:
+			rc = on_scalar(&L, e);
+			break;
+		case FYET_MAPPING_START:
+			rc = on_start(&L, e, true);
+			break;
+		case FYET_SEQUENCE_START:
+			rc = on_start(&L, e, false);
+			break;
+		case FYET_MAPPING_END:
+		case FYET_SEQUENCE_END:
+			rc = on_end(&L);
+			break;
+		case FYET_ALIAS:
+			rc = on_alias(&L, e);
+			break;
+		case FYET_DOCUMENT_START:
+			L.depth = 0;
+			L.n_items = 0;
+			L.root = NULL;
+			break;
+		case FYET_DOCUMENT_END:
+			rc = on_doc_end(&L);
+			break;
+		case FYET_STREAM_END:
+			ended = true;
+			break;
+		default:
+			break;
+		}
+		fy_parser_event_free(p, e);
+	}
+	if (rc)
+		goto done;
+	if (!ended || fy_parser_get_stream_error(p) || fy_diag_got_error(diag)) {
+		rc = parse_error(&L, diag);
+		goto done;
+	}
+	if (L.n_docs) {
+		*out_docs = strata_arena_alloc(a, L.n_docs * sizeof(**out_docs));
+		if (!*out_docs) {
+			rc = nomem(&L);
+			goto done;
+		}
+		memcpy(*out_docs, L.docs, L.n_docs * sizeof(**out_docs));
+		*out_n = L.n_docs;
+	}
+done:
+	for (size_t i = 0; i < L.cap_frames; i++)
+		free(L.frames[i].keys.slots);
+	free(L.frames);
+	free(L.items);
+	free(L.anchors);
+	free(L.docs);
+	if (p)
+		fy_parser_destroy(p);
+	if (diag)
+		fy_diag_destroy(diag);
+	return rc;
+}
