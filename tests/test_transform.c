@@ -302,6 +302,52 @@ static void test_transform__namespace_collision(void **state)
 			 STRATA_ECONFLICT);
 }
 
+static void test_transform__namespace_moves_references_into_the_set(void **state)
+{
+	fixture *f = *state;
+	strata_node *vwc;
+
+	load(f,
+	     "apiVersion: v1\nkind: Service\nmetadata: {name: svc, namespace: other}\n---\n"
+	     "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: pvc}\n---\n"
+	     "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\n"
+	     "metadata: {name: vwc}\n"
+	     "webhooks:\n"
+	     "- {name: a.x, clientConfig: {service: {name: svc}}}\n"
+	     "- {name: b.x, clientConfig: {service: {name: svc, namespace: other}}}\n"
+	     "- {name: c.x, clientConfig: {service: {name: ext, namespace: elsewhere}}}\n"
+	     "- {name: d.x, clientConfig: {url: \"https://x\"}}\n"
+	     "---\n"
+	     "apiVersion: apiregistration.k8s.io/v1\nkind: APIService\n"
+	     "metadata: {name: v1.local.com}\nspec: {group: local.com}\n---\n"
+	     "apiVersion: apiregistration.k8s.io/v1\nkind: APIService\n"
+	     "metadata: {name: v1.ext.com}\n"
+	     "spec: {group: ext.com, service: {name: ext, namespace: elsewhere}}\n---\n"
+	     "apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: pv}\n"
+	     "spec: {claimRef: {name: pvc, namespace: default}}\n");
+	assert_int_equal(strata_transform_namespace(f->a, f->s, "shop", &f->err), 0);
+	vwc = doc(f, "ValidatingWebhookConfiguration", "vwc");
+	assert_string_equal(at(vwc, "webhooks", "[0]", "clientConfig", "service", "namespace",
+			       NULL), "shop");
+	assert_string_equal(at(vwc, "webhooks", "[1]", "clientConfig", "service", "namespace",
+			       NULL), "shop");
+	assert_string_equal(at(vwc, "webhooks", "[2]", "clientConfig", "service", "namespace",
+			       NULL), "elsewhere");
+	/* a URL webhook gets no service */
+	assert_null(strata_map_get(strata_map_get(strata_node_at(vwc, "webhooks", NULL)
+							  ->u.seq.items[3], "clientConfig"),
+				   "service"));
+	/* kustomize invents spec.service.namespace here (an invalid object): not strata */
+	assert_null(strata_node_at(doc(f, "APIService", "v1.local.com"), "spec", "service",
+				   NULL));
+	/* a service outside the set keeps its namespace (kustomize moves it) */
+	assert_string_equal(at(doc(f, "APIService", "v1.ext.com"), "spec", "service",
+			       "namespace", NULL), "elsewhere");
+	/* the claim a PersistentVolume is bound to moves with it */
+	assert_string_equal(at(doc(f, "PersistentVolume", "pv"), "spec", "claimRef",
+			       "namespace", NULL), "shop");
+}
+
 /* ---- names ---- */
 
 static const char *names_yaml =
@@ -652,6 +698,7 @@ int main(void)
 		T(test_transform__namespace),
 		T(test_transform__namespace_value_is_a_string),
 		T(test_transform__namespace_collision),
+		T(test_transform__namespace_moves_references_into_the_set),
 		T(test_transform__names_and_references),
 		T(test_transform__names_follow_namespaces),
 		T(test_transform__names_noop_without_prefix),

@@ -29,6 +29,14 @@
 
 /* ---- small helpers ---- */
 
+#define TRY(expr)                            \
+	do {                                 \
+		int rc_ = (expr);            \
+		if (rc_ < 0)                 \
+			return rc_;          \
+	} while (0)
+
+
 static bool is_kind(const strata_resource *r, const char *group, const char *kind)
 {
 	return !strcmp(r->kind, kind) && !strcmp(r->group, group);
@@ -427,83 +435,137 @@ static bool is_binding(const strata_resource *r)
 }
 
 /*
+ * A reference that carries its own namespace (binding subjects, webhook
+ * and APIService services, PersistentVolume claimRef) follows the object
+ * it names into the new namespace when that object is in the set: it
+ * matches by name and namespace as they were before the change (no
+ * namespace on the object means "default"), or by name alone when the
+ * reference has no namespace.  References to anything else stay.
+ */
+typedef struct ns_run {
+	strata_arena *a;
+	const char *ns;
+	keyset objs;  /* (kind, old namespace, name) and (kind, any, name) */
+	strata_error *err;
+} ns_run;
+
+static int ns_follow(ns_run *r, strata_node *ref, const char *kind, bool always)
+{
+	strata_node *name = scalar_child(ref, "name");
+	strata_node *rns;
+	bool move;
+
+	if (!name)
+		return 0;
+	rns = strata_map_get(ref, "namespace");
+	if (always)
+		move = true;
+	else if (!rns)
+		move = keyset_has(&r->objs, kind, NULL, name->u.scalar.str);
+	else
+		move = strata_node_is_scalar(rns) &&
+		       keyset_has(&r->objs, kind, rns->u.scalar.str, name->u.scalar.str);
+	if (move && map_put_string(r->a, ref, "namespace", r->ns) < 0)
+		return oom(r->err);
+	return 0;
+}
+
+static int ns_references(ns_run *r, const strata_resource *res)
+{
+	strata_node *root = res->root, *spec = map_child(root, "spec");
+
+	if (is_binding(res)) {
+		strata_node *subjects = seq_child(root, "subjects");
+		for (uint32_t k = 0; subjects && k < subjects->u.seq.n; k++) {
+			strata_node *sub = subjects->u.seq.items[k];
+			if (!strata_scalar_is(strata_map_get(sub, "kind"), "ServiceAccount"))
+				continue;
+			/* kustomize always moves the "default" ServiceAccount */
+			TRY(ns_follow(r, sub, "ServiceAccount",
+				      strata_scalar_is(strata_map_get(sub, "name"), "default")));
+		}
+	} else if (is_kind(res, "admissionregistration.k8s.io",
+			   "ValidatingWebhookConfiguration") ||
+		   is_kind(res, "admissionregistration.k8s.io",
+			   "MutatingWebhookConfiguration")) {
+		strata_node *hooks = seq_child(root, "webhooks");
+		for (uint32_t i = 0; hooks && i < hooks->u.seq.n; i++)
+			TRY(ns_follow(r, map_child(map_child(hooks->u.seq.items[i],
+							     "clientConfig"), "service"),
+				      "Service", false));
+	} else if (is_kind(res, "apiregistration.k8s.io", "APIService")) {
+		TRY(ns_follow(r, map_child(spec, "service"), "Service", false));
+	} else if (is_kind(res, "apiextensions.k8s.io", "CustomResourceDefinition")) {
+		strata_node *cc = map_child(map_child(map_child(spec, "conversion"),
+						      "webhook"), "clientConfig");
+		TRY(ns_follow(r, map_child(cc, "service"), "Service", false));
+	} else if (is_kind(res, "", "PersistentVolume")) {
+		TRY(ns_follow(r, map_child(spec, "claimRef"), "PersistentVolumeClaim",
+			      false));
+	}
+	return 0;
+}
+
+/*
  * Set metadata.namespace on every namespaced resource (unknown kinds are
- * namespaced), never on cluster-scoped ones.  As kustomize does:
- *  - a Namespace object in the set is renamed to ns (two of them then
- *    collide: STRATA_ECONFLICT);
- *  - ServiceAccount subjects of (Cluster)RoleBindings move to ns when they
- *    name a ServiceAccount of the set: by name and namespace (a
- *    ServiceAccount without a namespace is in "default"), or by name alone
- *    when the subject has no namespace; and subjects named "default" (the
- *    default ServiceAccount) always move.  Other subjects stay.
+ * namespaced), never on cluster-scoped ones.  As kustomize does, a
+ * Namespace object in the set is renamed to ns (two of them then collide:
+ * STRATA_ECONFLICT), and references that carry a namespace follow the
+ * objects of the set they name (ns_follow).  Unlike kustomize, an
+ * APIService or CRD conversion webhook pointing at a Service outside the
+ * set keeps its namespace, and an APIService without a service gets none.
  */
 int strata_transform_namespace(strata_arena *a, strata_resset *s, const char *ns,
 			       strata_error *err)
 {
-	keyset sa = { 0 };
+	ns_run r;
 	size_t n = strata_resset_count(s);
 	int rc = 0;
 
 	if (!ns || !ns[0])
 		return 0;
-	/* ServiceAccounts by their namespace before the change */
+	memset(&r, 0, sizeof(r));
+	r.a = a;
+	r.ns = ns;
+	r.err = err;
+	/* the objects references may follow, by their namespace before the change */
 	for (size_t i = 0; i < n; i++) {
-		strata_resource *r = strata_resset_at(s, i);
-		if (r->deleted || !is_kind(r, "", "ServiceAccount"))
+		strata_resource *res = strata_resset_at(s, i);
+		if (res->deleted || res->group[0] ||
+		    (strcmp(res->kind, "ServiceAccount") && strcmp(res->kind, "Service") &&
+		     strcmp(res->kind, "PersistentVolumeClaim")))
 			continue;
-		if (keyset_add(&sa, ns_norm(r->ns), r->name, "") < 0 ||
-		    keyset_add(&sa, NULL, r->name, "") < 0) {
+		if (keyset_add(&r.objs, res->kind, ns_norm(res->ns), res->name) < 0 ||
+		    keyset_add(&r.objs, res->kind, NULL, res->name) < 0) {
 			rc = oom(err);
 			goto done;
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
-		strata_resource *r = strata_resset_at(s, i);
-		strata_node *meta, *subjects;
+		strata_resource *res = strata_resset_at(s, i);
+		strata_node *meta;
 
-		if (r->deleted)
+		if (res->deleted)
 			continue;
-		meta = map_child(r->root, "metadata");
+		meta = map_child(res->root, "metadata");
 		if (!meta)
 			continue; /* not a resource: strata_resource_init refuses it */
-		if (strata_kind_cluster_scoped(r->group, r->kind)) {
-			if (is_kind(r, "", "Namespace") &&
-			    (rc = map_put_string(a, meta, "name", ns)) < 0) {
+		if (strata_kind_cluster_scoped(res->group, res->kind)) {
+			if (is_kind(res, "", "Namespace") &&
+			    map_put_string(a, meta, "name", ns) < 0) {
 				rc = oom(err);
 				goto done;
 			}
-		} else if ((rc = map_put_string(a, meta, "namespace", ns)) < 0) {
+		} else if (map_put_string(a, meta, "namespace", ns) < 0) {
 			rc = oom(err);
 			goto done;
 		}
-		if (!is_binding(r) || !(subjects = seq_child(r->root, "subjects")))
-			continue;
-		for (uint32_t k = 0; k < subjects->u.seq.n; k++) {
-			strata_node *sub = subjects->u.seq.items[k];
-			strata_node *name, *sns;
-			bool move;
-
-			if (sub->type != STRATA_NODE_MAP ||
-			    !strata_scalar_is(strata_map_get(sub, "kind"), "ServiceAccount") ||
-			    !(name = scalar_child(sub, "name")))
-				continue;
-			sns = strata_map_get(sub, "namespace");
-			if (strata_scalar_is(name, "default"))
-				move = true;
-			else if (!sns)
-				move = keyset_has(&sa, NULL, name->u.scalar.str, "");
-			else
-				move = strata_node_is_scalar(sns) &&
-				       keyset_has(&sa, sns->u.scalar.str, name->u.scalar.str, "");
-			if (move && map_put_string(a, sub, "namespace", ns) < 0) {
-				rc = oom(err);
-				goto done;
-			}
-		}
+		if ((rc = ns_references(&r, res)) < 0)
+			goto done;
 	}
 	rc = strata_resset_reindex(s, err);
 done:
-	keyset_free(&sa);
+	keyset_free(&r.objs);
 	return rc;
 }
 
@@ -577,13 +639,6 @@ static int fix_at(names_run *r, const strata_node *map, const char *k1,
 		n = map_child(n, k2);
 	return n ? fix(r, strata_map_get(n, field), kind, ns) : 0;
 }
-
-#define TRY(expr)                            \
-	do {                                 \
-		int rc_ = (expr);            \
-		if (rc_ < 0)                 \
-			return rc_;          \
-	} while (0)
 
 static int fix_containers(names_run *r, const strata_node *list, const char *ns)
 {
@@ -664,7 +719,8 @@ static int fix_service_ref(names_run *r, const strata_node *svc)
 	if (!svc)
 		return 0;
 	return fix(r, strata_map_get(svc, "name"), "Service",
-		   ns_norm(ns ? ns->u.scalar.str : NULL));
+		   strata_map_get(svc, "namespace") ? ns_norm(ns ? ns->u.scalar.str : NULL)
+						     : NULL);
 }
 
 static int fix_ingress_backend(names_run *r, const strata_node *b, const char *ns)
@@ -750,7 +806,8 @@ static int fix_resource(names_run *r, const strata_resource *res)
 		const strata_node *cns = scalar_child(c, "namespace");
 		if (c)
 			TRY(fix(r, strata_map_get(c, "name"), "PersistentVolumeClaim",
-				ns_norm(cns ? cns->u.scalar.str : NULL)));
+				strata_map_get(c, "namespace")
+					? ns_norm(cns ? cns->u.scalar.str : NULL) : NULL));
 	} else if (is_kind(res, "apiregistration.k8s.io", "APIService")) {
 		TRY(fix_service_ref(r, map_child(spec, "service")));
 	} else if (is_kind(res, "apiextensions.k8s.io", "CustomResourceDefinition")) {
