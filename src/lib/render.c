@@ -430,7 +430,7 @@ int strata_render_env(strata_render **out, strata_repo *repo, const char *env,
 			goto fail;
 	}
 	for (size_t i = 0; i < r->env->n_overlays; i++) {
-		layer *l;
+		layer *l = NULL;
 		rc = load_layer(&l, repo, r->env->overlays[i],
 				r->env->overlay_explicit[i], r->env->overlay_from[i],
 				err);
