@@ -373,7 +373,8 @@ static void test_vars__unterminated_is_positioned(void **state)
 	assert_string_equal(f->err.file, "base/cm.yaml");
 	assert_int_equal(f->err.line, 6);
 	assert_int_equal(f->err.col, 8);
-	assert_string_equal(f->err.msg, "unterminated variable reference '${A'");
+	assert_string_equal(f->err.msg, "unterminated variable reference '${A' "
+			    "(write $${ for a literal ${)");
 
 	strata_error_clear(&f->err);
 	f->s = strata_resset_new(f->a);
@@ -384,7 +385,8 @@ static void test_vars__unterminated_is_positioned(void **state)
 	assert_string_equal(f->err.file, "base/cm2.yaml");
 	assert_int_equal(f->err.line, 5);
 	assert_int_equal(f->err.col, 8);
-	assert_string_equal(f->err.msg, "invalid variable reference '${A B}'");
+	assert_string_equal(f->err.msg, "invalid variable reference '${A B}' "
+			    "(write $${ for a literal ${)");
 	kv_free(&v);
 }
 

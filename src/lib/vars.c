@@ -384,7 +384,7 @@ static int visit_scalar(vrun *r, strata_node *n)
 		if (show > 60)
 			show = 60;
 		return strata_error_set(r->err, STRATA_EPARSE, n->file, (int)n->line,
-					(int)n->col, "%s variable reference '%.*s'",
+					(int)n->col, "%s variable reference '%.*s' (write $${ for a literal ${)",
 					syn.what, (int)show, n->u.scalar.str + syn.off);
 	}
 	if (rc < 0)
