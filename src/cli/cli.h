@@ -1,0 +1,28 @@
+/*
+ * cli.h - what the subcommands share: the command table entry type, error
+ * printing, and opening the config repository named by -C.
+ */
+#ifndef STRATA_CLI_H
+#define STRATA_CLI_H
+
+#include "exitcodes.h"
+#include "strata.h"
+
+#include <stdio.h>
+
+int cmd_render(int argc, char **argv);
+
+/* Print "strata: ..." style usage problems; returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Print err as one line on stderr; returns the mapped exit code. */
+int cli_report(const strata_error *err, int code);
+/* Open the repository at dir (NULL = current directory). */
+int cli_open_repo(strata_repo **out, const char *dir, strata_error *err);
+/* Write all of buf to stdout; EXIT_IO on failure. */
+int cli_write_stdout(const char *data, size_t len);
+
+/* Directory given by a global -C before the subcommand (or NULL). */
+extern const char *cli_global_repo;
+
+#endif

@@ -1,0 +1,129 @@
+/*
+ * cmd_render.c - `strata render`: preview environments.
+ *
+ * Everything is rendered into memory first; only when every environment
+ * succeeded is anything written, to stdout or atomically to --out, so an
+ * error never leaves half an output behind.
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void render_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: strata render [options] ENV...\n"
+		"       strata render [options] --all\n\n"
+		"Render environments of the config repository: base, then each overlay\n"
+		"layer, variables, images, namespace, name prefix/suffix, labels.\n\n"
+		"  ENV              environment(s) from strata.ini\n"
+		"  -a, --all        every environment, in strata.ini order\n"
+		"  -o, --out DIR    write one file per resource under DIR/<namespace>/\n"
+		"                   (DIR/<env>/<namespace>/ for several environments);\n"
+		"                   DIR is replaced atomically and must be empty, absent\n"
+		"                   or an earlier strata output\n"
+		"  -C, --repo DIR   the config repository (default: current directory)\n"
+		"  -h, --help       show this help\n\n"
+		"Without --out the documents go to stdout separated by '---'; with several\n"
+		"environments each one starts with a '# env: NAME' comment.\n");
+}
+
+int cmd_render(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "repo", required_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	strata_error err;
+	strata_repo *repo = NULL;
+	strata_buf out = STRATA_BUF_INIT;
+	strata_filelist files = { 0 };
+	const char *outdir = NULL, *repodir = NULL;
+	const char **envs = NULL;
+	size_t n_envs = 0;
+	bool all = false;
+	int c, rc, ret = EXIT_OK;
+
+	strata_error_clear(&err);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+ao:C:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a': all = true; break;
+		case 'o': outdir = optarg; break;
+		case 'C': repodir = optarg; break;
+		case 'h': render_usage(stdout); return EXIT_OK;
+		default: render_usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (all && optind < argc)
+		return cli_usage_error("render", "give environments or --all, not both");
+	if (!all && optind >= argc) {
+		render_usage(stderr);
+		return cli_usage_error("render", "no environment given");
+	}
+	rc = cli_open_repo(&repo, repodir, &err);
+	if (rc < 0)
+		return cli_report(&err, rc);
+	if (all) {
+		const strata_config *cfg = strata_repo_config(repo);
+		envs = calloc(cfg->n_envs ? cfg->n_envs : 1, sizeof(*envs));
+		if (!envs) {
+			ret = EXIT_INTERNAL;
+			goto done;
+		}
+		for (size_t i = 0; i < cfg->n_envs; i++)
+			envs[n_envs++] = cfg->envs[i].name;
+		if (!n_envs) {
+			ret = cli_usage_error("render", "strata.ini defines no environment");
+			goto done;
+		}
+	} else {
+		envs = (const char **)(argv + optind);
+		n_envs = (size_t)(argc - optind);
+	}
+
+	for (size_t i = 0; i < n_envs; i++) {
+		strata_render *r = NULL;
+		rc = strata_render_env(&r, repo, envs[i], &err);
+		if (rc < 0) {
+			ret = cli_report(&err, rc);
+			goto done;
+		}
+		if (outdir) {
+			char prefix[300];
+			snprintf(prefix, sizeof(prefix), "%s/", envs[i]);
+			rc = strata_render_files(&files, r, n_envs > 1 ? prefix : "");
+		} else {
+			if (n_envs > 1)
+				rc = strata_buf_printf(&out, "%s# env: %s\n", i ? "---\n" : "", envs[i]);
+			if (rc == 0)
+				rc = strata_render_stream(&out, r);
+		}
+		strata_render_free(r);
+		if (rc < 0) {
+			ret = EXIT_INTERNAL;
+			goto done;
+		}
+	}
+	if (outdir) {
+		rc = strata_output_write(outdir, &files, &err);
+		if (rc < 0)
+			ret = cli_report(&err, rc);
+	} else {
+		ret = cli_write_stdout(out.ptr, out.len);
+		if (ret)
+			fprintf(stderr, "strata render: cannot write to stdout\n");
+	}
+done:
+	if (all)
+		free(envs);
+	strata_filelist_free(&files);
+	strata_buf_free(&out);
+	strata_repo_free(repo);
+	return ret;
+}

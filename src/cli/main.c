@@ -1,0 +1,152 @@
+/*
+ * main.c - the strata command: global options, then one subcommand from
+ * the table below.  Each subcommand lives in its own cmd_<name>.c.
+ */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *cli_global_repo;
+
+static const struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *desc;
+} commands[] = {
+	{ "render", cmd_render, "render environments to stdout or a directory" },
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: strata [-C DIR] <command> [<args>]\n\n"
+		   "strata renders Kubernetes base + overlay configuration into fully\n"
+		   "resolved manifests per environment (GitOps rendered manifests).\n\n"
+		   "commands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].desc);
+	fprintf(f, "\noptions:\n"
+		   "  -C, --repo DIR  run as if started in DIR (the config repository)\n"
+		   "  -h, --help      show this help\n"
+		   "  --version       show the version\n\n"
+		   "'strata <command> --help' describes a command.\n");
+}
+
+int exit_code_for(int code)
+{
+	switch (code) {
+	case 0: return EXIT_OK;
+	case STRATA_EUSAGE: return EXIT_USAGE;
+	case STRATA_ECONFIG: return EXIT_CONFIG;
+	case STRATA_EPARSE:
+	case STRATA_ELIMIT:
+	case STRATA_EUNSAFE: return EXIT_INPUT;
+	case STRATA_ENOTFOUND:
+	case STRATA_EAMBIGUOUS:
+	case STRATA_ECONFLICT:
+	case STRATA_EUNDEFVAR: return EXIT_RENDER;
+	case STRATA_EIO: return EXIT_IO;
+	case STRATA_EGIT: return EXIT_GIT;
+	case STRATA_EREFUSED: return EXIT_REFUSED;
+	case STRATA_EREJECTED: return EXIT_PUSH;
+	case STRATA_ECHECK: return EXIT_CHECK;
+	default: return EXIT_INTERNAL;
+	}
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "strata%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	return EXIT_USAGE;
+}
+
+int cli_report(const strata_error *err, int code)
+{
+	char line[2200];
+
+	if (err->code) {
+		strata_error_format(err, line, sizeof(line));
+		fprintf(stderr, "%s\n", line);
+		return exit_code_for(err->code);
+	}
+	fprintf(stderr, "strata: error %d\n", code);
+	return exit_code_for(code);
+}
+
+int cli_open_repo(strata_repo **out, const char *dir, strata_error *err)
+{
+	strata_source *src;
+	int rc;
+
+	if (!dir)
+		dir = cli_global_repo ? cli_global_repo : ".";
+	rc = strata_source_fs_open(&src, dir, err);
+	if (rc < 0)
+		return rc;
+	return strata_repo_open(out, src, NULL, err);
+}
+
+int cli_write_stdout(const char *data, size_t len)
+{
+	if (len && fwrite(data, 1, len, stdout) != len)
+		return EXIT_IO;
+	if (fflush(stdout) != 0)
+		return EXIT_IO;
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1;
+
+	while (i < argc && argv[i][0] == '-') {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return EXIT_OK;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("strata %s\n", STRATA_VERSION_STRING);
+			return EXIT_OK;
+		} else if ((!strcmp(argv[i], "-C") || !strcmp(argv[i], "--repo")) && i + 1 < argc) {
+			cli_global_repo = argv[i + 1];
+			i += 2;
+		} else if (!strncmp(argv[i], "--repo=", 7)) {
+			cli_global_repo = argv[i] + 7;
+			i++;
+		} else {
+			usage(stderr);
+			return cli_usage_error(NULL, "unknown option '%s'", argv[i]);
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[i], "help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	for (size_t c = 0; c < N_COMMANDS; c++)
+		if (!strcmp(argv[i], commands[c].name))
+			return commands[c].fn(argc - i, argv + i);
+	{
+		const char *names[N_COMMANDS];
+		const char *hint;
+		for (size_t c = 0; c < N_COMMANDS; c++)
+			names[c] = commands[c].name;
+		hint = strata_suggest(argv[i], names, N_COMMANDS);
+		if (hint)
+			return cli_usage_error(NULL, "'%s' is not a strata command (did you mean '%s'?)",
+					       argv[i], hint);
+		return cli_usage_error(NULL, "'%s' is not a strata command; see 'strata --help'",
+				       argv[i]);
+	}
+}
