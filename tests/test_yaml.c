@@ -162,7 +162,7 @@ static const ttext corpus[] = {
 	{ "[x]", 0 }, { "{x}", 0 }, { ",c", 0 }, { "a, b", 0 }, { "'q'", 0 }, { "\"dq\"", 0 },
 	{ "a: b", 0 }, { "a:b", 0 }, { "a #b", 0 }, { "a#b", 0 }, { "end:", 0 },
 	{ "<<", 0 }, { "=", 0 }, { "2001-12-14", 0 }, { "2001-12-14t21:59:43.10-05:00", 0 },
-	{ "it's", 0 }, { "back\\slash", 0 }, { "tab\there", 0 }, { "\ttab", 0 },
+	{ "it's", 0 }, { "two''quotes", 0 }, { "''", 0 }, { "back\\slash", 0 }, { "tab\there", 0 }, { "\ttab", 0 },
 	{ "bell\x07", 0 }, { "esc\x1b[0m", 0 }, { "del\x7f", 0 }, { "nul\0in", 7 },
 	{ "cr\r\nlf", 0 }, { "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x99\x82", 0 },
 	{ "nel\xc2\x85", 0 }, { "ls\xe2\x80\xa8x", 0 }, { "\xef\xbb\xbf" "bom", 0 },
@@ -249,6 +249,82 @@ static void test_yaml__roundtrip_created_scalars(void **state)
 	for (size_t i = 0; i < sizeof(corpus) / sizeof(corpus[0]); i++)
 		for (size_t k = 0; k < sizeof(all_styles) / sizeof(all_styles[0]); k++)
 			roundtrip_one(f, corpus[i].s, tlen(&corpus[i]), all_styles[k]);
+}
+
+/* Deterministic pseudo-random text from pieces that trip emitters up. */
+static uint32_t rnd(uint32_t *seed)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return (*seed >> 8) & 0xFFFFFF;
+}
+
+static strata_node *random_node(fixture *f, uint32_t *seed, int depth)
+{
+	static const char *const pieces[] = {
+		" ", "  ", "\n", "\n\n", "\t", ":", ": ", "#", " #", "-", "- ", "?", "'", "\"",
+		"\\", "a", "b", "1", "0", ".", "|", ">", "!", "&", "*", "[", "]", "{", "}", ",",
+		"%", "@", "`", "\r", "\x01", "\xc3\xa9", "\xe2\x80\xa8", "y", "e", "x", "~",
+		"---", "...", "<<", "null", "true", "0x", "1e", "_",
+	};
+	uint32_t kind = depth > 3 ? 0 : rnd(seed) % 4;
+
+	if (kind < 2) {
+		char text[64];
+		size_t len = 0, n = rnd(seed) % 6;
+		for (size_t i = 0; i < n; i++) {
+			const char *p = pieces[rnd(seed) % (sizeof(pieces) / sizeof(pieces[0]))];
+			size_t pl = strlen(p);
+			memcpy(text + len, p, pl);
+			len += pl;
+		}
+		return scalar(f, text, len, all_styles[rnd(seed) % 6]);
+	}
+	if (kind == 2) {
+		strata_node *m = strata_node_map(f->a);
+		size_t n = rnd(seed) % 4;
+		for (size_t i = 0; i < n; i++) {
+			strata_node *k = random_node(f, seed, 99);
+			if (strata_map_getn(m, k->u.scalar.str, k->u.scalar.len) ||
+			    (k->style == STRATA_STYLE_PLAIN && !k->u.scalar.len))
+				continue;
+			strata_map_append(f->a, m, k, random_node(f, seed, depth + 1));
+		}
+		return m;
+	}
+	{
+		strata_node *q = strata_node_seq(f->a);
+		size_t n = rnd(seed) % 4;
+		for (size_t i = 0; i < n; i++)
+			strata_seq_append(f->a, q, random_node(f, seed, depth + 1));
+		return q;
+	}
+}
+
+static void test_yaml__roundtrip_random_trees(void **state)
+{
+	fixture *f = *state;
+	uint32_t seed = 42;
+
+	for (int i = 0; i < 3000; i++) {
+		strata_node *r = random_node(f, &seed, 0);
+		const char *yaml = emit(f, r);
+		strata_yaml_doc *docs = NULL;
+		size_t n = 0;
+		int rc;
+
+		strata_error_clear(&f->err);
+		rc = strata_yaml_load(&docs, &n, f->a, "t.yaml", yaml, strlen(yaml), NULL, &f->err);
+		if (rc || (n == 1 && !strata_node_equal(r, docs[0].root)))
+			print_error("case %d (%s) emitted as:\n%s", i, f->err.msg, yaml);
+		assert_int_equal(rc, 0);
+		/* a plain null root is an empty document */
+		if (n == 0) {
+			assert_int_equal(r->type, STRATA_NODE_SCALAR);
+			continue;
+		}
+		assert_int_equal(n, 1);
+		assert_true(strata_node_equal(r, docs[0].root));
+	}
 }
 
 static void test_yaml__roundtrip_long_strings(void **state)
@@ -481,6 +557,20 @@ static void test_yaml__anchors_and_merge_keys(void **state)
 	assert_null(strstr(yaml, "*"));
 	assert_non_null(strstr(yaml, "quoted:\n  '<<': not a merge\n"));
 	assert_true(strata_node_equal(r, load_one(f, yaml)));
+
+	/* anchors do not cross documents */
+	load_err(f, "a: &x 1\n---\nb: *x\n", 18, NULL, STRATA_EPARSE);
+	assert_string_equal(f->err.msg, "undefined alias 'x'");
+	assert_int_equal(f->err.line, 3);
+	/* an anchor may be redefined; later aliases see the new node */
+	r = load_one(f, "a: &x 1\nb: *x\nc: &x 2\nd: *x\n");
+	assert_string_equal(strata_map_get(r, "b")->u.scalar.str, "1");
+	assert_string_equal(strata_map_get(r, "d")->u.scalar.str, "2");
+	/* merging something that is not a map */
+	load_err(f, "a: &a {x: 1}\nb:\n  <<: [*a, [1]]\n", 32, NULL, STRATA_EPARSE);
+	assert_string_equal(f->err.msg, "merge key '<<' needs a map or a sequence of maps");
+	assert_int_equal(f->err.line, 3);
+	assert_int_equal(f->err.col, 12);
 
 	load_err(f, "a: *nope\n", 9, NULL, STRATA_EPARSE);
 	assert_string_equal(f->err.msg, "undefined alias 'nope'");
@@ -796,6 +886,12 @@ static void test_yaml__emit_shapes(void **state)
 			    "c:\n");
 	assert_true(strata_node_equal(r, load_one(f, f->out.ptr)));
 
+	/* libfyaml cannot read "k:\n-\n": a sequence with a null entry is indented */
+	r = load_one(f, "k: [~, '', null, a]\nl: [!!null , b]\n");
+	assert_int_equal(strata_scalar_set(f->a, strata_map_get(r, "k")->u.seq.items[0], "", 0, -1), 0);
+	assert_string_equal(emit(f, r), "k:\n  -\n  - ''\n  - null\n  - a\nl:\n- !!null\n- b\n");
+	assert_true(strata_node_equal(r, load_one(f, f->out.ptr)));
+
 	/* a tagged block sequence under a key */
 	r = load_one(f, "k: !t\n- a\n- b\n");
 	assert_string_equal(emit(f, r), "k: !t\n- a\n- b\n");
@@ -825,6 +921,13 @@ static void test_yaml__emit_shapes(void **state)
 		back = load_one(f, emit(f, m));
 		assert_true(strata_node_equal(m, back));
 		assert_int_equal(strncmp(f->out.ptr, "? kkk", 5), 0);
+		/* with a sequence and a map as values, nested in a map */
+		r = strata_node_map(f->a);
+		strata_map_set(f->a, m, key, load_one(f, "[a, b]"));
+		strata_map_set(f->a, m, "short", load_one(f, "{c: d}"));
+		strata_map_set(f->a, r, "outer", m);
+		back = load_one(f, emit(f, r));
+		assert_true(strata_node_equal(r, back));
 	}
 }
 
@@ -889,6 +992,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_yaml__roundtrip_created_scalars, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_yaml__roundtrip_random_trees, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yaml__roundtrip_long_strings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yaml__string_style_quoting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yaml__roundtrip_source_styles, setup, teardown),

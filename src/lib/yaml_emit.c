@@ -330,7 +330,10 @@ static enum out_style choose(const strata_node *n, enum ctx ctx)
 			return OUT_DOUBLE;
 		return OUT_PLAIN;
 	case STRATA_STYLE_SINGLE:
-		return single_line_printable(s, len) ? OUT_SINGLE : OUT_DOUBLE;
+		/* libfyaml 0.7.12 misreads two escaped quotes in a row: 'a''''b' */
+		if (!single_line_printable(s, len) || (len >= 2 && memmem(s, len, "''", 2)))
+			return OUT_DOUBLE;
+		return OUT_SINGLE;
 	case STRATA_STYLE_LITERAL:
 	case STRATA_STYLE_FOLDED:
 		return block_ok && literal_ok(s, len) ? OUT_LITERAL : OUT_DOUBLE;
@@ -572,6 +575,22 @@ static void write_empty(emitter *E, const strata_node *n)
 	puts_(E, n->type == STRATA_NODE_MAP ? "{}\n" : "[]\n");
 }
 
+/*
+ * libfyaml 0.7.12 cannot read an entry with no content ("-" alone) in a
+ * sequence that is not indented under its key ("k:\n-\n" fails), so such
+ * sequences are indented.
+ */
+static bool has_empty_item(const strata_node *seq)
+{
+	for (uint32_t i = 0; i < seq->u.seq.n; i++) {
+		const strata_node *it = seq->u.seq.items[i];
+		if (it->type == STRATA_NODE_SCALAR && it->style == STRATA_STYLE_PLAIN &&
+		    !it->u.scalar.len && !it->tag)
+			return true;
+	}
+	return false;
+}
+
 /* The value of a pair whose key sits at column col, after "key:". */
 static void emit_value(emitter *E, const strata_node *v, size_t col)
 {
@@ -591,7 +610,7 @@ static void emit_value(emitter *E, const strata_node *v, size_t col)
 	if (v->type == STRATA_NODE_MAP)
 		emit_map(E, v, col + 2, false);
 	else
-		emit_seq(E, v, col, false);
+		emit_seq(E, v, has_empty_item(v) ? col + 2 : col, false);
 }
 
 /* A sequence item after its "-" at column col. */

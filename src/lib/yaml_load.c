@@ -768,9 +768,9 @@ static int on_doc_end(loader *L)
 	strata_node *r = L->root;
 
 	L->root = NULL;
-	L->n_anchors = 0;
-	if (L->cap_anchors)
+	if (L->n_anchors)
 		memset(L->anchors, 0, L->cap_anchors * sizeof(*L->anchors));
+	L->n_anchors = 0;
 	if (!r || is_null_doc(r))
 		return 0;
 	if (L->n_docs == L->cap_docs &&
