@@ -552,6 +552,50 @@ static void test_transform__names_and_references(void **state)
 	assert_string_equal(at(doc(f, "Widget", "p-w-s"), "spec", "configMapName", NULL), "cm");
 }
 
+static void test_transform__names_cluster_scoped_references(void **state)
+{
+	fixture *f = *state;
+	strata_node *st, *role, *pvc;
+
+	load(f,
+	     "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: high}\n---\n"
+	     "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: fast}\n---\n"
+	     "apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: pv}\n"
+	     "spec: {storageClassName: fast}\n---\n"
+	     "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: pvc}\n"
+	     "spec: {storageClassName: fast, volumeName: pv}\n---\n"
+	     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n---\n"
+	     "apiVersion: v1\nkind: Secret\nmetadata: {name: sec}\n---\n"
+	     "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: role}\n"
+	     "rules: [{apiGroups: [\"\"], resources: [configmaps, secrets],"
+	     " resourceNames: [cm, sec, other]}]\n---\n"
+	     "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: st}\n"
+	     "spec:\n"
+	     "  serviceName: headless\n"
+	     "  volumeClaimTemplates: [{metadata: {name: data}, spec: {storageClassName: fast}}]\n"
+	     "  template: {spec: {priorityClassName: high, runtimeClassName: rc,"
+	     " containers: [{name: a, image: x}]}}\n");
+	assert_int_equal(strata_transform_names(f->a, f->s, "p-", NULL, &f->err), 0);
+	st = doc(f, "StatefulSet", "p-st");
+	assert_string_equal(at(st, "spec", "serviceName", NULL), "headless"); /* not in set */
+	assert_string_equal(at(st, "spec", "volumeClaimTemplates", "[0]", "spec",
+			       "storageClassName", NULL), "p-fast");
+	assert_string_equal(at(st, "spec", "volumeClaimTemplates", "[0]", "metadata", "name",
+			       NULL), "data");
+	assert_string_equal(at(st, "spec", "template", "spec", "priorityClassName", NULL),
+			    "p-high");
+	assert_string_equal(at(st, "spec", "template", "spec", "runtimeClassName", NULL), "rc");
+	pvc = doc(f, "PersistentVolumeClaim", "p-pvc");
+	assert_string_equal(at(pvc, "spec", "storageClassName", NULL), "p-fast");
+	assert_string_equal(at(pvc, "spec", "volumeName", NULL), "p-pv");
+	assert_string_equal(at(doc(f, "PersistentVolume", "p-pv"), "spec", "storageClassName",
+			       NULL), "p-fast");
+	role = doc(f, "Role", "p-role");
+	assert_string_equal(at(role, "rules", "[0]", "resourceNames", "[0]", NULL), "p-cm");
+	assert_string_equal(at(role, "rules", "[0]", "resourceNames", "[1]", NULL), "p-sec");
+	assert_string_equal(at(role, "rules", "[0]", "resourceNames", "[2]", NULL), "other");
+}
+
 static void test_transform__names_follow_namespaces(void **state)
 {
 	fixture *f = *state;
@@ -700,6 +744,7 @@ int main(void)
 		T(test_transform__namespace_collision),
 		T(test_transform__namespace_moves_references_into_the_set),
 		T(test_transform__names_and_references),
+		T(test_transform__names_cluster_scoped_references),
 		T(test_transform__names_follow_namespaces),
 		T(test_transform__names_noop_without_prefix),
 		T(test_transform__labels_and_annotations),

@@ -708,6 +708,26 @@ static int fix_podspec(names_run *r, const strata_node *spec, const char *ns)
 	TRY(fix_list_names(r, seq_child(spec, "imagePullSecrets"), "Secret", ns));
 	TRY(fix(r, strata_map_get(spec, "serviceAccountName"), "ServiceAccount", ns));
 	TRY(fix(r, strata_map_get(spec, "serviceAccount"), "ServiceAccount", ns));
+	TRY(fix(r, strata_map_get(spec, "priorityClassName"), "PriorityClass", ""));
+	return 0;
+}
+
+/* Role and ClusterRole rules[].resourceNames[]: ConfigMaps and Secrets,
+ * as kustomize's nameReference does (a ClusterRole's match any namespace). */
+static int fix_rules(names_run *r, const strata_node *root, const char *ns)
+{
+	const strata_node *rules = seq_child(root, "rules");
+
+	for (uint32_t i = 0; rules && i < rules->u.seq.n; i++) {
+		strata_node *names = seq_child(rules->u.seq.items[i], "resourceNames");
+		for (uint32_t k = 0; names && k < names->u.seq.n; k++) {
+			strata_node *n = names->u.seq.items[k];
+			const char *before = strata_scalar_str(n);
+			TRY(fix(r, n, "ConfigMap", ns));
+			if (strata_scalar_str(n) == before)
+				TRY(fix(r, n, "Secret", ns));
+		}
+	}
 	return 0;
 }
 
@@ -784,9 +804,20 @@ static int fix_resource(names_run *r, const strata_resource *res)
 
 	if (pod)
 		TRY(fix_podspec(r, pod, ns));
-	if (is_kind(res, "apps", "StatefulSet"))
+	if (is_kind(res, "apps", "StatefulSet")) {
+		const strata_node *vcts = seq_child(spec, "volumeClaimTemplates");
 		TRY(fix(r, strata_map_get(spec, "serviceName"), "Service", ns));
-	else if (is_binding(res))
+		for (uint32_t i = 0; vcts && i < vcts->u.seq.n; i++)
+			TRY(fix_at(r, vcts->u.seq.items[i], "spec", NULL, "storageClassName",
+				   "StorageClass", ""));
+	} else if (is_kind(res, "", "PersistentVolumeClaim")) {
+		TRY(fix(r, strata_map_get(spec, "storageClassName"), "StorageClass", ""));
+		TRY(fix(r, strata_map_get(spec, "volumeName"), "PersistentVolume", ""));
+	} else if (is_kind(res, GROUP_RBAC, "Role")) {
+		TRY(fix_rules(r, root, ns));
+	} else if (is_kind(res, GROUP_RBAC, "ClusterRole")) {
+		TRY(fix_rules(r, root, NULL));
+	} else if (is_binding(res))
 		TRY(fix_binding(r, res, ns));
 	else if (!strcmp(res->kind, "Ingress") &&
 		 (!strcmp(res->group, "networking.k8s.io") ||
@@ -803,6 +834,7 @@ static int fix_resource(names_run *r, const strata_resource *res)
 		TRY(fix_list_names(r, seq_child(root, "imagePullSecrets"), "Secret", ns));
 	} else if (is_kind(res, "", "PersistentVolume")) {
 		const strata_node *c = map_child(spec, "claimRef");
+		TRY(fix(r, strata_map_get(spec, "storageClassName"), "StorageClass", ""));
 		const strata_node *cns = scalar_child(c, "namespace");
 		if (c)
 			TRY(fix(r, strata_map_get(c, "name"), "PersistentVolumeClaim",
@@ -834,7 +866,9 @@ static int fix_resource(names_run *r, const strata_resource *res)
  * volumes, imagePullSecrets and service accounts; StatefulSet serviceName;
  * binding roleRefs and ServiceAccount subjects; Ingress backends and TLS
  * secrets; HPA scaleTargetRef; ServiceAccount secrets; PersistentVolume
- * claimRef; webhook, APIService and CRD conversion services).  A
+ * claimRef; webhook, APIService and CRD conversion services; priority
+ * classes, storage classes, a claim's volumeName; Role/ClusterRole
+ * resourceNames naming a ConfigMap or Secret).  A
  * reference matches by kind, name and namespace (the referrer's, unless
  * the reference names one); references to objects outside the set stay.
  */
