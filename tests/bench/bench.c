@@ -1,0 +1,944 @@
+/*
+ * bench.c - strata-bench: how fast strata renders, against its floor
+ * (libfyaml's event parser on the same bytes) and against kustomize.
+ *
+ * For every size (N applications, E environments) it generates the
+ * synthetic repository of gen.c, then runs the strata binary as a user
+ * would (fork + exec, stdout to a file) and takes the wall time and the
+ * child's peak RSS from wait4().  Each figure is the median of several
+ * runs; slow commands get fewer runs so the whole benchmark stays
+ * bounded.  Commands that do not exist yet in the binary (diff, publish)
+ * are detected at run time and reported as "n/a".  The event-parse floor
+ * is measured in-process: the same files, already in memory, fed to
+ * fy_parser_parse()/fy_parser_event_free() and nothing else.
+ *
+ * It prints markdown tables and a list of targets met or missed.  It
+ * never fails because something is slow: only a broken setup (cannot
+ * generate, no strata binary) gives a non-zero exit.
+ */
+#include "gen.h"
+
+#include <libfyaml.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef STRATA_BENCH_CLI
+#define STRATA_BENCH_CLI "strata"
+#endif
+
+#define MAX_SIZES 8
+#define MAX_RUNS 50
+
+/* ---- options ---- */
+
+typedef struct options {
+	int sizes[MAX_SIZES], n_sizes;
+	int envs[MAX_SIZES], n_envs;
+	int runs;              /* wanted runs per measurement */
+	double budget;         /* seconds one measurement may take in total */
+	int kubectl_max;       /* largest N given to kubectl kustomize */
+	const char *strata;
+	const char *workdir;
+	unsigned long long seed;
+	bool keep;
+} options;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	if (n <= 0)
+		return 0;
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* ---- running a command ---- */
+
+typedef struct run_result {
+	double wall;     /* seconds */
+	long rss_kb;     /* peak RSS of the child */
+	int status;      /* exit code, or 128 + signal */
+} run_result;
+
+/*
+ * Run argv with stdout to out_path (or /dev/null) and stderr to err_path
+ * (or /dev/null).  Returns -1 when the process could not be started.
+ */
+static int run_cmd(char *const argv[], const char *out_path,
+		   const char *err_path, run_result *r)
+{
+	struct rusage ru;
+	double t0;
+	pid_t pid;
+	int st;
+
+	fflush(stdout);
+	fflush(stderr);
+	t0 = now();
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int fd = open(out_path ? out_path : "/dev/null",
+			      O_WRONLY | O_CREAT | O_TRUNC, 0666);
+		int efd = open(err_path ? err_path : "/dev/null",
+			       O_WRONLY | O_CREAT | O_TRUNC, 0666);
+		int nfd = open("/dev/null", O_RDONLY);
+
+		if (fd < 0 || efd < 0 || nfd < 0)
+			_exit(126);
+		dup2(fd, 1);
+		dup2(efd, 2);
+		dup2(nfd, 0);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (wait4(pid, &st, 0, &ru) < 0)
+		return -1;
+	r->wall = now() - t0;
+	r->rss_kb = ru.ru_maxrss;
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return 0;
+}
+
+/* Run quietly; true when it exited 0. */
+static bool run_ok(char *const argv[])
+{
+	run_result r;
+
+	return run_cmd(argv, NULL, NULL, &r) == 0 && r.status == 0;
+}
+
+static size_t file_size(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? (size_t)sb.st_size : 0;
+}
+
+/* Documents in a stream: "---" separator lines plus one, 0 when empty. */
+static size_t count_docs(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[256];
+	size_t n = 0, bytes = 0;
+	bool bol = true;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		size_t len = strlen(line);
+
+		if (bol && !strcmp(line, "---\n"))
+			n++;
+		bytes += len;
+		bol = len && line[len - 1] == '\n';
+	}
+	fclose(f);
+	return bytes ? n + 1 : 0;
+}
+
+/* The first line of a file, for error reports. */
+static void first_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	buf[0] = '\0';
+	if (!f)
+		return;
+	if (fgets(buf, (int)len, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+/* One measured command: several runs, median wall time and RSS. */
+typedef struct meas {
+	int state;        /* 0 not measured, 1 measured, -1 failed */
+	int runs;
+	double med, min;
+	long rss_kb;
+	size_t out_bytes;
+	size_t out_docs;
+	int status;       /* the failing exit code */
+	char why[200];    /* first stderr line of a failure */
+} meas;
+
+typedef int (*prepare_fn)(void *ctx, int run);
+
+/*
+ * Measure argv: one unmeasured warm-up run when warmup is set (it also
+ * checks the exit code and counts the output), then up to o->runs runs:
+ * at least 3 unless one run takes over a third of the budget; stop when
+ * the budget is spent.  ok_max is the largest exit code that is success
+ * (1 for diff).  prepare, when given, runs untimed before every run.
+ */
+static void measure(meas *m, const options *o, char *const argv[],
+		    const char *out_path, const char *err_path, bool warmup,
+		    int ok_max, prepare_fn prepare, void *ctx)
+{
+	double walls[MAX_RUNS], rss[MAX_RUNS], spent = 0;
+	run_result r;
+	int n = 0, want = o->runs;
+
+	memset(m, 0, sizeof(*m));
+	if (want > MAX_RUNS)
+		want = MAX_RUNS;
+	for (int i = warmup ? -1 : 0; i < want; i++) {
+		if (prepare && prepare(ctx, i) < 0) {
+			m->state = -1;
+			snprintf(m->why, sizeof(m->why), "setup failed");
+			return;
+		}
+		if (run_cmd(argv, out_path, err_path, &r) < 0) {
+			m->state = -1;
+			snprintf(m->why, sizeof(m->why), "cannot run %s: %s",
+				 argv[0], strerror(errno));
+			return;
+		}
+		if (r.status > ok_max) {
+			m->state = -1;
+			m->status = r.status;
+			first_line(err_path, m->why, sizeof(m->why));
+			return;
+		}
+		if (i < 0 || n == 0) {
+			m->out_bytes = out_path ? file_size(out_path) : 0;
+			m->out_docs = out_path ? count_docs(out_path) : 0;
+		}
+		if (i < 0)
+			continue;
+		walls[n] = r.wall;
+		rss[n] = (double)r.rss_kb;
+		n++;
+		spent += r.wall;
+		if (r.wall > o->budget / 3 && n >= 1)
+			break;
+		if (spent > o->budget && n >= 1)
+			break;
+	}
+	m->state = 1;
+	m->runs = n;
+	m->med = median(walls, n);
+	m->min = walls[0];
+	m->rss_kb = (long)median(rss, n);
+}
+
+/* ---- the parse floor ---- */
+
+typedef struct blob {
+	char *data;
+	size_t len;
+} blob;
+
+typedef struct blobset {
+	blob *items;
+	size_t n, cap;
+	size_t bytes;
+} blobset;
+
+static blobset *walk_target;
+
+static int walk_cb(const char *path, const struct stat *sb, int type,
+		   struct FTW *ftw)
+{
+	size_t len = strlen(path);
+	blobset *s = walk_target;
+	FILE *f;
+
+	(void)ftw;
+	if (type != FTW_F)
+		return 0;
+	if (!(len > 5 && !strcmp(path + len - 5, ".yaml")) &&
+	    !(len > 4 && !strcmp(path + len - 4, ".yml")))
+		return 0;
+	if (s->n == s->cap) {
+		size_t ncap = s->cap ? 2 * s->cap : 1024;
+		blob *ni = realloc(s->items, ncap * sizeof(*ni));
+
+		if (!ni)
+			return -1;
+		s->items = ni;
+		s->cap = ncap;
+	}
+	blob *b = &s->items[s->n];
+	b->len = (size_t)sb->st_size;
+	b->data = malloc(b->len + 1);
+	if (!b->data || !(f = fopen(path, "rb")))
+		return -1;
+	if (fread(b->data, 1, b->len, f) != b->len) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	s->n++;
+	s->bytes += b->len;
+	return 0;
+}
+
+static int blobset_add_dir(blobset *s, const char *dir)
+{
+	walk_target = s;
+	return nftw(dir, walk_cb, 32, FTW_PHYS);
+}
+
+static void blobset_free(blobset *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->items[i].data);
+	free(s->items);
+	memset(s, 0, sizeof(*s));
+}
+
+/* One pass of the bare event parser over every blob; returns seconds or
+ * a negative value when a file does not parse. */
+static double parse_once(const blobset *s, size_t *events)
+{
+	struct fy_parse_cfg cfg = { .flags = FYPCF_QUIET | FYPCF_JSON_NONE };
+	double t0 = now();
+
+	*events = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		struct fy_parser *p = fy_parser_create(&cfg);
+		struct fy_event *e;
+
+		if (!p || fy_parser_set_string(p, s->items[i].data, s->items[i].len)) {
+			fy_parser_destroy(p);
+			return -1;
+		}
+		while ((e = fy_parser_parse(p))) {
+			(*events)++;
+			fy_parser_event_free(p, e);
+		}
+		if (fy_parser_get_stream_error(p)) {
+			fy_parser_destroy(p);
+			return -1;
+		}
+		fy_parser_destroy(p);
+	}
+	return now() - t0;
+}
+
+/* Median seconds of parsing s after a warm-up pass (at least 3 passes,
+ * up to 7 within ~5 s). */
+static double parse_floor(const blobset *s)
+{
+	double t[7], spent = 0;
+	size_t events;
+	int n = 0;
+
+	if (parse_once(s, &events) < 0) /* warm-up: caches, allocator */
+		return -1;
+	while (n < 7) {
+		double x = parse_once(s, &events);
+
+		if (x < 0)
+			return -1;
+		t[n++] = x;
+		spent += x;
+		if (n >= 3 && spent > 5)
+			break;
+	}
+	return median(t, n);
+}
+
+/* ---- one size ---- */
+
+typedef struct row {
+	int n, e;
+	bench_gen_stats gen;
+	size_t in_one, in_all;       /* bytes read by render ENV / --all */
+	double parse_one, parse_all; /* libfyaml floor on those bytes, s */
+	meas one, all, diff, publish, kustomize;
+	bool publish_fresh_target;
+} row;
+
+static int rm_cb(const char *path, const struct stat *sb, int type,
+		 struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static void rm_rf(const char *path)
+{
+	struct stat sb;
+
+	if (lstat(path, &sb) == 0)
+		nftw(path, rm_cb, 32, FTW_DEPTH | FTW_PHYS);
+}
+
+typedef struct pub_ctx {
+	const options *o;
+	const char *sdir;
+	char target[4300];
+	int n_envs;
+	bool fresh_target;
+} pub_ctx;
+
+/*
+ * Before every publish run the previous result is removed, so each run
+ * creates its branches from scratch: a new bare --target repository when
+ * publish has --target, else the env branches are deleted.
+ */
+static int pub_prepare(void *vctx, int run)
+{
+	pub_ctx *c = vctx;
+
+	(void)run;
+	if (c->fresh_target) {
+		char *init[] = { "git", "init", "-q", "--bare", c->target, NULL };
+
+		rm_rf(c->target);
+		return run_ok(init) ? 0 : -1;
+	}
+	for (int e = 0; e < c->n_envs; e++) {
+		char ref[128];
+		char *del[] = { "git", "-C", (char *)c->sdir, "update-ref", "-d",
+				ref, NULL };
+
+		snprintf(ref, sizeof(ref), "refs/heads/env/%s", bench_env_name(e));
+		run_ok(del);
+	}
+	return 0;
+}
+
+/* Does `strata CMD --help` succeed, and does its help mention word? */
+static bool has_command(const options *o, const char *cmd, const char *word,
+			const char *tmp, bool *has_word)
+{
+	char *argv[] = { (char *)o->strata, (char *)cmd, "--help", NULL };
+	run_result r;
+	bool ok = run_cmd(argv, tmp, NULL, &r) == 0 && r.status == 0;
+
+	if (has_word) {
+		*has_word = false;
+		if (ok && word) {
+			FILE *f = fopen(tmp, "r");
+			char line[512];
+
+			while (f && fgets(line, sizeof(line), f))
+				if (strstr(line, word))
+					*has_word = true;
+			if (f)
+				fclose(f);
+		}
+	}
+	return ok;
+}
+
+static int bench_one(row *rw, const options *o, bool has_kubectl)
+{
+	char dir[4096], sdir[4200], kdir[4200], out[4200], err[4200], tmp[4200];
+	char path[4300], msg[512];
+	blobset one = { 0 }, all = { 0 };
+	const char *env0 = NULL;
+	char env0b[32], envlast[32];
+	bool has_diff, has_publish, pub_target = false;
+
+	snprintf(dir, sizeof(dir), "%s/n%d-e%d", o->workdir, rw->n, rw->e);
+	snprintf(sdir, sizeof(sdir), "%s/strata", dir);
+	snprintf(kdir, sizeof(kdir), "%s/kustomize/overlays/%s", dir, bench_env_name(0));
+	snprintf(out, sizeof(out), "%s/out.yaml", o->workdir);
+	snprintf(err, sizeof(err), "%s/stderr.txt", o->workdir);
+	snprintf(tmp, sizeof(tmp), "%s/help.txt", o->workdir);
+	snprintf(env0b, sizeof(env0b), "%s", bench_env_name(0));
+	snprintf(envlast, sizeof(envlast), "%s", bench_env_name(rw->e - 1));
+	env0 = env0b;
+
+	fprintf(stderr, "== N=%d E=%d: generating in %s\n", rw->n, rw->e, dir);
+	rm_rf(dir);
+	if (bench_gen(dir, rw->n, rw->e, o->seed, &rw->gen, msg, sizeof(msg)) < 0) {
+		fprintf(stderr, "strata-bench: %s\n", msg);
+		return -1;
+	}
+
+	/* The floor: the bytes each render reads, parsed by libfyaml alone. */
+	snprintf(path, sizeof(path), "%s/base", sdir);
+	if (blobset_add_dir(&one, path) || blobset_add_dir(&all, path))
+		goto nomem;
+	snprintf(path, sizeof(path), "%s/overlays/%s", sdir, env0);
+	if (blobset_add_dir(&one, path))
+		goto nomem;
+	snprintf(path, sizeof(path), "%s/overlays", sdir);
+	if (blobset_add_dir(&all, path))
+		goto nomem;
+	rw->in_one = one.bytes;
+	rw->in_all = all.bytes;
+	fprintf(stderr, "   libfyaml event parse of %.1f MB\n", one.bytes / 1e6);
+	rw->parse_one = parse_floor(&one);
+	rw->parse_all = rw->e > 1 ? parse_floor(&all) : rw->parse_one;
+	blobset_free(&one);
+	blobset_free(&all);
+
+	{
+		char *argv[] = { (char *)o->strata, "-C", sdir, "render",
+				 (char *)env0, NULL };
+
+		fprintf(stderr, "   strata render %s\n", env0);
+		measure(&rw->one, o, argv, out, err, true, 0, NULL, NULL);
+	}
+	{
+		char *argv[] = { (char *)o->strata, "-C", sdir, "render", "--all",
+				 NULL };
+
+		fprintf(stderr, "   strata render --all\n");
+		measure(&rw->all, o, argv, out, err, true, 0, NULL, NULL);
+	}
+
+	has_diff = has_command(o, "diff", NULL, tmp, NULL);
+	if (has_diff) {
+		char *argv[] = { (char *)o->strata, "-C", sdir, "diff",
+				 (char *)env0, envlast, NULL };
+
+		fprintf(stderr, "   strata diff %s %s\n", env0, envlast);
+		measure(&rw->diff, o, argv, out, err, true, 1, NULL, NULL);
+	}
+
+	has_publish = has_command(o, "publish", "--target", tmp, &pub_target);
+	if (has_publish) {
+		char *init[] = { "git", "-C", sdir, "init", "-q", NULL };
+		char *add[] = { "git", "-C", sdir, "add", "-A", NULL };
+		char *commit[] = { "git", "-C", sdir, "-c", "user.name=strata-bench",
+				   "-c", "user.email=bench@example.com", "commit",
+				   "-q", "-m", "bench", NULL };
+		pub_ctx pc = { o, sdir, { 0 }, rw->e, pub_target };
+
+		snprintf(pc.target, sizeof(pc.target), "%s/published.git", dir);
+		rw->publish_fresh_target = pub_target;
+		if (!run_ok(init) || !run_ok(add) || !run_ok(commit)) {
+			rw->publish.state = -1;
+			snprintf(rw->publish.why, sizeof(rw->publish.why),
+				 "git init/commit of the generated repo failed");
+		} else if (pub_target) {
+			char *argv[] = { (char *)o->strata, "-C", sdir, "publish",
+					 (char *)env0, "--target", pc.target, NULL };
+
+			fprintf(stderr, "   strata publish %s --target\n", env0);
+			measure(&rw->publish, o, argv, out, err, false, 0,
+				pub_prepare, &pc);
+		} else {
+			char *argv[] = { (char *)o->strata, "-C", sdir, "publish",
+					 (char *)env0, NULL };
+
+			fprintf(stderr, "   strata publish %s\n", env0);
+			measure(&rw->publish, o, argv, out, err, false, 0,
+				pub_prepare, &pc);
+		}
+	}
+
+	if (has_kubectl && rw->n <= o->kubectl_max) {
+		char *argv[] = { "kubectl", "kustomize", kdir, NULL };
+
+		fprintf(stderr, "   kubectl kustomize overlays/%s (slow)\n", env0);
+		measure(&rw->kustomize, o, argv, out, err, false, 0, NULL, NULL);
+	}
+
+	if (!o->keep)
+		rm_rf(dir);
+	return 0;
+nomem:
+	fprintf(stderr, "strata-bench: cannot read the generated files: %s\n",
+		strerror(errno));
+	blobset_free(&one);
+	blobset_free(&all);
+	return -1;
+}
+
+/* ---- report ---- */
+
+static const char *fmt_s(char *buf, size_t len, const meas *m)
+{
+	if (m->state == 0)
+		return "n/a";
+	if (m->state < 0) {
+		snprintf(buf, len, "FAILED (exit %d)", m->status);
+		return buf;
+	}
+	snprintf(buf, len, m->med < 1 ? "%.3f" : "%.2f", m->med);
+	return buf;
+}
+
+static const char *fmt_mb(char *buf, size_t len, const meas *m)
+{
+	if (m->state <= 0)
+		return "n/a";
+	snprintf(buf, len, "%.1f", m->rss_kb / 1024.0);
+	return buf;
+}
+
+#define MB(x) ((double)(x) / 1e6)
+/* The memory target: 4 x input + 16 MB (RSS is in KiB, targets in MB). */
+#define RSS_LIMIT_MB(in) (4 * MB(in) + 16)
+#define RSS_MB(m) ((double)(m).rss_kb * 1024 / 1e6)
+
+static void report(const row *rows, int n_rows, const options *o)
+{
+	char a[64], b[64], c[64], d[64];
+
+	printf("\n## strata render ENV (one environment)\n\n");
+	printf("| N apps | E | resources | input MB | output MB | runs | median s | peak RSS MB | RSS limit MB | resources/s | out MB/s | in MB/s | libfyaml parse MB/s | render/parse |\n");
+	printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	for (int i = 0; i < n_rows; i++) {
+		const row *r = &rows[i];
+		const meas *m = &r->one;
+		double pmbs = r->parse_one > 0 ? MB(r->in_one) / r->parse_one : 0;
+
+		if (m->state <= 0) {
+			printf("| %d | %d | %zu | %.2f | | | %s | | %.1f | | | | %.1f | |\n",
+			       r->n, r->e, r->gen.n_resources, MB(r->in_one),
+			       fmt_s(a, sizeof(a), m), RSS_LIMIT_MB(r->in_one), pmbs);
+			continue;
+		}
+		printf("| %d | %d | %zu | %.2f | %.2f | %d | %s | %.1f | %.1f | %.0f | %.1f | %.1f | %.1f | %.2f |\n",
+		       r->n, r->e, m->out_docs, MB(r->in_one), MB(m->out_bytes),
+		       m->runs, fmt_s(a, sizeof(a), m), RSS_MB(*m),
+		       RSS_LIMIT_MB(r->in_one), m->out_docs / m->med,
+		       MB(m->out_bytes) / m->med, MB(r->in_one) / m->med, pmbs,
+		       r->parse_one > 0 ? r->parse_one / m->med : 0);
+	}
+
+	printf("\n## strata render --all\n\n");
+	printf("| N apps | E | resources | input MB | output MB | runs | median s | E x single s | --all / (E x single) | peak RSS MB | RSS limit MB | resources/s | out MB/s | in MB/s | render/parse |\n");
+	printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	for (int i = 0; i < n_rows; i++) {
+		const row *r = &rows[i];
+		const meas *m = &r->all;
+		double single = r->one.state > 0 ? r->e * r->one.med : 0;
+
+		if (m->state <= 0) {
+			printf("| %d | %d | | %.2f | | | %s | | | | %.1f | | | | |\n",
+			       r->n, r->e, MB(r->in_all), fmt_s(a, sizeof(a), m),
+			       RSS_LIMIT_MB(r->in_all));
+			continue;
+		}
+		printf("| %d | %d | %zu | %.2f | %.2f | %d | %s | %.3f | %.2f | %.1f | %.1f | %.0f | %.1f | %.1f | %.2f |\n",
+		       r->n, r->e, r->gen.n_resources * (size_t)r->e, MB(r->in_all),
+		       MB(m->out_bytes), m->runs, fmt_s(a, sizeof(a), m), single,
+		       single > 0 ? m->med / single : 0, RSS_MB(*m),
+		       RSS_LIMIT_MB(r->in_all),
+		       (double)r->gen.n_resources * r->e / m->med,
+		       MB(m->out_bytes) / m->med, MB(r->in_all) / m->med,
+		       r->parse_all > 0 ? r->parse_all / m->med : 0);
+	}
+
+	printf("\n## strata diff and publish\n\n");
+	printf("| N apps | E | diff env-00 env-(E-1) s | diff peak RSS MB | publish env-00 s | publish peak RSS MB |\n");
+	printf("|---:|---:|---:|---:|---:|---:|\n");
+	for (int i = 0; i < n_rows; i++) {
+		const row *r = &rows[i];
+
+		printf("| %d | %d | %s | %s | %s | %s |\n", r->n, r->e,
+		       fmt_s(a, sizeof(a), &r->diff), fmt_mb(b, sizeof(b), &r->diff),
+		       fmt_s(c, sizeof(c), &r->publish),
+		       fmt_mb(d, sizeof(d), &r->publish));
+	}
+
+	printf("\n## kubectl kustomize overlays/env-00 (same content)\n\n");
+	printf("| N apps | E | resources | runs | kustomize s | kustomize peak RSS MB | strata s | strata speed-up |\n");
+	printf("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	for (int i = 0; i < n_rows; i++) {
+		const row *r = &rows[i];
+		const meas *k = &r->kustomize;
+
+		if (k->state <= 0) {
+			printf("| %d | %d | | | %s | | | |\n", r->n, r->e,
+			       k->state ? fmt_s(a, sizeof(a), k) :
+			       (r->n > o->kubectl_max ? "skipped (--kubectl-max)" : "n/a"));
+			continue;
+		}
+		printf("| %d | %d | %zu%s | %d | %s | %.1f | %s | %.0fx |\n", r->n,
+		       r->e, k->out_docs,
+		       r->one.state > 0 && r->one.out_docs != k->out_docs ?
+		       " (strata: differs)" : "",
+		       k->runs, fmt_s(a, sizeof(a), k), RSS_MB(*k),
+		       fmt_s(b, sizeof(b), &r->one),
+		       r->one.state > 0 ? k->med / r->one.med : 0);
+	}
+
+	for (int i = 0; i < n_rows; i++) {
+		const meas *ms[] = { &rows[i].one, &rows[i].all, &rows[i].diff,
+				     &rows[i].publish, &rows[i].kustomize };
+		const char *names[] = { "render ENV", "render --all", "diff",
+					"publish", "kubectl kustomize" };
+
+		for (int j = 0; j < 5; j++)
+			if (ms[j]->state < 0)
+				printf("\nfailure: N=%d E=%d %s: exit %d: %s\n",
+				       rows[i].n, rows[i].e, names[j], ms[j]->status,
+				       ms[j]->why);
+	}
+}
+
+static const row *find_row(const row *rows, int n_rows, int n, int e)
+{
+	for (int i = 0; i < n_rows; i++)
+		if (rows[i].n == n && rows[i].e == e)
+			return &rows[i];
+	return NULL;
+}
+
+static void verdict(const char *what, bool known, bool met, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void verdict(const char *what, bool known, bool met, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("- %s %s: ", known ? (met ? "**met**" : "**MISSED**") : "not measured",
+	       what);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+static void targets(const row *rows, int n_rows)
+{
+	const row *r1 = find_row(rows, n_rows, 1000, 1);
+
+	printf("\n## Targets\n\n");
+	if (r1 && r1->one.state > 0)
+		verdict("render N=1000 under 0.3 s", true, r1->one.med < 0.3,
+			"%.3f s", r1->one.med);
+	else
+		verdict("render N=1000 under 0.3 s", false, false, "-");
+	if (r1 && r1->one.state > 0 && r1->kustomize.state > 0)
+		verdict("render N=1000 at least 100x faster than kubectl kustomize",
+			true, r1->kustomize.med / r1->one.med >= 100,
+			"%.0fx (%.2f s vs %.3f s)", r1->kustomize.med / r1->one.med,
+			r1->kustomize.med, r1->one.med);
+	else
+		verdict("render N=1000 at least 100x faster than kubectl kustomize",
+			false, false, "-");
+	for (int e = 1; e <= 99; e++) {
+		const row *a = find_row(rows, n_rows, 1000, e);
+		const row *b = find_row(rows, n_rows, 10000, e);
+
+		if (!a || !b || a->one.state <= 0 || b->one.state <= 0)
+			continue;
+		verdict("linear: render N=10000 no more than 12x N=1000", true,
+			b->one.med <= 12 * a->one.med, "E=%d: %.3f s / %.3f s = %.1fx",
+			e, b->one.med, a->one.med, b->one.med / a->one.med);
+		if (a->all.state > 0 && b->all.state > 0)
+			verdict("linear: render --all N=10000 no more than 12x N=1000",
+				true, b->all.med <= 12 * a->all.med,
+				"E=%d: %.3f s / %.3f s = %.1fx", e, b->all.med,
+				a->all.med, b->all.med / a->all.med);
+	}
+	for (int i = 0; i < n_rows; i++) {
+		const row *r = &rows[i];
+
+		if (r->e < 2 || r->all.state <= 0 || r->one.state <= 0)
+			continue;
+		verdict("render --all cheaper than E single renders", true,
+			r->all.med < r->e * r->one.med,
+			"N=%d E=%d: %.3f s vs %d x %.3f s = %.3f s (%.2f)", r->n, r->e,
+			r->all.med, r->e, r->one.med, r->e * r->one.med,
+			r->all.med / (r->e * r->one.med));
+	}
+	for (int i = 0; i < n_rows; i++) {
+		const row *r = &rows[i];
+
+		if (r->one.state <= 0 || r->parse_one <= 0)
+			continue;
+		verdict("render throughput at least half of libfyaml's event parse",
+			true, r->parse_one / r->one.med >= 0.5,
+			"N=%d E=%d: %.1f MB/s vs %.1f MB/s (%.2f)", r->n, r->e,
+			MB(r->in_one) / r->one.med, MB(r->in_one) / r->parse_one,
+			r->parse_one / r->one.med);
+	}
+	for (int i = 0; i < n_rows; i++) {
+		const row *r = &rows[i];
+
+		if (r->one.state > 0)
+			verdict("peak memory below 4x input + 16 MB (render ENV)", true,
+				RSS_MB(r->one) < RSS_LIMIT_MB(r->in_one),
+				"N=%d E=%d: %.1f MB vs %.1f MB", r->n, r->e,
+				RSS_MB(r->one), RSS_LIMIT_MB(r->in_one));
+		if (r->all.state > 0 && r->e > 1)
+			verdict("peak memory below 4x input + 16 MB (render --all)",
+				true, RSS_MB(r->all) < RSS_LIMIT_MB(r->in_all),
+				"N=%d E=%d: %.1f MB vs %.1f MB", r->n, r->e,
+				RSS_MB(r->all), RSS_LIMIT_MB(r->in_all));
+	}
+}
+
+/* ---- main ---- */
+
+static int parse_list(int *out, int *n, const char *s)
+{
+	char *end;
+
+	*n = 0;
+	while (*s) {
+		long v = strtol(s, &end, 10);
+
+		if (end == s || v < 1 || v > 99999 || *n == MAX_SIZES)
+			return -1;
+		out[(*n)++] = (int)v;
+		s = *end == ',' ? end + 1 : end;
+		if (*end && *end != ',')
+			return -1;
+	}
+	return *n ? 0 : -1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: strata-bench [options]\n\n"
+		"Generate synthetic config repos and time strata on them against\n"
+		"libfyaml's event parser and kubectl kustomize.  Prints markdown.\n\n"
+		"  --quick            N = 100,1000 only\n"
+		"  --sizes LIST       applications per repo (default 100,1000,10000;\n"
+		"                     each has 4 resources)\n"
+		"  --envs LIST        environments per repo (default 1,10)\n"
+		"  --runs K           runs per measurement, median reported (default 5;\n"
+		"                     fewer when one run is slow)\n"
+		"  --budget SECONDS   time one measurement may take (default 60)\n"
+		"  --kubectl-max N    largest N given to kubectl kustomize (default 1000;\n"
+		"                     0 disables it; kustomize is superlinear)\n"
+		"  --strata PATH      the strata binary (default %s)\n"
+		"  --workdir DIR      where repos are generated (default /tmp/strata-bench)\n"
+		"  --seed S           generator seed (default 1)\n"
+		"  --keep             keep the generated repos\n",
+		STRATA_BENCH_CLI);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "quick", no_argument, NULL, 'q' },
+		{ "sizes", required_argument, NULL, 'n' },
+		{ "envs", required_argument, NULL, 'e' },
+		{ "runs", required_argument, NULL, 'r' },
+		{ "budget", required_argument, NULL, 'b' },
+		{ "kubectl-max", required_argument, NULL, 'k' },
+		{ "strata", required_argument, NULL, 's' },
+		{ "workdir", required_argument, NULL, 'w' },
+		{ "seed", required_argument, NULL, 'S' },
+		{ "keep", no_argument, NULL, 'K' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	options o = {
+		.sizes = { 100, 1000, 10000 }, .n_sizes = 3,
+		.envs = { 1, 10 }, .n_envs = 2,
+		.runs = 5, .budget = 60, .kubectl_max = 1000,
+		.strata = STRATA_BENCH_CLI, .workdir = "/tmp/strata-bench",
+		.seed = 1,
+	};
+	row *rows;
+	int n_rows = 0, c;
+	bool has_kubectl;
+	char *kv[] = { "kubectl", "version", "--client", NULL };
+	char *sv[] = { NULL, "--version", NULL };
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'q':
+			o.sizes[0] = 100;
+			o.sizes[1] = 1000;
+			o.n_sizes = 2;
+			break;
+		case 'n':
+			if (parse_list(o.sizes, &o.n_sizes, optarg) < 0) {
+				fprintf(stderr, "strata-bench: bad --sizes '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'e':
+			if (parse_list(o.envs, &o.n_envs, optarg) < 0 ) {
+				fprintf(stderr, "strata-bench: bad --envs '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'r': o.runs = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
+		case 'b': o.budget = atof(optarg) > 0 ? atof(optarg) : 60; break;
+		case 'k': o.kubectl_max = atoi(optarg); break;
+		case 's': o.strata = optarg; break;
+		case 'w': o.workdir = optarg; break;
+		case 'S': o.seed = strtoull(optarg, NULL, 0); break;
+		case 'K': o.keep = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (mkdir(o.workdir, 0777) < 0 && errno != EEXIST) {
+		fprintf(stderr, "strata-bench: cannot create '%s': %s\n", o.workdir,
+			strerror(errno));
+		return 1;
+	}
+	sv[0] = (char *)o.strata;
+	if (!run_ok(sv)) {
+		fprintf(stderr, "strata-bench: '%s --version' does not run; build "
+				"strata or give --strata PATH\n", o.strata);
+		return 1;
+	}
+	has_kubectl = o.kubectl_max > 0 && run_ok(kv);
+	if (!has_kubectl)
+		fprintf(stderr, "strata-bench: no kubectl kustomize comparison\n");
+
+	rows = calloc((size_t)(o.n_sizes * o.n_envs), sizeof(*rows));
+	if (!rows)
+		return 1;
+	for (int i = 0; i < o.n_sizes; i++) {
+		for (int j = 0; j < o.n_envs; j++) {
+			row *r = &rows[n_rows];
+
+			r->n = o.sizes[i];
+			r->e = o.envs[j];
+			if (bench_one(r, &o, has_kubectl) < 0) {
+				free(rows);
+				return 1;
+			}
+			n_rows++;
+		}
+	}
+
+	{
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+		printf("# strata-bench\n\n%s; %ld CPUs; seed %llu; median of up to %d "
+		       "runs (fewer for slow commands, budget %.0f s each); "
+		       "1 MB = 10^6 bytes\n", o.strata, ncpu, o.seed, o.runs,
+		       o.budget);
+	}
+	report(rows, n_rows, &o);
+	targets(rows, n_rows);
+	free(rows);
+	return 0;
+}
