@@ -524,6 +524,28 @@ static void test_merge__owner_references_by_uid(void **state)
 		 "  - {uid: u2, name: b2}\n  - {uid: u3, name: c}\n");
 }
 
+static void test_merge__service_account_secrets_and_webhooks(void **state)
+{
+	strata_arena *a = *state;
+
+	merge_ok(a, "", "ServiceAccount",
+		 "kind: ServiceAccount\nsecrets: [{name: s1}]\nimagePullSecrets: [{name: p1}]\n",
+		 "kind: ServiceAccount\nsecrets: [{name: s2}]\nimagePullSecrets: [{name: p2}]\n",
+		 "kind: ServiceAccount\nsecrets: [{name: s1}, {name: s2}]\n"
+		 "imagePullSecrets: [{name: p2}]\n");
+	merge_ok(a, "admissionregistration.k8s.io", "MutatingWebhookConfiguration",
+		 "kind: MutatingWebhookConfiguration\nwebhooks:\n"
+		 "- {name: a, sideEffects: None}\n- {name: b, sideEffects: None}\n",
+		 "kind: MutatingWebhookConfiguration\nwebhooks:\n- {name: b, timeoutSeconds: 5}\n",
+		 "kind: MutatingWebhookConfiguration\nwebhooks:\n"
+		 "- {name: a, sideEffects: None}\n- {name: b, sideEffects: None, timeoutSeconds: 5}\n");
+	/* RBAC rules have no merge key: replaced */
+	merge_ok(a, "rbac.authorization.k8s.io", "Role",
+		 "kind: Role\nrules: [{verbs: [get]}]\n",
+		 "kind: Role\nrules: [{verbs: [list]}]\n",
+		 "kind: Role\nrules: [{verbs: [list]}]\n");
+}
+
 /* ---- directives ---- */
 
 static void test_merge__patch_delete_document(void **state)
@@ -877,6 +899,7 @@ int main(void)
 		T(test_merge__finalizers_set_union_large),
 		T(test_merge__delete_from_primitive_list),
 		T(test_merge__owner_references_by_uid),
+		T(test_merge__service_account_secrets_and_webhooks),
 		T(test_merge__patch_delete_document),
 		T(test_merge__patch_delete_map),
 		T(test_merge__patch_replace_map),

@@ -201,6 +201,22 @@ static const strata_schema_entry service_fields[] = {
 };
 static const strata_schema service_schema = MAP(service_fields);
 
+/* ServiceAccount: secrets merge by name (its imagePullSecrets replace). */
+static const strata_schema_entry service_account_fields[] = {
+	{ "metadata", &meta_schema },
+	{ "secrets", &name_keyed_schema },
+	END
+};
+static const strata_schema service_account_schema = MAP(service_account_fields);
+
+/* Mutating/ValidatingWebhookConfiguration: webhooks merge by name. */
+static const strata_schema_entry webhook_config_fields[] = {
+	{ "metadata", &meta_schema },
+	{ "webhooks", &name_keyed_schema },
+	END
+};
+static const strata_schema webhook_config_schema = MAP(webhook_config_fields);
+
 /* ---- pod locations ---- */
 
 static const char *const path_root[] = { NULL };
@@ -262,7 +278,7 @@ static const kind_entry kinds[] = {
 	/* other built-in kinds: metadata rules only */
 	{ "", "ConfigMap", &object_schema, NULL },
 	{ "", "Secret", &object_schema, NULL },
-	{ "", "ServiceAccount", &object_schema, NULL },
+	{ "", "ServiceAccount", &service_account_schema, NULL },
 	{ "", "Namespace", &object_schema, NULL },
 	{ "", "PersistentVolumeClaim", &object_schema, NULL },
 	{ "", "PersistentVolume", &object_schema, NULL },
@@ -282,9 +298,9 @@ static const kind_entry kinds[] = {
 	{ "scheduling.k8s.io", "PriorityClass", &object_schema, NULL },
 	{ "apiextensions.k8s.io", "CustomResourceDefinition", &object_schema, NULL },
 	{ "admissionregistration.k8s.io", "MutatingWebhookConfiguration",
-	  &object_schema, NULL },
+	  &webhook_config_schema, NULL },
 	{ "admissionregistration.k8s.io", "ValidatingWebhookConfiguration",
-	  &object_schema, NULL },
+	  &webhook_config_schema, NULL },
 	{ "coordination.k8s.io", "Lease", &object_schema, NULL },
 };
 
