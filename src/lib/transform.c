@@ -86,6 +86,25 @@ static int map_put_string(strata_arena *a, strata_node *map, const char *key,
 	return strata_map_set(a, map, key, v);
 }
 
+/*
+ * Set metadata.namespace; a new key goes right after metadata.name, where
+ * people (and kubectl) expect to read it, instead of at the end.
+ */
+static int put_namespace(strata_arena *a, strata_node *meta, const char *ns)
+{
+	bool existed = strata_map_get(meta, "namespace") != NULL;
+	long at = strata_map_index(meta, "name", 4);
+	int rc = map_put_string(a, meta, "namespace", ns);
+
+	if (rc == 0 && !existed && at >= 0 && (uint32_t)at + 2 < meta->u.map.n) {
+		strata_pair p = meta->u.map.pairs[meta->u.map.n - 1];
+		memmove(&meta->u.map.pairs[at + 2], &meta->u.map.pairs[at + 1],
+			(meta->u.map.n - (uint32_t)at - 2) * sizeof(strata_pair));
+		meta->u.map.pairs[at + 1] = p;
+	}
+	return rc;
+}
+
 static int oom(strata_error *err)
 {
 	return strata_error_set(err, STRATA_ENOMEM, NULL, 0, 0, "out of memory");
@@ -556,7 +575,7 @@ int strata_transform_namespace(strata_arena *a, strata_resset *s, const char *ns
 				rc = oom(err);
 				goto done;
 			}
-		} else if (map_put_string(a, meta, "namespace", ns) < 0) {
+		} else if (put_namespace(a, meta, ns) < 0) {
 			rc = oom(err);
 			goto done;
 		}
