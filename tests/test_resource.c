@@ -1,0 +1,246 @@
+/*
+ * test_resource.c - identities, the hashed resource set, patch matching
+ * with did-you-mean, deletion, reindexing and the output order.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "strata/resource.h"
+#include "strata/yaml.h"
+
+static strata_resource load_one(strata_arena *a, const char *yaml)
+{
+	strata_yaml_doc *docs;
+	size_t n;
+	strata_error err;
+	strata_resource r;
+
+	strata_error_clear(&err);
+	assert_int_equal(strata_yaml_load(&docs, &n, a, "t.yaml", yaml, strlen(yaml), NULL, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(strata_resource_init(&r, a, docs[0].root, "t.yaml", docs[0].line,
+					      docs[0].col, &err), 0);
+	return r;
+}
+
+static void add(strata_resset *s, strata_arena *a, const char *kind_av,
+		const char *kind, const char *ns, const char *name)
+{
+	char yaml[512];
+	strata_resource r;
+	strata_error err;
+
+	snprintf(yaml, sizeof(yaml), "apiVersion: %s\nkind: %s\nmetadata:\n  name: %s\n%s%s%s",
+		 kind_av, kind, name, ns ? "  namespace: " : "", ns ? ns : "", ns ? "\n" : "");
+	r = load_one(a, yaml);
+	strata_error_clear(&err);
+	assert_int_equal(strata_resset_add(s, &r, NULL, &err), 0);
+}
+
+static void test_resource__identity(void **state)
+{
+	strata_arena *a = strata_arena_new();
+	strata_resource r = load_one(a, "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\n");
+
+	(void)state;
+	assert_string_equal(r.group, "apps");
+	assert_string_equal(r.version, "v1");
+	assert_string_equal(r.kind, "Deployment");
+	assert_string_equal(r.ns, "shop");
+	assert_string_equal(r.name, "web");
+	r = load_one(a, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n");
+	assert_string_equal(r.group, "");
+	assert_string_equal(r.ns, "");
+	strata_arena_free(a);
+}
+
+static void test_resource__invalid(void **state)
+{
+	strata_arena *a = strata_arena_new();
+	strata_yaml_doc *docs;
+	size_t n;
+	strata_error err;
+	strata_resource r;
+	const char *y = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  labels: {}\n";
+
+	(void)state;
+	strata_error_clear(&err);
+	assert_int_equal(strata_yaml_load(&docs, &n, a, "x.yaml", y, strlen(y), NULL, &err), 0);
+	assert_int_equal(strata_resource_init(&r, a, docs[0].root, "x.yaml", 1, 1, &err),
+			 STRATA_EPARSE);
+	assert_string_equal(err.msg, "resource has no metadata.name");
+	assert_int_equal(err.line, 4);
+	strata_arena_free(a);
+}
+
+static void test_resource__duplicate(void **state)
+{
+	strata_arena *a = strata_arena_new();
+	strata_resset *s = strata_resset_new(a);
+	strata_resource r = load_one(a, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n");
+	strata_error err;
+
+	(void)state;
+	strata_error_clear(&err);
+	assert_int_equal(strata_resset_add(s, &r, NULL, &err), 0);
+	assert_int_equal(strata_resset_add(s, &r, NULL, &err), STRATA_ECONFLICT);
+	assert_non_null(strstr(err.msg, "duplicate resource ConfigMap 'c'"));
+	strata_arena_free(a);
+}
+
+static void test_resource__match(void **state)
+{
+	strata_arena *a = strata_arena_new();
+	strata_resset *s = strata_resset_new(a);
+	strata_resource *out;
+	strata_error err;
+
+	(void)state;
+	add(s, a, "apps/v1", "Deployment", "shop", "web");
+	add(s, a, "apps/v1", "Deployment", "shop", "api");
+	add(s, a, "apps/v1", "Deployment", "one", "twin");
+	add(s, a, "apps/v1", "Deployment", "two", "twin");
+	strata_error_clear(&err);
+	assert_int_equal(strata_resset_match(&out, s, "apps", "Deployment", NULL, "web",
+					     "p.yaml", 3, 4, &err), 0);
+	assert_string_equal(out->name, "web");
+	assert_int_equal(strata_resset_match(&out, s, "apps", "Deployment", "shop", "web",
+					     "p.yaml", 3, 4, &err), 0);
+	assert_int_equal(strata_resset_match(&out, s, "apps", "Deployment", "other", "web",
+					     "p.yaml", 3, 4, &err), STRATA_ENOTFOUND);
+	strata_error_clear(&err);
+	assert_int_equal(strata_resset_match(&out, s, "apps", "Deployment", NULL, "webb",
+					     "p.yaml", 3, 4, &err), STRATA_ENOTFOUND);
+	assert_string_equal(err.msg, "patch target not found: apps/Deployment 'webb' (did you mean 'web'?)");
+	assert_string_equal(err.file, "p.yaml");
+	assert_int_equal(err.line, 3);
+	assert_int_equal(err.col, 4);
+	strata_error_clear(&err);
+	assert_int_equal(strata_resset_match(&out, s, "apps", "Deployment", NULL, "twin",
+					     "p.yaml", 1, 1, &err), STRATA_EAMBIGUOUS);
+	strata_error_clear(&err);
+	assert_int_equal(strata_resset_match(&out, s, "apps", "Deployment", "two", "twin",
+					     "p.yaml", 1, 1, &err), 0);
+	assert_string_equal(out->ns, "two");
+	/* a different group is a different identity */
+	assert_int_equal(strata_resset_match(&out, s, "extensions", "Deployment", NULL, "web",
+					     "p.yaml", 1, 1, &err), STRATA_ENOTFOUND);
+	strata_arena_free(a);
+}
+
+static void test_resource__delete_and_reindex(void **state)
+{
+	strata_arena *a = strata_arena_new();
+	strata_resset *s = strata_resset_new(a);
+	strata_resource *r;
+	strata_error err;
+
+	(void)state;
+	add(s, a, "v1", "ConfigMap", NULL, "a");
+	add(s, a, "v1", "ConfigMap", NULL, "b");
+	r = strata_resset_find(s, "", "ConfigMap", "", "a");
+	assert_non_null(r);
+	strata_resset_delete(s, r);
+	assert_null(strata_resset_find(s, "", "ConfigMap", "", "a"));
+	/* the identity is free again */
+	add(s, a, "v1", "ConfigMap", NULL, "a");
+	assert_non_null(strata_resset_find(s, "", "ConfigMap", "", "a"));
+	/* a rename that makes two resources one identity is a conflict */
+	r = strata_resset_find(s, "", "ConfigMap", "", "b");
+	strata_scalar_set(a, strata_node_at(r->root, "metadata", "name", NULL), "a", 1, -1);
+	strata_error_clear(&err);
+	assert_int_equal(strata_resset_reindex(s, &err), STRATA_ECONFLICT);
+	strata_arena_free(a);
+}
+
+static void test_resource__many(void **state)
+{
+	strata_arena *a = strata_arena_new();
+	strata_resset *s = strata_resset_new(a);
+	char name[32];
+
+	(void)state;
+	for (int i = 0; i < 20000; i++) {
+		strata_resource r;
+		strata_node *root = strata_node_map(a), *meta = strata_node_map(a);
+		strata_error err;
+		snprintf(name, sizeof(name), "cm-%d", i);
+		strata_map_set(a, root, "apiVersion", strata_node_scalar_str(a, "v1", STRATA_STYLE_PLAIN));
+		strata_map_set(a, root, "kind", strata_node_scalar_str(a, "ConfigMap", STRATA_STYLE_PLAIN));
+		strata_map_set(a, meta, "name", strata_node_scalar_str(a, name, STRATA_STYLE_PLAIN));
+		strata_map_set(a, root, "metadata", meta);
+		strata_error_clear(&err);
+		assert_int_equal(strata_resource_init(&r, a, root, "g.yaml", 1, 1, &err), 0);
+		assert_int_equal(strata_resset_add(s, &r, NULL, &err), 0);
+	}
+	for (int i = 0; i < 20000; i += 997) {
+		snprintf(name, sizeof(name), "cm-%d", i);
+		assert_non_null(strata_resset_find(s, "", "ConfigMap", "", name));
+	}
+	assert_int_equal(strata_resset_count(s), 20000);
+	strata_arena_free(a);
+}
+
+static void test_resource__order(void **state)
+{
+	strata_arena *a = strata_arena_new();
+	strata_resset *s = strata_resset_new(a);
+	strata_resource **sorted;
+	size_t n;
+	const char *want[] = {
+		"Namespace", "ServiceAccount", "ConfigMap", "ConfigMap", "Service",
+		"Deployment", "Ingress", "Pod", "ValidatingWebhookConfiguration",
+	};
+
+	(void)state;
+	add(s, a, "admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration", NULL, "v");
+	add(s, a, "v1", "Pod", "x", "p");
+	add(s, a, "networking.k8s.io/v1", "Ingress", "x", "i");
+	add(s, a, "apps/v1", "Deployment", "x", "d");
+	add(s, a, "v1", "Service", "x", "s");
+	add(s, a, "v1", "ConfigMap", "x", "b");
+	add(s, a, "v1", "ConfigMap", "x", "a");
+	add(s, a, "v1", "ServiceAccount", "x", "sa");
+	add(s, a, "v1", "Namespace", NULL, "x");
+	sorted = strata_resset_sorted(s, &n);
+	assert_int_equal(n, 9);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(sorted[i]->kind, want[i]);
+	/* same kind: by name */
+	assert_string_equal(sorted[2]->name, "a");
+	assert_string_equal(sorted[3]->name, "b");
+	strata_arena_free(a);
+}
+
+static void test_resource__scope(void **state)
+{
+	(void)state;
+	assert_true(strata_kind_cluster_scoped("", "Namespace"));
+	assert_true(strata_kind_cluster_scoped("rbac.authorization.k8s.io", "ClusterRole"));
+	assert_false(strata_kind_cluster_scoped("rbac.authorization.k8s.io", "Role"));
+	assert_false(strata_kind_cluster_scoped("example.com", "Widget"));
+	assert_true(strata_kind_rank("Namespace") < strata_kind_rank("Deployment"));
+	assert_true(strata_kind_rank("Widget") > strata_kind_rank("PodDisruptionBudget"));
+	assert_true(strata_kind_rank("Widget") < strata_kind_rank("MutatingWebhookConfiguration"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_resource__identity),
+		cmocka_unit_test(test_resource__invalid),
+		cmocka_unit_test(test_resource__duplicate),
+		cmocka_unit_test(test_resource__match),
+		cmocka_unit_test(test_resource__delete_and_reindex),
+		cmocka_unit_test(test_resource__many),
+		cmocka_unit_test(test_resource__order),
+		cmocka_unit_test(test_resource__scope),
+	};
+	return cmocka_run_group_tests_name("resource", tests, NULL, NULL);
+}
