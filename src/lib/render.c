@@ -513,14 +513,20 @@ int strata_render_stream(strata_buf *out, const strata_render *r)
 
 /* ---- file layout ---- */
 
+/*
+ * Write s keeping [A-Za-z0-9.-] and %XX for the rest.  A leading '.' is
+ * escaped too, so a namespace "." or ".." can never name a directory
+ * outside the output tree.
+ */
 static int put_escaped(strata_buf *b, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
+	const char *start = s;
 
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '-') {
+		    (c >= '0' && c <= '9') || c == '-' || (c == '.' && s != start)) {
 			if (strata_buf_putc(b, (char)c) < 0)
 				return STRATA_ENOMEM;
 		} else {
