@@ -207,9 +207,9 @@ static void test_render__paths(void **state)
 	assert_string_equal(strata_render_path(a, &r),
 			    "_cluster/ClusterRole.rbac.authorization.k8s.io_system%3Aread.yaml");
 	r.group = ""; r.kind = "ConfigMap"; r.ns = "x"; r.name = "../../etc";
-	assert_string_equal(strata_render_path(a, &r), "x/ConfigMap_..%2F..%2Fetc.yaml");
+	assert_string_equal(strata_render_path(a, &r), "x/ConfigMap_%2E.%2F..%2Fetc.yaml");
 	r.ns = "..";
-	assert_string_equal(strata_render_path(a, &r), "%2E./ConfigMap_..%2F..%2Fetc.yaml");
+	assert_string_equal(strata_render_path(a, &r), "%2E./ConfigMap_%2E.%2F..%2Fetc.yaml");
 	strata_arena_free(a);
 }
 
