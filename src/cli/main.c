@@ -16,6 +16,9 @@ static const struct command {
 	const char *desc;
 } commands[] = {
 	{ "render", cmd_render, "render environments to stdout or a directory" },
+	{ "publish", cmd_publish, "commit rendered environments to their branches (and push)" },
+	{ "history", cmd_history, "list what was published to an environment branch" },
+	{ "rollback", cmd_rollback, "restore an earlier state of an environment branch" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
