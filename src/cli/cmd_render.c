@@ -7,6 +7,8 @@
  */
 #include "cli.h"
 
+#include "strata/git.h"
+
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,8 @@ static void render_usage(FILE *f)
 		"                   (DIR/<env>/<namespace>/ for several environments);\n"
 		"                   DIR is replaced atomically and must be empty, absent\n"
 		"                   or an earlier strata output\n"
+		"  -r, --rev REV    render revision REV of the config repository (read\n"
+		"                   from git, no checkout) instead of the working directory\n"
 		"  -C, --repo DIR   the config repository (default: current directory)\n"
 		"  -h, --help       show this help\n\n"
 		"Without --out the documents go to stdout separated by '---'; with several\n"
@@ -35,6 +39,7 @@ int cmd_render(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "all", no_argument, NULL, 'a' },
 		{ "out", required_argument, NULL, 'o' },
+		{ "rev", required_argument, NULL, 'r' },
 		{ "repo", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -43,7 +48,7 @@ int cmd_render(int argc, char **argv)
 	strata_repo *repo = NULL;
 	strata_buf out = STRATA_BUF_INIT;
 	strata_filelist files = { 0 };
-	const char *outdir = NULL, *repodir = NULL;
+	const char *outdir = NULL, *repodir = NULL, *rev = NULL;
 	const char **envs = NULL;
 	size_t n_envs = 0;
 	bool all = false;
@@ -51,10 +56,11 @@ int cmd_render(int argc, char **argv)
 
 	strata_error_clear(&err);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+ao:C:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+ao:r:C:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': all = true; break;
 		case 'o': outdir = optarg; break;
+		case 'r': rev = optarg; break;
 		case 'C': repodir = optarg; break;
 		case 'h': render_usage(stdout); return EXIT_OK;
 		default: render_usage(stderr); return EXIT_USAGE;
@@ -66,7 +72,20 @@ int cmd_render(int argc, char **argv)
 		render_usage(stderr);
 		return cli_usage_error("render", "no environment given");
 	}
-	rc = cli_open_repo(&repo, repodir, &err);
+	if (rev) {
+		strata_source *src = NULL;
+
+		if (rev[0] == '-' || !rev[0])
+			return cli_usage_error("render", "invalid revision '%s'", rev);
+		rc = strata_source_git_open(&src,
+					    repodir ? repodir :
+					    cli_global_repo ? cli_global_repo : ".",
+					    rev, &err);
+		if (rc == 0)
+			rc = strata_repo_open(&repo, src, NULL, &err);
+	} else {
+		rc = cli_open_repo(&repo, repodir, &err);
+	}
 	if (rc < 0)
 		return cli_report(&err, rc);
 	if (all) {
