@@ -5,7 +5,9 @@
 #
 # Every directory FIXTURES_DIR/<case>/ is one case (or only the CASEs named):
 #
-#   repo/           the config repository (strata.ini, base/, overlays/)
+#   repo/           the config repository (strata.ini, base/, overlays/), or
+#                   a symlink to one elsewhere in the source tree (its
+#                   content is copied)
 #   args            one line: the arguments after `strata -C <repo>`, split on
 #                   white space (no quoting).  Placeholders:
 #                     @OUT@   a path in a fresh temporary directory that does
@@ -106,7 +108,13 @@ run_case() {
 		problems+=("case needs repo/ and args")
 		return
 	fi
-	cp -a "$dir/repo" "$sandbox/repo"
+	if [ -L "$dir/repo" ]; then
+		# repo/ itself may link to a tree elsewhere in the source
+		# (examples/shop): copy what it points at, keep inner symlinks
+		mkdir "$sandbox/repo" && cp -a "$dir/repo/." "$sandbox/repo/"
+	else
+		cp -a "$dir/repo" "$sandbox/repo"
+	fi
 	read -r -a argv <"$dir/args"
 	if [ ${#argv[@]} -gt 0 ] && [ "${argv[0]}" = "@CWD@" ]; then
 		use_cwd=1
