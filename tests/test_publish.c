@@ -1,0 +1,337 @@
+/*
+ * test_publish.c - the git-tree source and the publish library API.
+ *
+ * Fixture repositories are made with the git CLI in a mktemp directory:
+ * a config repository whose committed tree holds links of every hostile
+ * kind, then a dirty working tree that the git source must not see.  The
+ * end-to-end behaviour of the commands (push, races, kills) is covered by
+ * the scripts in tests/publish/.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "strata/git.h"
+#include "strata/render.h"
+
+static char sandbox[64];
+static char repo[128];
+static char head_id[41];
+
+static void sh(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (system(cmd) != 0)
+		fail_msg("setup command failed: %s", cmd);
+}
+
+static void put(const char *rel, const char *text)
+{
+	char p[512];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", repo, rel);
+	f = fopen(p, "w");
+	if (!f)
+		fail_msg("cannot write %s", p);
+	fputs(text, f);
+	fclose(f);
+}
+
+static int setup(void **state)
+{
+	FILE *f;
+
+	(void)state;
+	snprintf(sandbox, sizeof(sandbox), "/tmp/strata-test-publish-XXXXXX");
+	if (!mkdtemp(sandbox))
+		return -1;
+	snprintf(repo, sizeof(repo), "%s/repo", sandbox);
+	sh("mkdir -p %s/base %s/overlays/prod %s/sub/inner", repo, repo, repo);
+	put("strata.ini", "[strata]\nbase = base\n\n[env \"prod\"]\nnamespace = shop\n");
+	put("base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  k: committed\n");
+	put("overlays/prod/.keep", "");
+	put("sub/inner/strata.ini", "[strata]\nbase = base\n\n[env \"x\"]\n");
+	put("sub/inner/file", "inner\n");
+	put("big", "0123456789012345678901234567890123456789\n");
+	sh("cd %s && ln -s cm.yaml base/link.yaml && ln -s base linkdir"
+	   " && ln -s ../../etc/passwd base/out.yaml && ln -s /etc/passwd abs"
+	   " && ln -s loop2 loop1 && ln -s loop1 loop2 && ln -s missing dangling",
+	   repo);
+	sh("cd %s && git init -q && git add -A && git -c user.name=T"
+	   " -c user.email=t@example.com commit -q -m 'config subject'",
+	   repo);
+	/* A dirty worktree: the git source must read the commit, not this. */
+	put("base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  k: dirty\n");
+	sh("cd %s && git rev-parse HEAD > %s/head", repo, sandbox);
+	{
+		char p[256];
+
+		snprintf(p, sizeof(p), "%s/head", sandbox);
+		f = fopen(p, "r");
+		if (!f || !fgets(head_id, sizeof(head_id), f))
+			return -1;
+		fclose(f);
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	sh("rm -rf %s", sandbox);
+	return 0;
+}
+
+static strata_source *open_src(const char *path)
+{
+	strata_source *s = NULL;
+	strata_error err;
+
+	strata_error_clear(&err);
+	assert_int_equal(strata_source_git_open(&s, path, "HEAD", &err), 0);
+	return s;
+}
+
+static void test_publish__git_source_reads_the_commit(void **state)
+{
+	strata_source *s = open_src(repo);
+	strata_error err;
+	char *buf = NULL;
+	size_t len = 0;
+	int type = -1;
+
+	(void)state;
+	strata_error_clear(&err);
+	assert_string_equal(s->describe, head_id);
+	assert_int_equal(s->read(s, "base/cm.yaml", &buf, &len, &err), 0);
+	assert_non_null(strstr(buf, "k: committed"));
+	assert_int_equal(len, strlen(buf));
+	free(buf);
+	/* a link inside the tree is followed, also through a directory link */
+	assert_int_equal(s->read(s, "base/link.yaml", &buf, &len, &err), 0);
+	assert_non_null(strstr(buf, "committed"));
+	free(buf);
+	assert_int_equal(s->read(s, "linkdir/cm.yaml", &buf, &len, &err), 0);
+	free(buf);
+	assert_int_equal(s->stat(s, "linkdir", &type, &err), 0);
+	assert_int_equal(type, STRATA_ENTRY_DIR);
+	assert_int_equal(s->stat(s, "nope/x", &type, &err), 0);
+	assert_int_equal(type, 0);
+	assert_int_equal(s->stat(s, "big/x", &type, &err), 0);
+	assert_int_equal(type, 0);
+	strata_source_free(s);
+}
+
+static void test_publish__git_source_confines_links(void **state)
+{
+	strata_source *s = open_src(repo);
+	strata_error err;
+	char *buf = NULL;
+	size_t len;
+	int type;
+
+	(void)state;
+	strata_error_clear(&err);
+	assert_int_equal(s->read(s, "base/out.yaml", &buf, &len, &err),
+			 STRATA_EUNSAFE);
+	assert_string_equal(err.file, "base/out.yaml");
+	assert_null(strstr(err.msg, "passwd")); /* never the target */
+	strata_error_clear(&err);
+	assert_int_equal(s->read(s, "abs", &buf, &len, &err), STRATA_EUNSAFE);
+	strata_error_clear(&err);
+	assert_int_equal(s->stat(s, "loop1", &type, &err), STRATA_EUNSAFE);
+	assert_non_null(strstr(err.msg, "too many levels"));
+	strata_error_clear(&err);
+	assert_int_equal(s->read(s, "../x", &buf, &len, &err), STRATA_EUNSAFE);
+	strata_error_clear(&err);
+	/* listing a directory with a link leaving the tree fails */
+	{
+		strata_source_entry *e = NULL;
+		size_t n = 0;
+
+		assert_int_equal(s->list(s, "base", &e, &n, &err),
+				 STRATA_EUNSAFE);
+		strata_source_entries_free(e, n);
+	}
+	strata_source_free(s);
+}
+
+static void test_publish__git_source_lists_sorted(void **state)
+{
+	strata_source *s = open_src(repo);
+	strata_source_entry *e = NULL;
+	strata_error err;
+	size_t n = 0;
+
+	(void)state;
+	strata_error_clear(&err);
+	assert_int_equal(s->list(s, "sub", &e, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(e[0].name, "inner");
+	assert_int_equal(e[0].type, STRATA_ENTRY_DIR);
+	strata_source_entries_free(e, n);
+	assert_int_equal(s->list(s, "overlays", &e, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(e[0].name, "prod");
+	strata_source_entries_free(e, n);
+	strata_source_free(s);
+}
+
+static void test_publish__git_source_max_file(void **state)
+{
+	strata_source *s = open_src(repo);
+	strata_error err;
+	char *buf = NULL;
+	size_t len;
+
+	(void)state;
+	strata_error_clear(&err);
+	s->max_file = 10;
+	assert_int_equal(s->read(s, "big", &buf, &len, &err), STRATA_ELIMIT);
+	assert_null(buf);
+	assert_non_null(strstr(err.msg, "too large"));
+	strata_source_free(s);
+}
+
+static void test_publish__git_source_subdirectory_and_revisions(void **state)
+{
+	strata_source *s = NULL;
+	strata_error err;
+	char p[256], *buf = NULL;
+	size_t len;
+
+	(void)state;
+	snprintf(p, sizeof(p), "%s/sub/inner", repo);
+	s = open_src(p);
+	strata_error_clear(&err);
+	assert_int_equal(s->read(s, "file", &buf, &len, &err), 0);
+	assert_string_equal(buf, "inner\n");
+	free(buf);
+	strata_source_free(s);
+	s = NULL;
+	assert_int_equal(strata_source_git_open(&s, repo, "no-such-rev", &err),
+			 STRATA_ENOTFOUND);
+	assert_null(s);
+	strata_error_clear(&err);
+	assert_int_equal(strata_source_git_open(&s, repo, "--upload-pack=x", &err),
+			 STRATA_EUSAGE);
+	assert_null(s);
+}
+
+static strata_config *parse(const char *ini)
+{
+	strata_config *cfg = NULL;
+	strata_error err;
+
+	strata_error_clear(&err);
+	if (strata_config_parse(&cfg, "strata.ini", ini, strlen(ini), &err) < 0)
+		fail_msg("config: %s", err.msg);
+	return cfg;
+}
+
+static void test_publish__branch_names(void **state)
+{
+	strata_config *cfg;
+	strata_error err;
+	char b[256];
+
+	(void)state;
+	cfg = parse("[strata]\nbase = base\nbranch = deploy/{env}\n\n"
+		    "[env \"prod\"]\n[env \"dev\"]\nbranch = refs/heads/dev-env\n"
+		    "[env \"tag\"]\nbranch = refs/tags/tag\n");
+	strata_error_clear(&err);
+	assert_int_equal(strata_publish_branch(b, cfg, "prod", &err), 0);
+	assert_string_equal(b, "refs/heads/deploy/prod");
+	assert_int_equal(strata_publish_branch(b, cfg, "dev", &err), 0);
+	assert_string_equal(b, "refs/heads/dev-env");
+	assert_int_equal(strata_publish_branch(b, cfg, "tag", &err),
+			 STRATA_ECONFIG);
+	assert_string_equal(b, "");
+	strata_error_clear(&err);
+	assert_int_equal(strata_publish_branch(b, cfg, "prdo", &err),
+			 STRATA_ENOTFOUND);
+	strata_config_free(cfg);
+}
+
+static void test_publish__publish_and_history(void **state)
+{
+	strata_publish_opts o;
+	strata_publish_result res;
+	strata_history_entry *h = NULL;
+	strata_repo *r = NULL;
+	strata_source *s;
+	strata_error err;
+	char commit[41], clean[256];
+	size_t n = 0;
+
+	(void)state;
+	/* The same config without the hostile links (they fail the load). */
+	snprintf(clean, sizeof(clean), "%s/clean", sandbox);
+	sh("git clone -q %s %s && cd %s && git rm -q base/out.yaml base/link.yaml abs loop1"
+	   " loop2 dangling && git -c user.name=T -c user.email=t@example.com"
+	   " commit -q -m 'config subject'",
+	   repo, clean, clean);
+	s = open_src(clean);
+	memset(&o, 0, sizeof(o));
+	o.config_dir = clean;
+	strata_error_clear(&err);
+	assert_int_equal(strata_repo_open(&r, s, NULL, &err), 0);
+	assert_int_equal(strata_publish_env(&res, r, "prod", &o, &err), 0);
+	assert_int_equal(res.status, STRATA_PUBLISH_CREATED);
+	assert_string_equal(res.branch, "refs/heads/env/prod");
+	assert_int_equal(strlen(res.commit), 40);
+	memcpy(commit, res.commit, sizeof(commit));
+	assert_int_equal(strata_publish_env(&res, r, "prod", &o, &err), 0);
+	assert_int_equal(res.status, STRATA_PUBLISH_UNCHANGED);
+	assert_string_equal(res.commit, commit);
+	/* an unknown environment fails and says so in the result too */
+	assert_int_equal(strata_publish_env(&res, r, "nope", &o, &err),
+			 STRATA_ENOTFOUND);
+	assert_int_equal(res.status, STRATA_PUBLISH_FAILED);
+	strata_error_clear(&err);
+
+	assert_int_equal(strata_history(&h, &n, strata_repo_config(r), "prod",
+					clean, 0, &err),
+			 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(h[0].commit, commit);
+	assert_string_equal(h[0].source, s->describe);
+	assert_string_equal(h[0].env, "prod");
+	assert_string_equal(h[0].rollback_of, "");
+	assert_non_null(strstr(h[0].subject, "prod: render "));
+	assert_non_null(strstr(h[0].subject, "config subject"));
+	strata_history_free(h, n);
+	strata_repo_free(r);
+	assert_string_equal(strata_publish_status_name(STRATA_PUBLISH_UPDATED),
+			    "updated");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_publish__git_source_reads_the_commit),
+		cmocka_unit_test(test_publish__git_source_confines_links),
+		cmocka_unit_test(test_publish__git_source_lists_sorted),
+		cmocka_unit_test(test_publish__git_source_max_file),
+		cmocka_unit_test(test_publish__git_source_subdirectory_and_revisions),
+		cmocka_unit_test(test_publish__branch_names),
+		cmocka_unit_test(test_publish__publish_and_history),
+	};
+
+	return cmocka_run_group_tests_name("publish", tests, setup, teardown);
+}
