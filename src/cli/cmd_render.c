@@ -56,7 +56,7 @@ int cmd_render(int argc, char **argv)
 
 	strata_error_clear(&err);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+ao:r:C:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ao:r:C:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': all = true; break;
 		case 'o': outdir = optarg; break;
@@ -110,6 +110,12 @@ int cmd_render(int argc, char **argv)
 		strata_render *r = NULL;
 		rc = strata_render_env(&r, repo, envs[i], &err);
 		if (rc < 0) {
+			/* with several environments, say which one failed */
+			if (n_envs > 1 && err.code) {
+				size_t len = strlen(err.msg);
+				snprintf(err.msg + len, sizeof(err.msg) - len,
+					 " (env '%s')", envs[i]);
+			}
 			ret = cli_report(&err, rc);
 			goto done;
 		}
