@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 int cmd_render(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 int cmd_publish(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);

@@ -16,6 +16,7 @@ static const struct command {
 	const char *desc;
 } commands[] = {
 	{ "render", cmd_render, "render environments to stdout or a directory" },
+	{ "diff", cmd_diff, "show what changes between environments, revisions or what is published" },
 	{ "publish", cmd_publish, "commit rendered environments to their branches (and push)" },
 	{ "history", cmd_history, "list what was published to an environment branch" },
 	{ "rollback", cmd_rollback, "restore an earlier state of an environment branch" },

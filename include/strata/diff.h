@@ -1,0 +1,184 @@
+/*
+ * diff.h - resource-aware differences between two sets of rendered
+ * resources: two environments, two revisions, or what is published on an
+ * environment branch against what would be published now.
+ *
+ * A comparison pairs the resources of the two sides (by identity, or,
+ * across environments, by identity after removing each side's own
+ * namespace and name prefix/suffix), then compares each pair field by
+ * field.  Lists the merge knows how to key (containers by name, ports by
+ * containerPort and protocol, ... src/lib/schema.h) are compared item by
+ * item under their key; other lists by a linear-space Myers diff of their
+ * items.  Pairing and comparing are linear in the size of the input (hash
+ * tables throughout).
+ *
+ * The result borrows the sides' nodes: keep the sides alive while the
+ * strata_diff is used.
+ */
+#ifndef STRATA_DIFF_H
+#define STRATA_DIFF_H
+
+#include "render.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What happened to a resource. */
+typedef enum strata_diff_status {
+	STRATA_DIFF_ADDED = 1,    /* only on the new side */
+	STRATA_DIFF_REMOVED = 2,  /* only on the old side */
+	STRATA_DIFF_CHANGED = 3,  /* on both, with field changes */
+} strata_diff_status;
+
+/* What happened to a field. */
+typedef enum strata_change_op {
+	STRATA_CHANGE_ADD = 1,    /* new_value only */
+	STRATA_CHANGE_REMOVE = 2, /* old_value only */
+	STRATA_CHANGE_MODIFY = 3, /* old_value -> new_value */
+	STRATA_CHANGE_ORDER = 4,  /* a list holds the same items in another order;
+				     old_value and new_value are the two lists */
+} strata_change_op;
+
+typedef struct strata_diff_change {
+	int op;                       /* strata_change_op */
+	const char *path;             /* "spec.template.spec.containers[name=main].image" */
+	const strata_node *old_value; /* borrowed from the old side, or NULL */
+	const strata_node *new_value; /* borrowed from the new side, or NULL */
+	/* For ORDER of a keyed list: the items' keys in old and new order,
+	 * rendered "name=main" (arena strings), else NULL / 0. */
+	const char *const *old_keys;
+	const char *const *new_keys;
+	size_t n_keys;
+	bool secret;                  /* a value of a Secret's data/stringData */
+} strata_diff_change;
+
+typedef struct strata_diff_entry {
+	int status;                     /* strata_diff_status */
+	const strata_resource *old_res; /* NULL when ADDED */
+	const strata_resource *new_res; /* NULL when REMOVED */
+	const strata_diff_change *changes; /* CHANGED: the reported changes */
+	size_t n_changes;
+	size_t n_ignored;               /* changes dropped by ignore rules */
+} strata_diff_entry;
+
+/* One side of a comparison (borrowed by strata_diff_compute). */
+typedef struct strata_diff_input {
+	const char *label;      /* how output names the side: "prod@published" */
+	const char *env;        /* environment name, or NULL */
+	const char *revision;   /* "worktree", a full commit id, or NULL */
+	const strata_resource *const *res;
+	size_t n;
+	/* The environment's own namespace and name prefix/suffix (NULL or ""
+	 * when unset): removed before pairing unless opts->exact. */
+	const char *ns, *prefix, *suffix;
+	/* Branch the side was read from ("refs/heads/env/prod"), or NULL. */
+	const char *branch;
+	/* The published branch does not exist (the side is empty). */
+	bool missing;
+} strata_diff_input;
+
+typedef struct strata_diff_opts {
+	bool exact;          /* pair by raw identity only */
+	bool ignore_order;   /* do not report order-only changes */
+	/* Ignore rules: "[KIND[/NAME]:]PATH", PATH segments separated by '.',
+	 * "[...]" selectors, '*' matching within one segment (a lone '*' also
+	 * matches any list selector).  A rule ignores the changes at or below
+	 * the paths it matches.  Check them with strata_diff_ignore_check. */
+	const char *const *ignore;
+	size_t n_ignore;
+} strata_diff_opts;
+
+typedef struct strata_diff {
+	strata_arena *arena;
+	strata_diff_input old_side, new_side; /* copies (strings in arena) */
+	strata_diff_entry *entries;           /* in output order */
+	size_t n;
+	size_t added, removed, changed, unchanged;
+	size_t ignored;                       /* ignored changes in all */
+} strata_diff;
+
+/*
+ * Compare old -> new.  *out is the caller's (strata_diff_free).  Fails only
+ * with STRATA_ENOMEM or STRATA_EUSAGE (an invalid ignore rule).
+ */
+int strata_diff_compute(strata_diff **out, const strata_diff_input *old_side,
+			const strata_diff_input *new_side,
+			const strata_diff_opts *opts, strata_error *err);
+void strata_diff_free(strata_diff *d);
+
+/* True when d reports any (not ignored) difference. */
+bool strata_diff_different(const strata_diff *d);
+
+/* STRATA_EUSAGE with a message when rule is not a valid ignore rule. */
+int strata_diff_ignore_check(const char *rule, strata_error *err);
+
+/* Output formats */
+typedef enum strata_diff_format {
+	STRATA_DIFF_TEXT = 0,
+	STRATA_DIFF_PATCH,
+	STRATA_DIFF_JSON,
+	STRATA_DIFF_MARKDOWN,
+} strata_diff_format;
+
+typedef struct strata_diff_fmt {
+	int format;        /* strata_diff_format */
+	bool color;        /* text only: ANSI colours */
+	bool show_secrets; /* print Secret values instead of their sizes */
+	int context;       /* patch and line diffs: context lines (< 0: 3) */
+} strata_diff_fmt;
+
+/*
+ * Append the report of diffs[0..n) (one per environment compared) to out
+ * in the chosen format.  Returns 0 or STRATA_ENOMEM.
+ */
+int strata_diff_format_report(strata_buf *out, const strata_diff *const *diffs,
+			      size_t n, const strata_diff_fmt *fmt);
+
+/* Parse "text", "patch", "json", "markdown" (also "md"); -1 otherwise. */
+int strata_diff_format_parse(const char *name);
+
+/*
+ * A linear-space Myers diff of two sequences of hashed lines/items.
+ * Marks del[i] for items of a that are not in the common subsequence and
+ * ins[j] for items of b.  eq(i, j, ctx) decides equality when hashes
+ * match (may be NULL: hashes decide).  Returns 0 or STRATA_ENOMEM.
+ */
+int strata_diff_myers(const uint64_t *a, size_t na, const uint64_t *b,
+		      size_t nb, bool (*eq)(size_t i, size_t j, void *ctx),
+		      void *ctx, bool *del, bool *ins);
+
+/* ---- sides ---- */
+
+/* A loaded side: owns what its strata_diff_input points to. */
+typedef struct strata_diff_side strata_diff_side;
+
+/*
+ * Render env from repo and describe it as a side called label (copied).
+ * revision is "worktree" or the source's commit id (the source's
+ * describe).  repo must outlive the side.
+ */
+int strata_diff_side_render(strata_diff_side **out, strata_repo *repo,
+			    const char *env, const char *label,
+			    strata_error *err);
+
+/*
+ * Read what is published for env: the tree of its branch (cfg's branch
+ * template) in the git repository discovered from repo_dir, read through
+ * libgit2 without a checkout: refs/heads/<branch>, or with remote
+ * refs/remotes/<remote>/<branch>.  Every *.yaml / *.yml blob of the tree
+ * is loaded (both the "files" and the "stream" layout).  A branch that does
+ * not exist gives an empty side with missing set.  The env's namespace
+ * and prefix/suffix for pairing come from cfg.
+ */
+int strata_diff_side_published(strata_diff_side **out, const char *repo_dir,
+			       const strata_config *cfg, const char *env,
+			       const char *remote, const char *label,
+			       strata_error *err);
+const strata_diff_input *strata_diff_side_input(const strata_diff_side *s);
+void strata_diff_side_free(strata_diff_side *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,570 @@
+/*
+ * cmd_diff.c - `strata diff`: what changes between two sides.
+ *
+ * A side is ENV (the work tree's render), ENV@REV (the render of a git
+ * revision, read without a checkout) or ENV@published[:REMOTE] (the tree of
+ * the environment branch).  Every revision is opened once: sides that
+ * resolve to the same commit share one strata_repo, so its base is parsed
+ * once for all of them.  Everything is computed before anything is
+ * written; the exit code follows diff(1).
+ */
+#include "cli.h"
+
+#include "strata/diff.h"
+#include "strata/git.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void diff_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: strata diff [options] ENV              (ENV@published -> ENV)\n"
+		"       strata diff [options] OLD NEW\n"
+		"       strata diff [options] --all [--rev BASE[..HEAD]]\n"
+		"       strata diff [options] --rev BASE[..HEAD] ENV...\n\n"
+		"Compare rendered environments resource by resource.  A side is\n"
+		"  ENV                     the working tree's render of ENV\n"
+		"  ENV@REV                 the render of git revision REV (no checkout)\n"
+		"  ENV@published[:REMOTE]  what is on ENV's branch (or REMOTE's copy)\n\n"
+		"  -a, --all               every environment (published -> working tree,\n"
+		"                          or BASE -> working tree / HEAD with --rev)\n"
+		"  -r, --rev BASE[..HEAD]  compare revisions: BASE -> working tree, or\n"
+		"                          BASE -> HEAD\n"
+		"      --exact             pair resources by raw identity only (by default\n"
+		"                          each side's namespace and name prefix/suffix are\n"
+		"                          removed first, so dev-web pairs with prod-web)\n"
+		"      --ignore-order      do not report lists that only changed order\n"
+		"  -i, --ignore RULE       ignore changes at [KIND[/NAME]:]PATH, e.g.\n"
+		"                          'spec.replicas', 'metadata.labels.*' (repeatable;\n"
+		"                          adds to [diff] ignore in strata.ini)\n"
+		"      --show-secrets      print Secret data (default: keys and sizes only)\n"
+		"  -f, --format FORMAT     text (default), patch, json or markdown\n"
+		"      --color[=WHEN]      auto (default: on a terminal, unless NO_COLOR\n"
+		"                          is set), always or never\n"
+		"  -U, --unified N         context lines in patches and line diffs (3)\n"
+		"  -q, --quiet             print nothing; only the exit status\n"
+		"  -C, --repo DIR          the config repository (default: current directory)\n"
+		"  -h, --help              show this help\n\n"
+		"Exit status: 0 no differences, 1 differences, 2 and up trouble.\n");
+}
+
+/* One opened revision ("worktree" or a commit id). */
+typedef struct opened {
+	char *key;
+	strata_repo *repo;
+} opened;
+
+typedef struct dctx {
+	const char *dir;     /* config repository directory */
+	opened *repos;
+	size_t n_repos;
+	strata_error *err;
+} dctx;
+
+static void dctx_free(dctx *c)
+{
+	for (size_t i = 0; i < c->n_repos; i++) {
+		free(c->repos[i].key);
+		strata_repo_free(c->repos[i].repo);
+	}
+	free(c->repos);
+}
+
+static int remember(dctx *c, const char *key, strata_repo *repo)
+{
+	opened *a = realloc(c->repos, (c->n_repos + 1) * sizeof(*a));
+
+	if (!a)
+		goto oom;
+	c->repos = a;
+	a[c->n_repos].key = strdup(key);
+	if (!a[c->n_repos].key)
+		goto oom;
+	a[c->n_repos++].repo = repo;
+	return 0;
+oom:
+	strata_repo_free(repo);
+	return strata_error_set(c->err, STRATA_ENOMEM, NULL, 0, 0, "out of memory");
+}
+
+/* The repo of rev (NULL: the working tree), opened at most once per commit. */
+static int get_repo(dctx *c, const char *rev, strata_repo **out)
+{
+	strata_source *src = NULL;
+	strata_repo *repo;
+	const char *key;
+	int rc;
+
+	if (!rev) {
+		for (size_t i = 0; i < c->n_repos; i++)
+			if (!strcmp(c->repos[i].key, "worktree")) {
+				*out = c->repos[i].repo;
+				return 0;
+			}
+		rc = cli_open_repo(&repo, c->dir, c->err);
+		if (rc < 0)
+			return rc;
+		rc = remember(c, "worktree", repo);
+		*out = repo;
+		return rc;
+	}
+	rc = strata_source_git_open(&src, c->dir, rev, c->err);
+	if (rc < 0)
+		return rc;
+	key = src->describe;
+	for (size_t i = 0; i < c->n_repos; i++)
+		if (!strcmp(c->repos[i].key, key)) {
+			strata_source_free(src);
+			*out = c->repos[i].repo;
+			return 0;
+		}
+	{
+		char k[sizeof(src->describe)];
+		memcpy(k, src->describe, sizeof(k));
+		rc = strata_repo_open(&repo, src, NULL, c->err);
+		if (rc < 0)
+			return rc;
+		rc = remember(c, k, repo);
+	}
+	*out = repo;
+	return rc;
+}
+
+/* A parsed side: ENV, ENV@REV, ENV@published[:REMOTE]. */
+typedef struct sidespec {
+	char *env;
+	char *rev;         /* NULL: working tree */
+	bool published;
+	char *remote;      /* published only; NULL: local branch */
+	char *label;
+} sidespec;
+
+static void spec_free(sidespec *s)
+{
+	free(s->env);
+	free(s->rev);
+	free(s->remote);
+	free(s->label);
+}
+
+static int spec_parse(sidespec *s, const char *text)
+{
+	const char *at = strchr(text, '@');
+
+	memset(s, 0, sizeof(*s));
+	s->label = strdup(text);
+	s->env = at ? strndup(text, (size_t)(at - text)) : strdup(text);
+	if (!s->label || !s->env)
+		return STRATA_ENOMEM;
+	if (!s->env[0] || (at && !at[1]))
+		return STRATA_EUSAGE;
+	if (at) {
+		const char *r = at + 1;
+		if (!strcmp(r, "published")) {
+			s->published = true;
+		} else if (!strncmp(r, "published:", 10)) {
+			s->published = true;
+			if (!r[10])
+				return STRATA_EUSAGE;
+			s->remote = strdup(r + 10);
+			if (!s->remote)
+				return STRATA_ENOMEM;
+		} else {
+			s->rev = strdup(r);
+			if (!s->rev)
+				return STRATA_ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int spec_make(sidespec *s, const char *env, const char *rev,
+		     bool published)
+{
+	memset(s, 0, sizeof(*s));
+	s->env = strdup(env);
+	s->published = published;
+	if (rev)
+		s->rev = strdup(rev);
+	if (published)
+		s->label = malloc(strlen(env) + 11);
+	else
+		s->label = malloc(strlen(env) + (rev ? strlen(rev) + 2 : 1));
+	if (!s->env || (rev && !s->rev) || !s->label)
+		return STRATA_ENOMEM;
+	if (published)
+		sprintf(s->label, "%s@published", env);
+	else if (rev)
+		sprintf(s->label, "%s@%s", env, rev);
+	else
+		strcpy(s->label, env);
+	return 0;
+}
+
+/* One comparison and what it holds on to. */
+typedef struct comparison {
+	strata_diff_side *old_side, *new_side;
+	strata_diff_input old_empty, new_empty; /* env not defined there */
+	strata_diff *diff;
+} comparison;
+
+/* Load a side.  A render side of an env its revision does not define is
+ * empty (when allow_absent), so --all shows environments that come and go. */
+static int load_side(dctx *c, const sidespec *s, const sidespec *other,
+		     bool allow_absent, strata_diff_side **out,
+		     strata_diff_input *empty, const strata_config **cfg_out)
+{
+	strata_repo *repo;
+	int rc;
+
+	*out = NULL;
+	if (s->published) {
+		/* the config that names the branch: the other side's revision
+		 * when it is a render, else the working tree's */
+		rc = get_repo(c, other && !other->published ? other->rev : NULL, &repo);
+		if (rc < 0)
+			return rc;
+		*cfg_out = strata_repo_config(repo);
+		return strata_diff_side_published(out, c->dir, strata_repo_config(repo),
+						  s->env, s->remote, s->label, c->err);
+	}
+	rc = get_repo(c, s->rev, &repo);
+	if (rc < 0)
+		return rc;
+	*cfg_out = strata_repo_config(repo);
+	if (allow_absent && !strata_config_find(strata_repo_config(repo), s->env)) {
+		memset(empty, 0, sizeof(*empty));
+		empty->label = s->label;
+		empty->env = s->env;
+		empty->revision = s->rev ? strata_repo_source(repo)->describe : "worktree";
+		empty->missing = true;
+		return 0;
+	}
+	return strata_diff_side_render(out, repo, s->env, s->label, c->err);
+}
+
+static int compare(dctx *c, comparison *cmp, const sidespec *o, const sidespec *n,
+		   bool allow_absent, const char *const *cli_ignore,
+		   size_t n_cli_ignore, const strata_diff_opts *base_opts)
+{
+	const strata_config *ocfg = NULL, *ncfg = NULL, *cfg;
+	const char **rules = NULL;
+	strata_diff_opts opts = *base_opts;
+	int rc;
+
+	rc = load_side(c, n, o, allow_absent, &cmp->new_side, &cmp->new_empty, &ncfg);
+	if (rc < 0)
+		return rc;
+	rc = load_side(c, o, n, allow_absent, &cmp->old_side, &cmp->old_empty, &ocfg);
+	if (rc < 0)
+		return rc;
+	/* [diff] ignore of the revision under review (the new side) */
+	cfg = ncfg ? ncfg : ocfg;
+	rules = calloc(n_cli_ignore + (cfg ? cfg->n_diff_ignore : 0) + 1, sizeof(*rules));
+	if (!rules)
+		return strata_error_set(c->err, STRATA_ENOMEM, NULL, 0, 0, "out of memory");
+	opts.n_ignore = 0;
+	for (size_t i = 0; cfg && i < cfg->n_diff_ignore; i++)
+		rules[opts.n_ignore++] = cfg->diff_ignore[i];
+	for (size_t i = 0; i < n_cli_ignore; i++)
+		rules[opts.n_ignore++] = cli_ignore[i];
+	opts.ignore = rules;
+	rc = strata_diff_compute(&cmp->diff,
+				 cmp->old_side ? strata_diff_side_input(cmp->old_side) : &cmp->old_empty,
+				 cmp->new_side ? strata_diff_side_input(cmp->new_side) : &cmp->new_empty,
+				 &opts, c->err);
+	free(rules);
+	return rc;
+}
+
+static bool want_color(const char *when, int *bad)
+{
+	const char *nc;
+
+	*bad = 0;
+	if (!when || !strcmp(when, "auto")) {
+		nc = getenv("NO_COLOR");
+		return isatty(STDOUT_FILENO) && !(nc && nc[0]);
+	}
+	if (!strcmp(when, "always"))
+		return true;
+	if (!strcmp(when, "never"))
+		return false;
+	*bad = 1;
+	return false;
+}
+
+int cmd_diff(int argc, char **argv)
+{
+	enum { OPT_EXACT = 256, OPT_IGNORE_ORDER, OPT_SHOW_SECRETS, OPT_COLOR, OPT_NO_COLOR };
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "rev", required_argument, NULL, 'r' },
+		{ "exact", no_argument, NULL, OPT_EXACT },
+		{ "ignore-order", no_argument, NULL, OPT_IGNORE_ORDER },
+		{ "ignore", required_argument, NULL, 'i' },
+		{ "show-secrets", no_argument, NULL, OPT_SHOW_SECRETS },
+		{ "format", required_argument, NULL, 'f' },
+		{ "color", optional_argument, NULL, OPT_COLOR },
+		{ "colour", optional_argument, NULL, OPT_COLOR },
+		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+		{ "unified", required_argument, NULL, 'U' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "repo", required_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	strata_error err;
+	dctx c = { 0 };
+	strata_diff_opts dopts = { 0 };
+	strata_diff_fmt fmt = { STRATA_DIFF_TEXT, false, false, -1 };
+	const char **ignores = NULL;
+	size_t n_ignores = 0;
+	const char *rev = NULL, *color = NULL, *repodir = NULL;
+	char *rev_old = NULL, *rev_new = NULL;
+	bool all = false, quiet = false;
+	sidespec *olds = NULL, *news = NULL;
+	comparison *cmps = NULL;
+	const strata_diff **diffs = NULL;
+	size_t n_cmp = 0;
+	strata_buf out = STRATA_BUF_INIT;
+	int ch, rc, ret = EXIT_OK, bad;
+
+	strata_error_clear(&err);
+	c.err = &err;
+	ignores = calloc((size_t)argc + 1, sizeof(*ignores));
+	if (!ignores)
+		return EXIT_INTERNAL;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "ar:i:f:U:qC:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'a': all = true; break;
+		case 'r': rev = optarg; break;
+		case OPT_EXACT: dopts.exact = true; break;
+		case OPT_IGNORE_ORDER: dopts.ignore_order = true; break;
+		case 'i':
+			if (strata_diff_ignore_check(optarg, &err) < 0) {
+				ret = cli_usage_error("diff", "%s", err.msg);
+				goto done;
+			}
+			ignores[n_ignores++] = optarg;
+			break;
+		case OPT_SHOW_SECRETS: fmt.show_secrets = true; break;
+		case 'f':
+			fmt.format = strata_diff_format_parse(optarg);
+			if (fmt.format < 0) {
+				ret = cli_usage_error("diff", "unknown format '%s' (text, patch, json, markdown)", optarg);
+				goto done;
+			}
+			break;
+		case OPT_COLOR: color = optarg ? optarg : "always"; break;
+		case OPT_NO_COLOR: color = "never"; break;
+		case 'U': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 0 || v > 100000) {
+				ret = cli_usage_error("diff", "invalid context '%s'", optarg);
+				goto done;
+			}
+			fmt.context = (int)v;
+			break;
+		}
+		case 'q': quiet = true; break;
+		case 'C': repodir = optarg; break;
+		case 'h': diff_usage(stdout); ret = EXIT_OK; goto done;
+		default: diff_usage(stderr); ret = EXIT_USAGE; goto done;
+		}
+	}
+	fmt.color = want_color(color, &bad);
+	if (bad) {
+		ret = cli_usage_error("diff", "invalid --color '%s' (auto, always, never)", color);
+		goto done;
+	}
+	if (fmt.format == STRATA_DIFF_JSON || fmt.format == STRATA_DIFF_MARKDOWN)
+		fmt.color = false;
+	c.dir = repodir ? repodir : cli_global_repo ? cli_global_repo : ".";
+	if (rev) {
+		const char *dots = strstr(rev, "..");
+		if (dots) {
+			rev_old = strndup(rev, (size_t)(dots - rev));
+			rev_new = dots[2] ? strdup(dots + 2) : strdup("HEAD");
+			if (!rev_old || !rev_new) {
+				ret = EXIT_INTERNAL;
+				goto done;
+			}
+			if (!rev_old[0]) {
+				ret = cli_usage_error("diff", "--rev needs a base revision ('%s')", rev);
+				goto done;
+			}
+		} else {
+			rev_old = strdup(rev);
+			if (!rev_old) {
+				ret = EXIT_INTERNAL;
+				goto done;
+			}
+		}
+	}
+
+	/* the comparisons to make */
+	if (all || rev) {
+		const char **envs = NULL;
+		size_t n_envs = 0;
+		if (all && optind < argc) {
+			ret = cli_usage_error("diff", "give environments or --all, not both");
+			goto done;
+		}
+		if (!all && optind >= argc) {
+			diff_usage(stderr);
+			ret = cli_usage_error("diff", "no environment given");
+			goto done;
+		}
+		if (all) {
+			/* envs of the new side, then envs only the old side has */
+			strata_repo *nr = NULL, *orr = NULL;
+			const strata_config *ncfg, *ocfg = NULL;
+			if ((rc = get_repo(&c, rev_new, &nr)) < 0 ||
+			    (rev_old && (rc = get_repo(&c, rev_old, &orr)) < 0)) {
+				ret = cli_report(&err, rc);
+				goto done;
+			}
+			ncfg = strata_repo_config(nr);
+			if (orr)
+				ocfg = strata_repo_config(orr);
+			envs = calloc(ncfg->n_envs + (ocfg ? ocfg->n_envs : 0) + 1, sizeof(*envs));
+			if (!envs) {
+				ret = EXIT_INTERNAL;
+				goto done;
+			}
+			for (size_t i = 0; i < ncfg->n_envs; i++)
+				envs[n_envs++] = ncfg->envs[i].name;
+			for (size_t i = 0; ocfg && i < ocfg->n_envs; i++)
+				if (!strata_config_find(ncfg, ocfg->envs[i].name))
+					envs[n_envs++] = ocfg->envs[i].name;
+			if (!n_envs) {
+				free(envs);
+				ret = cli_usage_error("diff", "strata.ini defines no environment");
+				goto done;
+			}
+		} else {
+			envs = calloc((size_t)(argc - optind) + 1, sizeof(*envs));
+			if (!envs) {
+				ret = EXIT_INTERNAL;
+				goto done;
+			}
+			for (int i = optind; i < argc; i++) {
+				if (strchr(argv[i], '@')) {
+					free(envs);
+					ret = cli_usage_error("diff", "with --rev give environment names, not '%s'", argv[i]);
+					goto done;
+				}
+				envs[n_envs++] = argv[i];
+			}
+		}
+		olds = calloc(n_envs, sizeof(*olds));
+		news = calloc(n_envs, sizeof(*news));
+		if (!olds || !news) {
+			free(envs);
+			ret = EXIT_INTERNAL;
+			goto done;
+		}
+		for (size_t i = 0; i < n_envs; i++) {
+			n_cmp++;
+			if (spec_make(&olds[i], envs[i], rev_old, !rev_old) < 0 ||
+			    spec_make(&news[i], envs[i], rev_new, false) < 0) {
+				free(envs);
+				ret = EXIT_INTERNAL;
+				goto done;
+			}
+		}
+		free(envs);
+	} else {
+		int nargs = argc - optind;
+		if (nargs < 1 || nargs > 2) {
+			diff_usage(stderr);
+			ret = cli_usage_error("diff", nargs < 1 ? "no environment given"
+						    : "too many arguments (give OLD and NEW)");
+			goto done;
+		}
+		olds = calloc(1, sizeof(*olds));
+		news = calloc(1, sizeof(*news));
+		if (!olds || !news) {
+			ret = EXIT_INTERNAL;
+			goto done;
+		}
+		n_cmp = 1;
+		if (nargs == 2) {
+			rc = spec_parse(&olds[0], argv[optind]);
+			if (rc == 0)
+				rc = spec_parse(&news[0], argv[optind + 1]);
+		} else {
+			/* ENV: published -> ENV; ENV@X: ENV@X -> ENV */
+			rc = spec_parse(&news[0], argv[optind]);
+			if (rc == 0 && (news[0].rev || news[0].published)) {
+				olds[0] = news[0];
+				rc = spec_make(&news[0], olds[0].env, NULL, false);
+			} else if (rc == 0) {
+				rc = spec_make(&olds[0], news[0].env, NULL, true);
+			}
+		}
+		if (rc == STRATA_EUSAGE) {
+			ret = cli_usage_error("diff", "invalid side (expected ENV, ENV@REV or ENV@published[:REMOTE])");
+			goto done;
+		} else if (rc < 0) {
+			ret = EXIT_INTERNAL;
+			goto done;
+		}
+	}
+
+	cmps = calloc(n_cmp, sizeof(*cmps));
+	diffs = calloc(n_cmp, sizeof(*diffs));
+	if (!cmps || !diffs) {
+		ret = EXIT_INTERNAL;
+		goto done;
+	}
+	for (size_t i = 0; i < n_cmp; i++) {
+		rc = compare(&c, &cmps[i], &olds[i], &news[i], all, ignores, n_ignores, &dopts);
+		if (rc < 0) {
+			ret = cli_report(&err, rc);
+			goto done;
+		}
+		diffs[i] = cmps[i].diff;
+		if (strata_diff_different(cmps[i].diff))
+			ret = EXIT_DIFFERENT;
+	}
+	if (!quiet) {
+		rc = strata_diff_format_report(&out, diffs, n_cmp, &fmt);
+		if (rc < 0) {
+			ret = EXIT_INTERNAL;
+			goto done;
+		}
+		if (cli_write_stdout(out.ptr, out.len) != EXIT_OK) {
+			fprintf(stderr, "strata diff: cannot write to stdout\n");
+			ret = EXIT_IO;
+		}
+	}
+done:
+	for (size_t i = 0; cmps && i < n_cmp; i++) {
+		strata_diff_free(cmps[i].diff);
+		strata_diff_side_free(cmps[i].old_side);
+		strata_diff_side_free(cmps[i].new_side);
+	}
+	for (size_t i = 0; i < n_cmp; i++) {
+		if (olds)
+			spec_free(&olds[i]);
+		if (news)
+			spec_free(&news[i]);
+	}
+	free(cmps);
+	free(diffs);
+	free(olds);
+	free(news);
+	free(rev_old);
+	free(rev_new);
+	free(ignores);
+	strata_buf_free(&out);
+	dctx_free(&c);
+	return ret;
+}
