@@ -130,7 +130,8 @@ typedef struct strata_history_entry {
 
 /*
  * The first-parent history of env's branch in repo_dir, newest first, at
- * most max entries (0 = all).  *out is malloc'ed; free it with
+ * most max entries (0 = all); when repo_dir has no such local branch,
+ * refs/remotes/origin/<branch> is read (a CI clone).  *out is malloc'ed; free it with
  * strata_history_free.  A branch that does not exist is STRATA_ENOTFOUND.
  */
 int strata_history(strata_history_entry **out, size_t *n,

@@ -1375,6 +1375,14 @@ int strata_history(strata_history_entry **out, size_t *n,
 	if (rc < 0)
 		goto done;
 	rc = read_ref(repo, ref, &tip, &exists, err);
+	if (rc == 0 && !exists) {
+		/* A CI clone has the branch only as origin's. */
+		char tracking[300];
+
+		snprintf(tracking, sizeof(tracking), "refs/remotes/origin/%s",
+			 ref + 11);
+		rc = read_ref(repo, tracking, &tip, &exists, err);
+	}
 	if (rc < 0)
 		goto done;
 	if (!exists) {

@@ -519,7 +519,10 @@ int strata_source_git_open(strata_source **out, const char *repo_path,
 	if (grc == GIT_ENOTFOUND || grc == GIT_EAMBIGUOUS ||
 	    grc == GIT_EINVALIDSPEC) {
 		rc = strata_error_set(err, STRATA_ENOTFOUND, NULL, 0, 0,
-				      "unknown revision '%s'", rev);
+				      "unknown revision '%s'%s", rev,
+				      git_repository_head_unborn(gs->repo) == 1 ?
+					      " (no commit yet; commit the config, or read the working directory)" :
+					      "");
 		goto done;
 	}
 	if (grc < 0) {
