@@ -51,6 +51,7 @@ typedef struct options {
 	int runs;              /* wanted runs per measurement */
 	double budget;         /* seconds one measurement may take in total */
 	int kubectl_max;       /* largest N given to kubectl kustomize */
+	bool kubectl_all_envs; /* kustomize for every E, not only the first */
 	const char *strata;
 	const char *workdir;
 	unsigned long long seed;
@@ -84,6 +85,7 @@ static double median(double *v, int n)
 
 typedef struct run_result {
 	double wall;     /* seconds */
+	double cpu;      /* user + system seconds of the child */
 	long rss_kb;     /* peak RSS of the child */
 	int status;      /* exit code, or 128 + signal */
 } run_result;
@@ -125,6 +127,8 @@ static int run_cmd(char *const argv[], const char *out_path,
 		return -1;
 	r->wall = now() - t0;
 	r->rss_kb = ru.ru_maxrss;
+	r->cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+		 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	return 0;
 }
@@ -184,6 +188,7 @@ typedef struct meas {
 	int state;        /* 0 not measured, 1 measured, -1 failed */
 	int runs;
 	double med, min;
+	double cpu;       /* median user + system seconds */
 	long rss_kb;
 	size_t out_bytes;
 	size_t out_docs;
@@ -204,7 +209,7 @@ static void measure(meas *m, const options *o, char *const argv[],
 		    const char *out_path, const char *err_path, bool warmup,
 		    int ok_max, prepare_fn prepare, void *ctx)
 {
-	double walls[MAX_RUNS], rss[MAX_RUNS], spent = 0;
+	double walls[MAX_RUNS], cpus[MAX_RUNS], rss[MAX_RUNS], spent = 0;
 	run_result r;
 	int n = 0, want = o->runs;
 
@@ -235,7 +240,10 @@ static void measure(meas *m, const options *o, char *const argv[],
 		}
 		if (i < 0)
 			continue;
+		if (!n || r.wall < m->min)
+			m->min = r.wall;
 		walls[n] = r.wall;
+		cpus[n] = r.cpu;
 		rss[n] = (double)r.rss_kb;
 		n++;
 		spent += r.wall;
@@ -246,8 +254,11 @@ static void measure(meas *m, const options *o, char *const argv[],
 	}
 	m->state = 1;
 	m->runs = n;
+	fprintf(stderr, "      %.3f s median (%.3f s CPU), peak RSS %.1f MB, %d run%s\n",
+		median(walls, n), median(cpus, n), median(rss, n) / 1024, n,
+		n == 1 ? "" : "s");
 	m->med = median(walls, n);
-	m->min = walls[0];
+	m->cpu = median(cpus, n);
 	m->rss_kb = (long)median(rss, n);
 }
 
@@ -319,10 +330,18 @@ static void blobset_free(blobset *s)
 
 /* One pass of the bare event parser over every blob; returns seconds or
  * a negative value when a file does not parse. */
-static double parse_once(const blobset *s, size_t *events)
+static double cpu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double parse_once(const blobset *s, size_t *events, double *cpu)
 {
 	struct fy_parse_cfg cfg = { .flags = FYPCF_QUIET | FYPCF_JSON_NONE };
-	double t0 = now();
+	double t0 = now(), c0 = cpu_now();
 
 	*events = 0;
 	for (size_t i = 0; i < s->n; i++) {
@@ -343,29 +362,32 @@ static double parse_once(const blobset *s, size_t *events)
 		}
 		fy_parser_destroy(p);
 	}
+	*cpu = cpu_now() - c0;
 	return now() - t0;
 }
 
 /* Median seconds of parsing s after a warm-up pass (at least 3 passes,
  * up to 7 within ~5 s). */
-static double parse_floor(const blobset *s)
+static double parse_floor(const blobset *s, double *cpu_med)
 {
-	double t[7], spent = 0;
+	double t[7], c[7], spent = 0, cpu;
 	size_t events;
 	int n = 0;
 
-	if (parse_once(s, &events) < 0) /* warm-up: caches, allocator */
+	if (parse_once(s, &events, &cpu) < 0) /* warm-up: caches, allocator */
 		return -1;
 	while (n < 7) {
-		double x = parse_once(s, &events);
+		double x = parse_once(s, &events, &cpu);
 
 		if (x < 0)
 			return -1;
+		c[n] = cpu;
 		t[n++] = x;
 		spent += x;
 		if (n >= 3 && spent > 5)
 			break;
 	}
+	*cpu_med = median(c, n);
 	return median(t, n);
 }
 
@@ -376,6 +398,7 @@ typedef struct row {
 	bench_gen_stats gen;
 	size_t in_one, in_all;       /* bytes read by render ENV / --all */
 	double parse_one, parse_all; /* libfyaml floor on those bytes, s */
+	double parse_one_cpu, parse_all_cpu;
 	meas one, all, diff, publish, publish_all, kustomize;
 	bool publish_fresh_target;
 } row;
@@ -455,7 +478,8 @@ static bool has_command(const options *o, const char *cmd, const char *word,
 	return ok;
 }
 
-static int bench_one(row *rw, const options *o, bool has_kubectl)
+static int bench_one(row *rw, const options *o, bool has_kubectl,
+		     bool first_e)
 {
 	char dir[4096], sdir[4200], kdir[4200], out[4200], err[4200], tmp[4200];
 	char path[4300], msg[512];
@@ -494,8 +518,10 @@ static int bench_one(row *rw, const options *o, bool has_kubectl)
 	rw->in_one = one.bytes;
 	rw->in_all = all.bytes;
 	fprintf(stderr, "   libfyaml event parse of %.1f MB\n", one.bytes / 1e6);
-	rw->parse_one = parse_floor(&one);
-	rw->parse_all = rw->e > 1 ? parse_floor(&all) : rw->parse_one;
+	rw->parse_one = parse_floor(&one, &rw->parse_one_cpu);
+	rw->parse_all_cpu = rw->parse_one_cpu;
+	rw->parse_all = rw->e > 1 ? parse_floor(&all, &rw->parse_all_cpu) :
+		rw->parse_one;
 	blobset_free(&one);
 	blobset_free(&all);
 
@@ -556,7 +582,8 @@ static int bench_one(row *rw, const options *o, bool has_kubectl)
 		}
 	}
 
-	if (has_kubectl && rw->n <= o->kubectl_max) {
+	if (has_kubectl && rw->n <= o->kubectl_max &&
+	    (first_e || o->kubectl_all_envs)) {
 		char *argv[] = { "kubectl", "kustomize", kdir, NULL };
 
 		fprintf(stderr, "   kubectl kustomize overlays/%s (slow)\n", env0);
@@ -606,44 +633,47 @@ static void report(const row *rows, int n_rows, const options *o)
 	char a[64], b[64], c[64], d[64];
 
 	printf("\n## strata render ENV (one environment)\n\n");
-	printf("| N apps | E | resources | input MB | output MB | runs | median s | peak RSS MB | RSS limit MB | resources/s | out MB/s | in MB/s | libfyaml parse MB/s | render/parse |\n");
-	printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	printf("| N apps | E | resources | input MB | output MB | runs | median s | CPU s | peak RSS MB | RSS limit MB | resources/s | out MB/s | in MB/s | libfyaml parse MB/s | render/parse | render/parse (CPU) |\n");
+	printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 	for (int i = 0; i < n_rows; i++) {
 		const row *r = &rows[i];
 		const meas *m = &r->one;
 		double pmbs = r->parse_one > 0 ? MB(r->in_one) / r->parse_one : 0;
 
 		if (m->state <= 0) {
-			printf("| %d | %d | %zu | %.2f | | | %s | | %.1f | | | | %.1f | |\n",
+			printf("| %d | %d | %zu | %.2f | | | %s | | | %.1f | | | | %.1f | | |\n",
 			       r->n, r->e, r->gen.n_resources, MB(r->in_one),
 			       fmt_s(a, sizeof(a), m), RSS_LIMIT_MB(r->in_one), pmbs);
 			continue;
 		}
-		printf("| %d | %d | %zu | %.2f | %.2f | %d | %s | %.1f | %.1f | %.0f | %.1f | %.1f | %.1f | %.2f |\n",
+		printf("| %d | %d | %zu | %.2f | %.2f | %d | %s | %.3f | %.1f | %.1f | %.0f | %.1f | %.1f | %.1f | %.2f | %.2f |\n",
 		       r->n, r->e, m->out_docs, MB(r->in_one), MB(m->out_bytes),
-		       m->runs, fmt_s(a, sizeof(a), m), RSS_MB(*m),
+		       m->runs, fmt_s(a, sizeof(a), m), m->cpu, RSS_MB(*m),
 		       RSS_LIMIT_MB(r->in_one), m->out_docs / m->med,
 		       MB(m->out_bytes) / m->med, MB(r->in_one) / m->med, pmbs,
-		       r->parse_one > 0 ? r->parse_one / m->med : 0);
+		       r->parse_one > 0 ? r->parse_one / m->med : 0,
+		       r->parse_one_cpu > 0 && m->cpu > 0 ?
+		       r->parse_one_cpu / m->cpu : 0);
 	}
 
 	printf("\n## strata render --all\n\n");
-	printf("| N apps | E | resources | input MB | output MB | runs | median s | E x single s | --all / (E x single) | peak RSS MB | RSS limit MB | resources/s | out MB/s | in MB/s | render/parse |\n");
-	printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	printf("| N apps | E | resources | input MB | output MB | runs | median s | CPU s | E x single s | --all / (E x single) | peak RSS MB | RSS limit MB | resources/s | out MB/s | in MB/s | render/parse |\n");
+	printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 	for (int i = 0; i < n_rows; i++) {
 		const row *r = &rows[i];
 		const meas *m = &r->all;
 		double single = r->one.state > 0 ? r->e * r->one.med : 0;
 
 		if (m->state <= 0) {
-			printf("| %d | %d | | %.2f | | | %s | | | | %.1f | | | | |\n",
+			printf("| %d | %d | | %.2f | | | %s | | | | | %.1f | | | | |\n",
 			       r->n, r->e, MB(r->in_all), fmt_s(a, sizeof(a), m),
 			       RSS_LIMIT_MB(r->in_all));
 			continue;
 		}
-		printf("| %d | %d | %zu | %.2f | %.2f | %d | %s | %.3f | %.2f | %.1f | %.1f | %.0f | %.1f | %.1f | %.2f |\n",
+		printf("| %d | %d | %zu | %.2f | %.2f | %d | %s | %.3f | %.3f | %.2f | %.1f | %.1f | %.0f | %.1f | %.1f | %.2f |\n",
 		       r->n, r->e, r->gen.n_resources * (size_t)r->e, MB(r->in_all),
-		       MB(m->out_bytes), m->runs, fmt_s(a, sizeof(a), m), single,
+		       MB(m->out_bytes), m->runs, fmt_s(a, sizeof(a), m), m->cpu,
+		       single,
 		       single > 0 ? m->med / single : 0, RSS_MB(*m),
 		       RSS_LIMIT_MB(r->in_all),
 		       (double)r->gen.n_resources * r->e / m->med,
@@ -677,7 +707,9 @@ static void report(const row *rows, int n_rows, const options *o)
 		if (k->state <= 0) {
 			printf("| %d | %d | | | %s | | | |\n", r->n, r->e,
 			       k->state ? fmt_s(a, sizeof(a), k) :
-			       (r->n > o->kubectl_max ? "skipped (--kubectl-max)" : "n/a"));
+			       r->n > o->kubectl_max ? "skipped (--kubectl-max)" :
+			       r->e != o->envs[0] && !o->kubectl_all_envs ?
+			       "skipped (first E only)" : "n/a");
 			continue;
 		}
 		printf("| %d | %d | %zu%s | %d | %s | %.1f | %s | %.0fx |\n", r->n,
@@ -834,6 +866,8 @@ static void usage(FILE *f)
 		"  --budget SECONDS   time one measurement may take (default 60)\n"
 		"  --kubectl-max N    largest N given to kubectl kustomize (default 1000;\n"
 		"                     0 disables it; kustomize is superlinear)\n"
+		"  --kubectl-all-envs run kustomize for every E (default: the first\n"
+		"                     E only; it renders one overlay either way)\n"
 		"  --strata PATH      the strata binary (default %s)\n"
 		"  --workdir DIR      where repos are generated (default /tmp/strata-bench)\n"
 		"  --seed S           generator seed (default 1)\n"
@@ -850,6 +884,7 @@ int main(int argc, char **argv)
 		{ "runs", required_argument, NULL, 'r' },
 		{ "budget", required_argument, NULL, 'b' },
 		{ "kubectl-max", required_argument, NULL, 'k' },
+		{ "kubectl-all-envs", no_argument, NULL, 'A' },
 		{ "strata", required_argument, NULL, 's' },
 		{ "workdir", required_argument, NULL, 'w' },
 		{ "seed", required_argument, NULL, 'S' },
@@ -892,6 +927,7 @@ int main(int argc, char **argv)
 		case 'r': o.runs = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
 		case 'b': o.budget = atof(optarg) > 0 ? atof(optarg) : 60; break;
 		case 'k': o.kubectl_max = atoi(optarg); break;
+		case 'A': o.kubectl_all_envs = true; break;
 		case 's': o.strata = optarg; break;
 		case 'w': o.workdir = optarg; break;
 		case 'S': o.seed = strtoull(optarg, NULL, 0); break;
@@ -928,7 +964,7 @@ int main(int argc, char **argv)
 
 			r->n = o.sizes[i];
 			r->e = o.envs[j];
-			if (bench_one(r, &o, has_kubectl) < 0) {
+			if (bench_one(r, &o, has_kubectl, j == 0) < 0) {
 				free(rows);
 				return 1;
 			}
