@@ -40,6 +40,53 @@ int strata_render_env(strata_render **out, strata_repo *repo, const char *env,
 		      strata_error *err);
 void strata_render_free(strata_render *r);
 
+/*
+ * Collecting mode, for `strata check`.  With on_problem set, problems the
+ * render can step over are handed to on_problem(ctx, rule, problem) and
+ * the render goes on without what caused them:
+ *
+ *   "yaml"                a file that cannot be read or parsed (skipped)
+ *   "resource"            a document that is not a resource (skipped)
+ *   "duplicate-resource"  two base documents with one identity (the
+ *                         second skipped)
+ *   "resource-collision"  a resources/ document colliding with another, or
+ *                         two resources with one identity after a patch
+ *                         or a transform
+ *   "patch-not-found"     a patch matching nothing (skipped)
+ *   "patch-ambiguous"     a patch matching several resources (skipped)
+ *   "patch-invalid"       a patch the merge refuses (skipped)
+ *   "undefined-variable"  one per variable and place (substituted as "")
+ *   "variable-syntax"     a malformed ${...} (variables left as written)
+ *   "transform"           images/namespace/names/labels failed (skipped)
+ *   "unsafe-path"         a directory listing refused (the directory skipped)
+ *   "missing-overlay"     an explicit overlay that does not exist
+ *
+ * Errors that stop the render (unknown environment, inherit problems,
+ * missing base, total size and file-count limits, out of memory) are
+ * still returned.  A render that reported problems is incomplete: check
+ * it, never publish it.  Parsed files are cached in the repo; a later
+ * strata_render_env() on the same repo fails with the first problem the
+ * collecting load skipped, so nothing is silently lost.
+ */
+typedef struct strata_render_opts {
+	void (*on_problem)(void *ctx, const char *rule, const strata_error *problem);
+	void *ctx;
+} strata_render_opts;
+
+/* strata_render_env() with options; opts NULL behaves like it. */
+int strata_render_env_opts(strata_render **out, strata_repo *repo,
+			   const char *env, const strata_render_opts *opts,
+			   strata_error *err);
+
+/*
+ * Like strata_repo_open() with a strata.ini already parsed (cfg is taken
+ * over, also on error).  `strata check` uses it to go on rendering after
+ * reporting strata.ini problems.
+ */
+int strata_repo_open_config(strata_repo **out, strata_source *src,
+			    strata_config *cfg, const strata_limits *lim,
+			    strata_error *err);
+
 const strata_env *strata_render_envconf(const strata_render *r);
 /* Resources in output order. */
 size_t strata_render_count(const strata_render *r);

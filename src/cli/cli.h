@@ -15,6 +15,7 @@ int cmd_diff(int argc, char **argv);
 int cmd_publish(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 /* Print "strata: ..." style usage problems; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)

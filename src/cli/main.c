@@ -20,6 +20,7 @@ static const struct command {
 	{ "publish", cmd_publish, "commit rendered environments to their branches (and push)" },
 	{ "history", cmd_history, "list what was published to an environment branch" },
 	{ "rollback", cmd_rollback, "restore an earlier state of an environment branch" },
+	{ "check", cmd_check, "report every problem of the repository (exit 10 on errors)" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -8,6 +8,12 @@
  * The repo keeps the parsed base and every parsed overlay layer in its own
  * arena, so `render --all` parses each file once; an environment works on
  * deep copies in its own arena and frees them in one go.
+ *
+ * In collecting mode (strata_render_env_opts with on_problem, for
+ * `strata check`) recoverable problems go to the sink through recover()
+ * and the pipeline steps over the file, document or patch at fault.  What
+ * a collecting load skipped is remembered with the cache (base_err,
+ * layer.err) so a later ordinary render fails instead of using it.
  */
 #include "strata/render.h"
 #include "strata/merge.h"
@@ -35,6 +41,7 @@ typedef struct layer {
 	bool exists;
 	loaded_dir patches;
 	loaded_dir resources;
+	strata_error err;        /* first problem a collecting load skipped */
 } layer;
 
 struct strata_repo {
@@ -48,6 +55,9 @@ struct strata_repo {
 	layer *layers;           /* cache of parsed layers */
 	size_t bytes_read;
 	size_t files_read;
+	strata_error base_err;   /* first problem a collecting load skipped */
+	const strata_render_opts *collect; /* during a collecting render */
+	strata_error *keep;      /* where load problems are remembered */
 };
 
 struct strata_render {
@@ -55,7 +65,32 @@ struct strata_render {
 	strata_env *env;
 	strata_resource **sorted;
 	size_t n;
+	const strata_render_opts *collect;
 };
+
+/*
+ * Collecting mode: hand the problem in err to the sink, remember the first
+ * one in *keep, clear err and return 0 so the caller skips what caused it.
+ * Otherwise (or for out of memory) return rc unchanged.
+ */
+static int recover(const strata_render_opts *c, strata_error *keep,
+		   const char *rule, int rc, strata_error *err)
+{
+	if (!c || !c->on_problem || rc == STRATA_ENOMEM || !err || !err->code)
+		return rc;
+	c->on_problem(c->ctx, rule, err);
+	if (keep && !keep->code)
+		*keep = *err;
+	strata_error_clear(err);
+	return 0;
+}
+
+/* Replay a remembered problem into err (ordinary renders only). */
+static int replay(const strata_error *kept, strata_error *err)
+{
+	return strata_error_set(err, kept->code, kept->file[0] ? kept->file : NULL,
+				kept->line, kept->col, "%s", kept->msg);
+}
 
 /* ---- loading ---- */
 
@@ -74,6 +109,84 @@ static char *join(strata_arena *a, const char *dir, const char *name)
 	return strata_arena_printf(a, "%s/%s", dir, name);
 }
 
+/* Padding newlines a split may write in all (see load_split). */
+#define SPLIT_BUDGET (16u << 20)
+
+/*
+ * Collecting mode, after a multi-document file failed to parse: parse it
+ * again document by document ("---" lines), so the good documents are
+ * kept and every bad one is reported.  Each piece is parsed behind as many
+ * newlines as it has lines before it, so positions stay those of the file.
+ * Returns 1 when the file was split, 0 when it was not worth it.
+ */
+static int load_split(strata_repo *repo, loaded_file *f, const char *buf,
+		      size_t len, strata_error *err)
+{
+	size_t starts[1024], lines[1024], n = 1, line = 1, budget = 0;
+	strata_yaml_doc *docs = NULL;
+	size_t n_docs = 0, cap = 0;
+	int rc;
+
+	starts[0] = 0;
+	lines[0] = 1;
+	for (size_t i = 0; i < len; i++) {
+		if (buf[i] != '\n')
+			continue;
+		line++;
+		if (i + 3 < len + 0 && !memcmp(buf + i + 1, "---", 3) &&
+		    (i + 4 == len || buf[i + 4] == ' ' || buf[i + 4] == '\t' ||
+		     buf[i + 4] == '\n' || buf[i + 4] == '\r')) {
+			if (n == sizeof(starts) / sizeof(starts[0]))
+				return 0;
+			starts[n] = i + 1;
+			lines[n++] = line;
+			budget += line;
+			if (budget > SPLIT_BUDGET)
+				return 0;
+		}
+	}
+	if (n < 2)
+		return 0;
+	for (size_t k = 0; k < n; k++) {
+		size_t end = k + 1 < n ? starts[k + 1] : len, pad = lines[k] - 1;
+		size_t plen = pad + (end - starts[k]);
+		char *piece = malloc(plen + 1);
+		strata_yaml_doc *d = NULL;
+		size_t nd = 0;
+
+		if (!piece)
+			return STRATA_ENOMEM;
+		memset(piece, '\n', pad);
+		memcpy(piece + pad, buf + starts[k], end - starts[k]);
+		piece[plen] = '\0';
+		rc = strata_yaml_load(&d, &nd, repo->arena, f->path, piece, plen,
+				      &repo->lim, err);
+		free(piece);
+		if (rc < 0) {
+			if ((rc = recover(repo->collect, repo->keep, "yaml", rc, err)) < 0)
+				return rc;
+			continue;
+		}
+		if (n_docs + nd > cap) {
+			size_t ncap = (n_docs + nd) * 2;
+			strata_yaml_doc *nds = strata_arena_alloc(repo->arena,
+								 ncap * sizeof(*nds));
+			if (!nds)
+				return STRATA_ENOMEM;
+			if (n_docs)
+				memcpy(nds, docs, n_docs * sizeof(*nds));
+			docs = nds;
+			cap = ncap;
+		}
+		if (nd)
+			memcpy(docs + n_docs, d, nd * sizeof(*d));
+		n_docs += nd;
+	}
+	f->docs = docs;
+	f->n = n_docs;
+	return 1;
+}
+
 static int load_file(strata_repo *repo, loaded_dir *out, const char *path,
 		     strata_error *err)
 {
@@ -87,7 +200,8 @@ static int load_file(strata_repo *repo, loaded_dir *out, const char *path,
 					"too many files (limit %zu)", repo->lim.max_files);
 	rc = repo->src->read(repo->src, path, &buf, &len, err);
 	if (rc < 0)
-		return rc;
+		return recover(repo->collect, repo->keep,
+			       rc == STRATA_EUNSAFE ? "unsafe-path" : "yaml", rc, err);
 	repo->bytes_read += len;
 	if (repo->bytes_read > repo->lim.max_total) {
 		free(buf);
@@ -110,9 +224,17 @@ static int load_file(strata_repo *repo, loaded_dir *out, const char *path,
 	f->path = path;
 	rc = strata_yaml_load(&f->docs, &f->n, repo->arena, path, buf, len,
 			      &repo->lim, err);
+	if (rc == STRATA_EPARSE && repo->collect) {
+		strata_error first = *err;
+		strata_error_clear(err);
+		rc = load_split(repo, f, buf, len, err);
+		if (rc == 0)
+			*err = first;
+		rc = rc > 0 ? 0 : rc == 0 ? STRATA_EPARSE : rc;
+	}
 	free(buf);
 	if (rc < 0)
-		return rc;
+		return recover(repo->collect, repo->keep, "yaml", rc, err);
 	out->n++;
 	return 0;
 }
@@ -131,7 +253,9 @@ static int load_tree(strata_repo *repo, loaded_dir *out, const char *dir,
 
 	rc = repo->src->list(repo->src, dir, &ents, &n, err);
 	if (rc < 0)
-		return rc;
+		return rc == STRATA_EUNSAFE
+			? recover(repo->collect, repo->keep, "unsafe-path", rc, err)
+			: rc;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		char *path;
 		if (ents[i].name[0] == '.')
@@ -162,7 +286,9 @@ static int load_base(strata_repo *repo, strata_error *err)
 	const char *base = repo->cfg->base;
 
 	if (repo->base_loaded)
-		return 0;
+		return repo->base_err.code && !repo->collect
+			? replay(&repo->base_err, err) : 0;
+	repo->keep = &repo->base_err;
 	rc = repo->src->stat(repo->src, base, &type, err);
 	if (rc < 0)
 		return rc;
@@ -185,12 +311,20 @@ static int load_base(strata_repo *repo, strata_error *err)
 			strata_yaml_doc *d = &dir.files[i].docs[j];
 			rc = strata_resource_init(&repo->base[k], repo->arena, d->root,
 						  dir.files[i].path, d->line, d->col, err);
-			if (rc < 0)
-				return rc;
+			if (rc < 0) {
+				if ((rc = recover(repo->collect, repo->keep, "resource",
+						  rc, err)) < 0)
+					return rc;
+				continue;
+			}
 			/* two base documents with one identity are an error */
 			rc = strata_resset_add(seen, &repo->base[k], NULL, err);
-			if (rc < 0)
-				return rc;
+			if (rc < 0) {
+				if ((rc = recover(repo->collect, repo->keep,
+						  "duplicate-resource", rc, err)) < 0)
+					return rc;
+				continue;
+			}
 			k++;
 		}
 	}
@@ -207,10 +341,11 @@ static int load_layer(layer **out, strata_repo *repo, const char *path,
 	int type = 0, rc;
 	char *res_dir;
 
+	*out = NULL;
 	for (l = repo->layers; l; l = l->next)
 		if (!strcmp(l->path, path)) {
 			*out = l;
-			return 0;
+			return l->err.code && !repo->collect ? replay(&l->err, err) : 0;
 		}
 	rc = repo->src->stat(repo->src, path, &type, err);
 	if (rc < 0)
@@ -218,16 +353,19 @@ static int load_layer(layer **out, strata_repo *repo, const char *path,
 	if (type != STRATA_ENTRY_DIR && (explicit_path || type != 0)) {
 		const strata_env_config *ec = strata_config_find(repo->cfg, declared_by);
 		int line = ec ? (explicit_path ? ec->overlay_line : ec->line) : 0;
-		return strata_error_set(err, STRATA_ECONFIG, STRATA_CONFIG_FILE, line,
-					line ? 1 : 0,
-					"overlay '%s' of env '%s' %s", path, declared_by,
-					type ? "is not a directory" : "does not exist");
+		rc = strata_error_set(err, STRATA_ECONFIG, STRATA_CONFIG_FILE, line,
+				      line ? 1 : 0,
+				      "overlay '%s' of env '%s' %s", path, declared_by,
+				      type ? "is not a directory" : "does not exist");
+		/* collecting: *out stays NULL and the layer is left out */
+		return recover(repo->collect, NULL, "missing-overlay", rc, err);
 	}
 	l = strata_arena_alloc(repo->arena, sizeof(*l));
 	if (!l)
 		return STRATA_ENOMEM;
 	l->path = strata_arena_strdup(repo->arena, path);
 	l->exists = type == STRATA_ENTRY_DIR;
+	repo->keep = &l->err;
 	if (l->exists) {
 		res_dir = join(repo->arena, path, "resources");
 		if (!res_dir || !l->path)
@@ -255,28 +393,18 @@ static int load_layer(layer **out, strata_repo *repo, const char *path,
 int strata_repo_open(strata_repo **out, strata_source *src,
 		     const strata_limits *lim, strata_error *err)
 {
-	strata_repo *repo;
+	strata_config *cfg = NULL;
+	strata_limits dl;
 	char *buf = NULL;
 	size_t len = 0;
 	int type = 0, rc;
 
 	*out = NULL;
-	repo = calloc(1, sizeof(*repo));
-	if (!repo) {
-		strata_source_free(src);
-		return STRATA_ENOMEM;
+	if (!lim) {
+		strata_limits_default(&dl);
+		lim = &dl;
 	}
-	repo->src = src;
-	if (lim)
-		repo->lim = *lim;
-	else
-		strata_limits_default(&repo->lim);
-	src->max_file = repo->lim.max_file;
-	repo->arena = strata_arena_new();
-	if (!repo->arena) {
-		rc = STRATA_ENOMEM;
-		goto fail;
-	}
+	src->max_file = lim->max_file;
 	rc = src->stat(src, STRATA_CONFIG_FILE, &type, err);
 	if (rc < 0)
 		goto fail;
@@ -289,15 +417,44 @@ int strata_repo_open(strata_repo **out, strata_source *src,
 	rc = src->read(src, STRATA_CONFIG_FILE, &buf, &len, err);
 	if (rc < 0)
 		goto fail;
-	rc = strata_config_parse(&repo->cfg, STRATA_CONFIG_FILE, buf, len, err);
+	rc = strata_config_parse(&cfg, STRATA_CONFIG_FILE, buf, len, err);
 	free(buf);
 	if (rc < 0)
 		goto fail;
+	return strata_repo_open_config(out, src, cfg, lim, err);
+fail:
+	strata_source_free(src);
+	return rc;
+}
+
+int strata_repo_open_config(strata_repo **out, strata_source *src,
+			    strata_config *cfg, const strata_limits *lim,
+			    strata_error *err)
+{
+	strata_repo *repo;
+
+	(void)err;
+	*out = NULL;
+	repo = calloc(1, sizeof(*repo));
+	if (!repo) {
+		strata_source_free(src);
+		strata_config_free(cfg);
+		return STRATA_ENOMEM;
+	}
+	repo->src = src;
+	repo->cfg = cfg;
+	if (lim)
+		repo->lim = *lim;
+	else
+		strata_limits_default(&repo->lim);
+	src->max_file = repo->lim.max_file;
+	repo->arena = strata_arena_new();
+	if (!repo->arena) {
+		strata_repo_free(repo);
+		return STRATA_ENOMEM;
+	}
 	*out = repo;
 	return 0;
-fail:
-	strata_repo_free(repo);
-	return rc;
 }
 
 void strata_repo_free(strata_repo *repo)
@@ -333,7 +490,7 @@ static int patch_identity(strata_arena *a, const strata_yaml_doc *d,
 	return 0;
 }
 
-static int apply_layer(strata_render *r, strata_resset *set, const layer *l,
+static int apply_layer(strata_render *r, strata_resset *set, layer *l,
 		       strata_error *err)
 {
 	bool moved = false;
@@ -348,19 +505,35 @@ static int apply_layer(strata_render *r, strata_resset *set, const layer *l,
 			const strata_node *pns;
 
 			rc = patch_identity(r->arena, &f->docs[j], f->path, &pr, err);
-			if (rc < 0)
-				return rc;
+			if (rc < 0) {
+				if ((rc = recover(r->collect, &l->err, "resource", rc,
+						  err)) < 0)
+					return rc;
+				continue;
+			}
 			pns = strata_node_at(pr.root, "metadata", "namespace", NULL);
 			rc = strata_resset_match(&target, set, pr.group, pr.kind,
 						 pns ? pr.ns : NULL, pr.name, f->path,
 						 pr.line, pr.col, err);
-			if (rc < 0)
-				return rc;
+			if (rc < 0) {
+				rc = recover(r->collect, NULL,
+					     rc == STRATA_EAMBIGUOUS ? "patch-ambiguous"
+								     : "patch-not-found",
+					     rc, err);
+				if (rc < 0)
+					return rc;
+				continue;
+			}
 			old_ns = target->ns;
 			rc = strata_merge_patch(r->arena, target->root, pr.root,
 						target->group, target->kind, &del, err);
-			if (rc < 0)
-				return rc;
+			if (rc < 0) {
+				if ((rc = recover(r->collect, NULL, "patch-invalid", rc, err)) < 0)
+					return rc;
+				strata_resource_refresh(target, r->arena);
+				moved = true;
+				continue;
+			}
 			if (del) {
 				strata_resset_delete(set, target);
 				continue;
@@ -370,7 +543,8 @@ static int apply_layer(strata_render *r, strata_resset *set, const layer *l,
 				moved = true;
 		}
 	}
-	if (moved && (rc = strata_resset_reindex(set, err)) < 0)
+	if (moved && (rc = strata_resset_reindex(set, err)) < 0 &&
+	    (rc = recover(r->collect, NULL, "resource-collision", rc, err)) < 0)
 		return rc;
 	for (size_t i = 0; i < l->resources.n; i++) {
 		const loaded_file *f = &l->resources.files[i];
@@ -381,36 +555,219 @@ static int apply_layer(strata_render *r, strata_resset *set, const layer *l,
 				return STRATA_ENOMEM;
 			rc = strata_resource_init(&res, r->arena, copy, f->path,
 						  f->docs[j].line, f->docs[j].col, err);
-			if (rc < 0)
-				return rc;
+			if (rc < 0) {
+				/* collecting: reported once per layer, not per env */
+				if ((rc = recover(r->collect, &l->err, "resource", rc,
+						  err)) < 0)
+					return rc;
+				continue;
+			}
 			rc = strata_resset_add(set, &res, NULL, err);
-			if (rc < 0)
+			if ((rc = recover(r->collect, NULL, "resource-collision", rc,
+					  err)) < 0)
 				return rc;
 		}
 	}
 	return 0;
 }
 
+/* ---- variables in collecting mode ---- */
+
+static void kv_list_free(strata_kvlist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->items[i].key);
+		free(l->items[i].value);
+	}
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Append a malloc'ed copy of key = value (no duplicate check). */
+static int kv_list_add(strata_kvlist *l, const char *key, const char *value)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		strata_kv *items = realloc(l->items, cap * sizeof(*items));
+		if (!items)
+			return STRATA_ENOMEM;
+		l->items = items;
+		l->cap = cap;
+	}
+	l->items[l->n].key = strdup(key);
+	l->items[l->n].value = strdup(value ? value : "");
+	l->items[l->n].line = 0;
+	if (!l->items[l->n].key || !l->items[l->n].value) {
+		free(l->items[l->n].key);
+		free(l->items[l->n].value);
+		return STRATA_ENOMEM;
+	}
+	l->n++;
+	return 0;
+}
+
+static int kv_list_copy(strata_kvlist *out, const strata_kvlist *in)
+{
+	for (size_t i = 0; i < in->n; i++)
+		if (kv_list_add(out, in->items[i].key, in->items[i].value) < 0)
+			return STRATA_ENOMEM;
+	return 0;
+}
+
+typedef struct var_walk {
+	strata_render *r;
+	strata_kvlist vars;      /* the env's variables, plus := definitions */
+	strata_kvlist missing;   /* undefined names, each once, value "" */
+	strata_buf out, undef;
+} var_walk;
+
+/* Report each undefined variable of one scalar value at the scalar. */
+static int walk_scalar(var_walk *w, const strata_node *n)
+{
+	const strata_kvlist *env_vars = &w->r->env->vars;
+	int rc;
+
+	if (!memchr(n->u.scalar.str, '$', n->u.scalar.len))
+		return 0;
+	w->out.len = 0;
+	w->undef.len = 0;
+	rc = strata_vars_subst(&w->out, n->u.scalar.str, n->u.scalar.len, &w->vars,
+			       NULL, &w->undef);
+	if (rc == STRATA_ENOMEM)
+		return rc;
+	if (rc < 0) /* syntax: strata_transform_vars reports it with detail */
+		return 0;
+	for (size_t off = 0; off < w->undef.len; off += strlen(w->undef.ptr + off) + 1) {
+		const char *name = w->undef.ptr + off;
+		const char *names[64];
+		const char *hint;
+		size_t k = 0;
+		strata_error e;
+
+		/* once per scalar */
+		for (size_t o = 0; o < off; o += strlen(w->undef.ptr + o) + 1)
+			if (!strcmp(w->undef.ptr + o, name))
+				goto next;
+		for (size_t i = 0; i < env_vars->n && k < 64; i++)
+			names[k++] = env_vars->items[i].key;
+		hint = strata_suggest(name, names, k);
+		strata_error_clear(&e);
+		strata_error_set(&e, STRATA_EUNDEFVAR, n->file, (int)n->line, (int)n->col,
+				 "undefined variable '%s'%s%s%s", name,
+				 hint ? " (did you mean '" : "", hint ? hint : "",
+				 hint ? "'?)" : "");
+		w->r->collect->on_problem(w->r->collect->ctx, "undefined-variable", &e);
+		if (!strata_kvlist_get(&w->missing, name) &&
+		    kv_list_add(&w->missing, name, "") < 0)
+			return STRATA_ENOMEM;
+next:;
+	}
+	return 0;
+}
+
+/* Values only, never keys, depth first: the order strata_transform_vars uses. */
+static int walk_node(var_walk *w, const strata_node *n)
+{
+	int rc;
+
+	switch (n->type) {
+	case STRATA_NODE_SCALAR:
+		return walk_scalar(w, n);
+	case STRATA_NODE_MAP:
+		for (uint32_t i = 0; i < n->u.map.n; i++)
+			if ((rc = walk_node(w, n->u.map.pairs[i].value)) < 0)
+				return rc;
+		return 0;
+	case STRATA_NODE_SEQ:
+		for (uint32_t i = 0; i < n->u.seq.n; i++)
+			if ((rc = walk_node(w, n->u.seq.items[i])) < 0)
+				return rc;
+		return 0;
+	}
+	return 0;
+}
+
+/*
+ * Variables, collecting: every use of an undefined variable is reported on
+ * its own, then the substitution runs with those variables empty so the
+ * rest of the render sees the other values substituted.
+ */
+static int collect_vars(strata_render *r, strata_resset *set, strata_error *err)
+{
+	var_walk w;
+	strata_kvlist vars = { 0 };
+	int rc = 0;
+
+	memset(&w, 0, sizeof(w));
+	w.r = r;
+	if ((rc = kv_list_copy(&w.vars, &r->env->vars)) < 0)
+		goto done;
+	for (size_t i = 0; i < strata_resset_count(set) && rc == 0; i++) {
+		const strata_resource *res = strata_resset_at(set, i);
+		if (!res->deleted)
+			rc = walk_node(&w, res->root);
+	}
+	if (rc < 0)
+		goto done;
+	if ((rc = kv_list_copy(&vars, &r->env->vars)) < 0 ||
+	    (rc = kv_list_copy(&vars, &w.missing)) < 0)
+		goto done;
+	rc = strata_transform_vars(r->arena, set, &vars, err);
+	if (rc < 0)
+		rc = recover(r->collect, NULL,
+			     rc == STRATA_EUNDEFVAR ? "undefined-variable"
+						    : "variable-syntax", rc, err);
+done:
+	kv_list_free(&w.vars);
+	kv_list_free(&w.missing);
+	kv_list_free(&vars);
+	strata_buf_free(&w.out);
+	strata_buf_free(&w.undef);
+	return rc;
+}
+
 int strata_render_env(strata_render **out, strata_repo *repo, const char *env,
 		      strata_error *err)
 {
+	return strata_render_env_opts(out, repo, env, NULL, err);
+}
+
+/* A transform's failure: fatal, or reported and stepped over. */
+#define TRANSFORM(r, call, rule)                                          \
+	(((rc = (call)) < 0) ? (rc = recover((r)->collect, NULL, (rule), rc, e)) \
+			     : 0)
+
+int strata_render_env_opts(strata_render **out, strata_repo *repo,
+			   const char *env, const strata_render_opts *opts,
+			   strata_error *err)
+{
 	strata_render *r;
 	strata_resset *set;
+	strata_error scratch, *e = err;
 	int rc;
 
 	*out = NULL;
+	if (opts && !opts->on_problem)
+		opts = NULL;
+	if (opts) {
+		/* problems pass through a private error so each can be cleared */
+		strata_error_clear(&scratch);
+		e = &scratch;
+	}
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return STRATA_ENOMEM;
+	r->collect = opts;
+	repo->collect = opts;
 	r->arena = strata_arena_new();
 	if (!r->arena) {
 		rc = STRATA_ENOMEM;
 		goto fail;
 	}
-	rc = strata_config_env(&r->env, repo->cfg, env, err);
+	rc = strata_config_env(&r->env, repo->cfg, env, e);
 	if (rc < 0)
 		goto fail;
-	rc = load_base(repo, err);
+	rc = load_base(repo, e);
 	if (rc < 0)
 		goto fail;
 	set = strata_resset_new(r->arena);
@@ -425,7 +782,7 @@ int strata_render_env(strata_render **out, strata_repo *repo, const char *env,
 			rc = STRATA_ENOMEM;
 			goto fail;
 		}
-		rc = strata_resset_add(set, &res, NULL, err);
+		rc = strata_resset_add(set, &res, NULL, e);
 		if (rc < 0)
 			goto fail;
 	}
@@ -433,40 +790,54 @@ int strata_render_env(strata_render **out, strata_repo *repo, const char *env,
 		layer *l = NULL;
 		rc = load_layer(&l, repo, r->env->overlays[i],
 				r->env->overlay_explicit[i], r->env->overlay_from[i],
-				err);
+				e);
 		if (rc < 0)
 			goto fail;
-		rc = apply_layer(r, set, l, err);
+		if (!l) /* collecting: a missing overlay was reported */
+			continue;
+		rc = apply_layer(r, set, l, e);
 		if (rc < 0)
 			goto fail;
 	}
-	if ((rc = strata_transform_vars(r->arena, set, &r->env->vars, err)) < 0)
+	if (opts)
+		rc = collect_vars(r, set, e);
+	else
+		rc = strata_transform_vars(r->arena, set, &r->env->vars, e);
+	if (rc < 0)
 		goto fail;
 	if (r->env->images.n &&
-	    (rc = strata_transform_images(r->arena, set, &r->env->images, err)) < 0)
+	    TRANSFORM(r, strata_transform_images(r->arena, set, &r->env->images, e),
+		      "transform") < 0)
 		goto fail;
 	if (r->env->namespace && r->env->namespace[0] &&
-	    (rc = strata_transform_namespace(r->arena, set, r->env->namespace, err)) < 0)
+	    TRANSFORM(r, strata_transform_namespace(r->arena, set, r->env->namespace, e),
+		      "transform") < 0)
 		goto fail;
 	if (((r->env->name_prefix && r->env->name_prefix[0]) ||
 	     (r->env->name_suffix && r->env->name_suffix[0])) &&
-	    (rc = strata_transform_names(r->arena, set, r->env->name_prefix,
-					 r->env->name_suffix, err)) < 0)
+	    TRANSFORM(r, strata_transform_names(r->arena, set, r->env->name_prefix,
+						r->env->name_suffix, e),
+		      "transform") < 0)
 		goto fail;
 	if ((r->env->labels.n || r->env->annotations.n) &&
-	    (rc = strata_transform_metadata(r->arena, set, &r->env->labels,
-					    &r->env->annotations, err)) < 0)
+	    TRANSFORM(r, strata_transform_metadata(r->arena, set, &r->env->labels,
+						   &r->env->annotations, e),
+		      "transform") < 0)
 		goto fail;
-	if ((rc = strata_resset_reindex(set, err)) < 0)
+	if (TRANSFORM(r, strata_resset_reindex(set, e), "resource-collision") < 0)
 		goto fail;
 	r->sorted = strata_resset_sorted(set, &r->n);
 	if (!r->sorted) {
 		rc = STRATA_ENOMEM;
 		goto fail;
 	}
+	repo->collect = NULL;
 	*out = r;
 	return 0;
 fail:
+	repo->collect = NULL;
+	if (e != err && err && !err->code)
+		*err = *e;
 	strata_render_free(r);
 	return rc;
 }
