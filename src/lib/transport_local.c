@@ -306,16 +306,13 @@ static int local_transport(git_transport **out, git_remote *owner,
 
 int strata_transport_local_register(void)
 {
-	static int done;
 	int rc;
 
-	if (done)
-		return 0;
-	/* libgit2 1.5 appends "://" to the scheme itself. */
+	/*
+	 * Registered on every use: libgit2's registry does not outlive a
+	 * full git_libgit2_shutdown, and a second registration is harmless.
+	 * libgit2 1.5 appends "://" to the scheme itself.
+	 */
 	rc = git_transport_register("stratalocal", local_transport, NULL);
-	if (rc == 0 || rc == GIT_EEXISTS) {
-		done = 1;
-		return 0;
-	}
-	return rc;
+	return rc == GIT_EEXISTS ? 0 : rc;
 }
