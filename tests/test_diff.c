@@ -1,0 +1,584 @@
+/*
+ * test_diff.c - pairing, field comparison (keyed lists, order-only
+ * changes, plain lists, multi-line strings), Secret masking in every
+ * format, ignore rules and the Myers diff.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strata/diff.h"
+
+/* A side built from YAML text. */
+typedef struct side {
+	strata_arena *a;
+	const strata_resource **res;
+	size_t n;
+	strata_diff_input in;
+} side;
+
+static void side_load(side *s, const char *env, const char *ns,
+		      const char *prefix, const char *yaml)
+{
+	strata_yaml_doc *docs;
+	size_t n;
+	strata_error err;
+
+	memset(s, 0, sizeof(*s));
+	strata_error_clear(&err);
+	s->a = strata_arena_new();
+	assert_non_null(s->a);
+	assert_int_equal(strata_yaml_load(&docs, &n, s->a, "t.yaml", yaml,
+					  strlen(yaml), NULL, &err), 0);
+	s->res = strata_arena_alloc(s->a, (n + 1) * sizeof(*s->res));
+	for (size_t i = 0; i < n; i++) {
+		strata_resource *r = strata_arena_alloc(s->a, sizeof(*r));
+		assert_int_equal(strata_resource_init(r, s->a, docs[i].root, "t.yaml",
+						      docs[i].line, docs[i].col, &err), 0);
+		s->res[i] = r;
+	}
+	s->n = n;
+	s->in.label = env;
+	s->in.env = env;
+	s->in.res = s->res;
+	s->in.n = n;
+	s->in.ns = ns;
+	s->in.prefix = prefix;
+}
+
+static void side_free(side *s)
+{
+	strata_arena_free(s->a);
+}
+
+static strata_diff *run(side *o, side *n, const strata_diff_opts *opts)
+{
+	strata_diff *d = NULL;
+	strata_error err;
+
+	strata_error_clear(&err);
+	assert_int_equal(strata_diff_compute(&d, &o->in, &n->in, opts, &err), 0);
+	assert_non_null(d);
+	return d;
+}
+
+static char *report(const strata_diff *d, int format, bool show)
+{
+	strata_buf b = STRATA_BUF_INIT;
+	strata_diff_fmt f = { format, false, show, -1 };
+	const strata_diff *ds[1] = { d };
+
+	assert_int_equal(strata_diff_format_report(&b, ds, 1, &f), 0);
+	if (!b.ptr)
+		strata_buf_puts(&b, "");
+	return strata_buf_detach(&b, NULL);
+}
+
+/* The change at path in entry e, or NULL. */
+static const strata_diff_change *find(const strata_diff_entry *e, const char *path)
+{
+	for (size_t i = 0; i < e->n_changes; i++)
+		if (!strcmp(e->changes[i].path, path))
+			return &e->changes[i];
+	return NULL;
+}
+
+#define DEPLOY(name, ns, image, replicas)                                      \
+	"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: " name     \
+	"\n  namespace: " ns "\nspec:\n  replicas: " replicas "\n"            \
+	"  template:\n    spec:\n      serviceAccountName: " name "\n"        \
+	"      containers:\n      - name: main\n        image: " image "\n"
+
+static void test_diff__pairs_across_environments(void **state)
+{
+	side o, n;
+	strata_diff *d;
+	strata_diff_opts exact = { .exact = true };
+
+	(void)state;
+	side_load(&o, "dev", "shop-dev", "dev-", DEPLOY("dev-web", "shop-dev", "nginx:1.0", "1"));
+	side_load(&n, "prod", "shop-prod", "prod-", DEPLOY("prod-web", "shop-prod", "nginx:1.1", "3"));
+	d = run(&o, &n, NULL);
+	assert_int_equal(d->n, 1);
+	assert_int_equal(d->changed, 1);
+	assert_int_equal(d->added + d->removed, 0);
+	assert_int_equal(d->entries[0].status, STRATA_DIFF_CHANGED);
+	/* the environments' own naming is not reported, the rest is */
+	assert_null(find(&d->entries[0], "metadata.name"));
+	assert_null(find(&d->entries[0], "metadata.namespace"));
+	assert_null(find(&d->entries[0], "spec.template.spec.serviceAccountName"));
+	assert_non_null(find(&d->entries[0], "spec.replicas"));
+	assert_non_null(find(&d->entries[0],
+			     "spec.template.spec.containers[name=main].image"));
+	assert_int_equal(d->entries[0].n_changes, 2);
+	strata_diff_free(d);
+
+	d = run(&o, &n, &exact);
+	assert_int_equal(d->added, 1);
+	assert_int_equal(d->removed, 1);
+	assert_int_equal(d->changed, 0);
+	strata_diff_free(d);
+	side_free(&o);
+	side_free(&n);
+}
+
+static void test_diff__same_env_reports_namespace_moves(void **state)
+{
+	side o, n;
+	strata_diff *d;
+	const strata_diff_change *c;
+
+	(void)state;
+	/* one environment across revisions: a namespace change is real */
+	side_load(&o, "prod", "shop", NULL, DEPLOY("web", "shop", "nginx:1.0", "1"));
+	side_load(&n, "prod", "shop-prod", NULL, DEPLOY("web", "shop-prod", "nginx:1.0", "1"));
+	d = run(&o, &n, NULL);
+	assert_int_equal(d->changed, 1);
+	c = find(&d->entries[0], "metadata.namespace");
+	assert_non_null(c);
+	assert_int_equal(c->op, STRATA_CHANGE_MODIFY);
+	assert_string_equal(strata_scalar_str(c->old_value), "shop");
+	assert_string_equal(strata_scalar_str(c->new_value), "shop-prod");
+	strata_diff_free(d);
+	side_free(&o);
+	side_free(&n);
+}
+
+static void test_diff__added_removed_unchanged(void **state)
+{
+	side o, n;
+	strata_diff *d;
+
+	(void)state;
+	side_load(&o, "a", NULL, NULL,
+		  "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: same}\ndata: {a: '1'}\n"
+		  "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: gone}\n");
+	side_load(&n, "a", NULL, NULL,
+		  "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: new}\n"
+		  "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: same}\ndata: {a: '1'}\n");
+	d = run(&o, &n, NULL);
+	assert_int_equal(d->added, 1);
+	assert_int_equal(d->removed, 1);
+	assert_int_equal(d->changed, 0);
+	assert_int_equal(d->unchanged, 1);
+	assert_true(strata_diff_different(d));
+	/* output order: kind rank, then name */
+	assert_int_equal(d->n, 2);
+	assert_string_equal(d->entries[0].old_res->name, "gone");
+	assert_string_equal(d->entries[1].new_res->name, "new");
+	strata_diff_free(d);
+	side_free(&o);
+	side_free(&n);
+}
+
+#define POD_HEAD "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+
+static void test_diff__keyed_list_by_merge_key(void **state)
+{
+	side o, n;
+	strata_diff *d;
+	const strata_diff_entry *e;
+	const strata_diff_change *c;
+
+	(void)state;
+	side_load(&o, "a", NULL, NULL, POD_HEAD
+		  "  - {name: main, image: 'nginx:1.0', ports: [{containerPort: 80}, {containerPort: 443}]}\n"
+		  "  - {name: old, image: busybox}\n"
+		  "  - {name: sidecar, image: 'envoy:1'}\n");
+	side_load(&n, "a", NULL, NULL, POD_HEAD
+		  "  - {name: sidecar, image: 'envoy:1'}\n"
+		  "  - {name: main, image: 'nginx:1.1', ports: [{containerPort: 443}, {containerPort: 80, protocol: UDP}]}\n"
+		  "  - {name: new, image: alpine}\n");
+	d = run(&o, &n, NULL);
+	assert_int_equal(d->changed, 1);
+	e = &d->entries[0];
+	c = find(e, "spec.containers[name=main].image");
+	assert_non_null(c);
+	assert_int_equal(c->op, STRATA_CHANGE_MODIFY);
+	assert_string_equal(strata_scalar_str(c->old_value), "nginx:1.0");
+	assert_string_equal(strata_scalar_str(c->new_value), "nginx:1.1");
+	c = find(e, "spec.containers[name=old]");
+	assert_non_null(c);
+	assert_int_equal(c->op, STRATA_CHANGE_REMOVE);
+	c = find(e, "spec.containers[name=new]");
+	assert_non_null(c);
+	assert_int_equal(c->op, STRATA_CHANGE_ADD);
+	/* ports key on (containerPort, protocol): 80/UDP is a new port */
+	c = find(e, "spec.containers[name=main].ports[containerPort=80,protocol=TCP]");
+	assert_non_null(c);
+	assert_int_equal(c->op, STRATA_CHANGE_REMOVE);
+	c = find(e, "spec.containers[name=main].ports[containerPort=80,protocol=UDP]");
+	assert_non_null(c);
+	assert_int_equal(c->op, STRATA_CHANGE_ADD);
+	/* main and sidecar swapped places */
+	c = find(e, "spec.containers");
+	assert_non_null(c);
+	assert_int_equal(c->op, STRATA_CHANGE_ORDER);
+	assert_int_equal(c->n_keys, 2);
+	assert_string_equal(c->old_keys[0], "name=main");
+	assert_string_equal(c->old_keys[1], "name=sidecar");
+	assert_string_equal(c->new_keys[0], "name=sidecar");
+	assert_string_equal(c->new_keys[1], "name=main");
+	/* nothing else: sidecar itself did not change */
+	assert_null(find(e, "spec.containers[name=sidecar].image"));
+	strata_diff_free(d);
+	side_free(&o);
+	side_free(&n);
+}
+
+static void test_diff__order_only(void **state)
+{
+	side o, n;
+	strata_diff *d;
+	char *text;
+	strata_diff_opts io = { .ignore_order = true };
+
+	(void)state;
+	side_load(&o, "a", NULL, NULL, POD_HEAD
+		  "  - name: main\n    args: [a, b, c]\n    env: [{name: A, value: '1'}, {name: B, value: '2'}]\n");
+	side_load(&n, "a", NULL, NULL, POD_HEAD
+		  "  - name: main\n    args: [c, a, b]\n    env: [{name: B, value: '2'}, {name: A, value: '1'}]\n");
+	d = run(&o, &n, NULL);
+	assert_int_equal(d->changed, 1);
+	assert_int_equal(d->entries[0].n_changes, 2);
+	assert_int_equal(find(&d->entries[0], "spec.containers[name=main].args")->op,
+			 STRATA_CHANGE_ORDER);
+	assert_int_equal(find(&d->entries[0], "spec.containers[name=main].env")->op,
+			 STRATA_CHANGE_ORDER);
+	text = report(d, STRATA_DIFF_TEXT, false);
+	assert_non_null(strstr(text, "spec.containers[name=main].env: order changed: [name=A, name=B] → [name=B, name=A]"));
+	assert_non_null(strstr(text, "spec.containers[name=main].args: order changed: [a, b, c] → [c, a, b]"));
+	free(text);
+	strata_diff_free(d);
+
+	d = run(&o, &n, &io);
+	assert_false(strata_diff_different(d));
+	assert_int_equal(d->unchanged, 1);
+	strata_diff_free(d);
+	side_free(&o);
+	side_free(&n);
+}
+
+static void test_diff__plain_list_items(void **state)
+{
+	side o, n;
+	strata_diff *d;
+	const strata_diff_entry *e;
+
+	(void)state;
+	side_load(&o, "a", NULL, NULL, POD_HEAD
+		  "  - name: main\n    args: [--a, --b, --c, --d]\n");
+	side_load(&n, "a", NULL, NULL, POD_HEAD
+		  "  - name: main\n    args: [--a, --x, --c, --d, --e]\n");
+	d = run(&o, &n, NULL);
+	e = &d->entries[0];
+	assert_int_equal(e->n_changes, 2);
+	assert_int_equal(find(e, "spec.containers[name=main].args[1]")->op, STRATA_CHANGE_MODIFY);
+	assert_string_equal(strata_scalar_str(find(e, "spec.containers[name=main].args[1]")->new_value), "--x");
+	assert_int_equal(find(e, "spec.containers[name=main].args[4]")->op, STRATA_CHANGE_ADD);
+	strata_diff_free(d);
+	side_free(&o);
+	side_free(&n);
+}
+
+static void test_diff__multiline_strings_as_line_diffs(void **state)
+{
+	side o, n;
+	strata_diff *d;
+	char *text;
+
+	(void)state;
+	side_load(&o, "a", NULL, NULL,
+		  "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n"
+		  "  nginx.conf: |\n    server {\n      listen 80;\n      root /srv;\n    }\n");
+	side_load(&n, "a", NULL, NULL,
+		  "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n"
+		  "  nginx.conf: |\n    server {\n      listen 8080;\n      root /srv;\n    }\n");
+	d = run(&o, &n, NULL);
+	text = report(d, STRATA_DIFF_TEXT, false);
+	assert_string_equal(text,
+		"--- a\n+++ a\n"
+		"~ ConfigMap c\n"
+		"    data[\"nginx.conf\"]:\n"
+		"      @@ -1,4 +1,4 @@\n"
+		"       server {\n"
+		"      -  listen 80;\n"
+		"      +  listen 8080;\n"
+		"         root /srv;\n"
+		"       }\n"
+		"\n"
+		"a → a: 0 added, 0 removed, 1 changed\n");
+	free(text);
+	strata_diff_free(d);
+	side_free(&o);
+	side_free(&n);
+}
+
+#define SECRET(pw, extra)                                                      \
+	"apiVersion: v1\nkind: Secret\nmetadata: {name: db}\ntype: Opaque\n"  \
+	"data:\n  password: " pw "\n" extra "stringData:\n  token: tok-" pw "\n"
+
+static void test_diff__secret_values_are_masked(void **state)
+{
+	static const int formats[] = { STRATA_DIFF_TEXT, STRATA_DIFF_PATCH,
+				       STRATA_DIFF_JSON, STRATA_DIFF_MARKDOWN };
+	side o, n;
+	strata_diff *d;
+	const strata_diff_change *c;
+
+	(void)state;
+	/* base64 "hunter2" -> "correcthorse" */
+	side_load(&o, "a", NULL, NULL, SECRET("aHVudGVyMg==", ""));
+	side_load(&n, "a", NULL, NULL, SECRET("Y29ycmVjdGhvcnNl", "  apikey: c2VjcmV0a2V5\n"));
+	d = run(&o, &n, NULL);
+	c = find(&d->entries[0], "data.password");
+	assert_non_null(c);
+	assert_true(c->secret);
+	assert_true(find(&d->entries[0], "data.apikey")->secret);
+	assert_true(find(&d->entries[0], "stringData.token")->secret);
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		char *out = report(d, formats[i], false);
+		assert_null(strstr(out, "aHVudGVyMg"));
+		assert_null(strstr(out, "Y29ycmVjdGhvcnNl"));
+		assert_null(strstr(out, "c2VjcmV0a2V5"));
+		assert_null(strstr(out, "tok-"));
+		assert_non_null(strstr(out, "password"));
+		assert_non_null(strstr(out, "apikey"));
+		free(out);
+	}
+	{
+		char *text = report(d, STRATA_DIFF_TEXT, false);
+		assert_non_null(strstr(text, "    data.password: (hidden, 7 bytes → 12 bytes)\n"));
+		assert_non_null(strstr(text, "  + data.apikey: (hidden, 9 bytes)\n"));
+		assert_non_null(strstr(text, "    stringData.token: (hidden, 16 bytes → 20 bytes)\n"));
+		free(text);
+	}
+	{
+		char *json = report(d, STRATA_DIFF_JSON, false);
+		assert_non_null(strstr(json, "{\"op\": \"modify\", \"path\": \"data.password\", "
+					     "\"secret\": true, \"old_size\": 7, \"new_size\": 12}"));
+		free(json);
+	}
+	{
+		char *shown = report(d, STRATA_DIFF_TEXT, true);
+		assert_non_null(strstr(shown, "data.password: aHVudGVyMg== → Y29ycmVjdGhvcnNl"));
+		free(shown);
+	}
+	strata_diff_free(d);
+	side_free(&o);
+	side_free(&n);
+}
+
+static void test_diff__added_secret_is_masked(void **state)
+{
+	side o, n;
+	strata_diff *d;
+	char *patch, *md;
+
+	(void)state;
+	side_load(&o, "a", NULL, NULL, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n");
+	side_load(&n, "a", NULL, NULL,
+		  "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n---\n"
+		  SECRET("aHVudGVyMg==", ""));
+	d = run(&o, &n, NULL);
+	patch = report(d, STRATA_DIFF_PATCH, false);
+	assert_null(strstr(patch, "aHVudGVyMg"));
+	assert_non_null(strstr(patch, "+  password: <hidden, 7 bytes>\n"));
+	md = report(d, STRATA_DIFF_MARKDOWN, false);
+	assert_null(strstr(md, "aHVudGVyMg"));
+	assert_null(strstr(md, "tok-"));
+	free(patch);
+	free(md);
+	strata_diff_free(d);
+	side_free(&o);
+	side_free(&n);
+}
+
+static void test_diff__ignore_rules(void **state)
+{
+	static const char *const rules[] = {
+		"spec.replicas",
+		"metadata.labels.*",
+		"Deployment/web:spec.template.spec.containers[*].image",
+		"metadata.annotations[\"example.com/build-*\"]",
+	};
+	strata_diff_opts opts = { .ignore = rules, .n_ignore = 4 };
+	side o, n;
+	strata_diff *d;
+	strata_error err;
+
+	(void)state;
+	side_load(&o, "a", NULL, NULL,
+		  "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
+		  "  labels: {a: '1'}\n  annotations: {example.com/build-id: '1', keep: x}\n"
+		  "spec:\n  replicas: 1\n  template:\n    spec:\n      containers:\n"
+		  "      - {name: main, image: 'a:1'}\n");
+	side_load(&n, "a", NULL, NULL,
+		  "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
+		  "  labels: {a: '2', b: '3'}\n  annotations: {example.com/build-id: '2', keep: x}\n"
+		  "spec:\n  replicas: 4\n  template:\n    spec:\n      containers:\n"
+		  "      - {name: main, image: 'a:2'}\n");
+	d = run(&o, &n, &opts);
+	assert_false(strata_diff_different(d));
+	assert_int_equal(d->ignored, 5);
+	assert_int_equal(d->unchanged, 1);
+	strata_diff_free(d);
+
+	/* the selector limits a rule to its kind/name */
+	{
+		static const char *const r2[] = { "Deployment/other:spec.template.spec.containers[*].image" };
+		strata_diff_opts o2 = { .ignore = r2, .n_ignore = 1 };
+		d = run(&o, &n, &o2);
+		assert_true(strata_diff_different(d));
+		assert_non_null(find(&d->entries[0], "spec.template.spec.containers[name=main].image"));
+		strata_diff_free(d);
+	}
+
+	strata_error_clear(&err);
+	assert_int_equal(strata_diff_ignore_check("spec..replicas", &err), STRATA_EUSAGE);
+	assert_non_null(strstr(err.msg, "invalid ignore rule 'spec..replicas'"));
+	strata_error_clear(&err);
+	assert_int_equal(strata_diff_ignore_check("spec.x[", &err), STRATA_EUSAGE);
+	assert_int_equal(strata_diff_ignore_check("data[\"a.b\"]", NULL), 0);
+	assert_int_equal(strata_diff_ignore_check("*", NULL), 0);
+	side_free(&o);
+	side_free(&n);
+}
+
+/* LCS length by dynamic programming, to check Myers against. */
+static size_t lcs_dp(const uint64_t *a, size_t na, const uint64_t *b, size_t nb)
+{
+	size_t *row = calloc((nb + 1) * (na + 1), sizeof(*row));
+	size_t r;
+
+	for (size_t i = 1; i <= na; i++)
+		for (size_t j = 1; j <= nb; j++) {
+			size_t *c = &row[i * (nb + 1) + j];
+			if (a[i - 1] == b[j - 1])
+				*c = row[(i - 1) * (nb + 1) + j - 1] + 1;
+			else {
+				size_t u = row[(i - 1) * (nb + 1) + j], l = row[i * (nb + 1) + j - 1];
+				*c = u > l ? u : l;
+			}
+		}
+	r = row[na * (nb + 1) + nb];
+	free(row);
+	return r;
+}
+
+static void test_diff__myers_is_minimal(void **state)
+{
+	uint64_t a[64], b[64];
+	bool del[64], ins[64];
+	unsigned seed = 12345;
+
+	(void)state;
+	for (int round = 0; round < 500; round++) {
+		size_t na, nb, kept_a = 0, kept_b = 0;
+		seed = seed * 1103515245u + 12345u;
+		na = (seed >> 8) % 40;
+		seed = seed * 1103515245u + 12345u;
+		nb = (seed >> 8) % 40;
+		for (size_t i = 0; i < na; i++) {
+			seed = seed * 1103515245u + 12345u;
+			a[i] = (seed >> 16) % 4;
+		}
+		for (size_t i = 0; i < nb; i++) {
+			seed = seed * 1103515245u + 12345u;
+			b[i] = (seed >> 16) % 4;
+		}
+		assert_int_equal(strata_diff_myers(a, na, b, nb, NULL, NULL, del, ins), 0);
+		/* the kept items are the same sequence on both sides... */
+		{
+			size_t i = 0, j = 0;
+			for (;;) {
+				while (i < na && del[i])
+					i++;
+				while (j < nb && ins[j])
+					j++;
+				if (i == na || j == nb)
+					break;
+				assert_true(a[i] == b[j]);
+				i++;
+				j++;
+				kept_a++;
+			}
+			while (i < na && del[i])
+				i++;
+			while (j < nb && ins[j])
+				j++;
+			assert_int_equal(i, na);
+			assert_int_equal(j, nb);
+		}
+		for (size_t j = 0; j < nb; j++)
+			kept_b += !ins[j];
+		assert_int_equal(kept_a, kept_b);
+		/* ...and as long as possible */
+		assert_int_equal(kept_a, lcs_dp(a, na, b, nb));
+	}
+}
+
+static void test_diff__patch_headers(void **state)
+{
+	side o, n;
+	strata_diff *d;
+	char *patch;
+
+	(void)state;
+	side_load(&o, "a", NULL, NULL,
+		  "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: ns}\ndata: {a: '1'}\n"
+		  "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: gone, namespace: ns}\n");
+	side_load(&n, "a", NULL, NULL,
+		  "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: ns}\ndata: {a: '2'}\n");
+	d = run(&o, &n, NULL);
+	patch = report(d, STRATA_DIFF_PATCH, false);
+	assert_string_equal(patch,
+		"diff --git a/ns/ConfigMap_c.yaml b/ns/ConfigMap_c.yaml\n"
+		"--- a/ns/ConfigMap_c.yaml\n"
+		"+++ b/ns/ConfigMap_c.yaml\n"
+		"@@ -4,4 +4,4 @@ metadata:\n"
+		"   name: c\n"
+		"   namespace: ns\n"
+		" data:\n"
+		"-  a: '1'\n"
+		"+  a: '2'\n"
+		"diff --git a/ns/ConfigMap_gone.yaml b/ns/ConfigMap_gone.yaml\n"
+		"deleted file mode 100644\n"
+		"--- a/ns/ConfigMap_gone.yaml\n"
+		"+++ /dev/null\n"
+		"@@ -1,5 +0,0 @@\n"
+		"-apiVersion: v1\n"
+		"-kind: ConfigMap\n"
+		"-metadata:\n"
+		"-  name: gone\n"
+		"-  namespace: ns\n");
+	free(patch);
+	strata_diff_free(d);
+	side_free(&o);
+	side_free(&n);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_diff__pairs_across_environments),
+		cmocka_unit_test(test_diff__same_env_reports_namespace_moves),
+		cmocka_unit_test(test_diff__added_removed_unchanged),
+		cmocka_unit_test(test_diff__keyed_list_by_merge_key),
+		cmocka_unit_test(test_diff__order_only),
+		cmocka_unit_test(test_diff__plain_list_items),
+		cmocka_unit_test(test_diff__multiline_strings_as_line_diffs),
+		cmocka_unit_test(test_diff__secret_values_are_masked),
+		cmocka_unit_test(test_diff__added_secret_is_masked),
+		cmocka_unit_test(test_diff__ignore_rules),
+		cmocka_unit_test(test_diff__myers_is_minimal),
+		cmocka_unit_test(test_diff__patch_headers),
+	};
+
+	return cmocka_run_group_tests_name("diff", tests, NULL, NULL);
+}
