@@ -292,6 +292,8 @@ static const char *fatal_rule(const strata_error *e)
 {
 	switch (e->code) {
 	case STRATA_ECONFIG:
+		if (has(e->msg, "not a strata repository"))
+			return "no-config";
 		if (has(e->msg, "base directory"))
 			return "missing-base";
 		if (has(e->msg, "overlay '"))
