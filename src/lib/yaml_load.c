@@ -103,6 +103,17 @@ static void position_of(const unsigned char *s, size_t off, int *line, int *col)
 	*col = c;
 }
 
+/* 1 for the ASCII bytes a YAML stream may contain as they are */
+static const unsigned char plain_ascii[256] = {
+	['\t'] = 1, ['\n'] = 1, ['\r'] = 1,
+#define R4(x) [x] = 1, [x + 1] = 1, [x + 2] = 1, [x + 3] = 1
+#define R16(x) R4(x), R4(x + 4), R4(x + 8), R4(x + 12)
+	R16(0x20), R16(0x30), R16(0x40), R16(0x50), R16(0x60),
+	R4(0x70), R4(0x74), R4(0x78), [0x7C] = 1, [0x7D] = 1, [0x7E] = 1,
+#undef R16
+#undef R4
+};
+
 /*
  * Reject what YAML (and go-yaml, which Kubernetes uses) does not allow in a
  * stream but libfyaml lets through: NUL, other C0 controls except tab, LF
@@ -118,9 +129,15 @@ static int check_input(const char *file, const unsigned char *s, size_t len,
 	int line, col;
 
 	while (i < len) {
-		unsigned c = s[i];
+		unsigned c;
 		size_t n;
 
+		/* fast path: runs of printable ASCII, tab, LF, CR */
+		while (i < len && plain_ascii[s[i]])
+			i++;
+		if (i == len)
+			break;
+		c = s[i];
 		if (c < 0x80) {
 			if ((c >= 0x20 && c != 0x7F) || c == '\n' || c == '\t' || c == '\r') {
 				i++;
@@ -783,8 +800,14 @@ static int on_doc_end(loader *L)
 	return 0;
 }
 
-/* libfyaml stopped: turn its first collected diagnostic into our error. */
-static int parse_error(loader *L, struct fy_diag *diag)
+/*
+ * libfyaml stopped: turn its first collected diagnostic into our error.
+ * *poisoned is set when the parser must not be destroyed: after "cannot use
+ * tab for indentation of block entry" inside an explicit key ("? a:\t?"),
+ * libfyaml 0.7.12 corrupts its indent stack and fy_parser_destroy() then
+ * crashes.  Leaking one parser on such a rejected file beats a segfault.
+ */
+static int parse_error(loader *L, struct fy_diag *diag, bool *poisoned)
 {
 	void *it = NULL;
 	struct fy_diag_error *de;
@@ -792,6 +815,8 @@ static int parse_error(loader *L, struct fy_diag *diag)
 	while ((de = fy_diag_errors_iterate(diag, &it))) {
 		if (de->type < FYET_ERROR)
 			continue;
+		if (de->msg && strstr(de->msg, "cannot use tab for indentation"))
+			*poisoned = true;
 		return strata_error_set(L->err, STRATA_EPARSE, L->file, de->line, de->column,
 					"%s", de->msg ? de->msg : "invalid YAML");
 	}
@@ -816,7 +841,7 @@ int strata_yaml_load(strata_yaml_doc **out_docs, size_t *out_n, strata_arena *a,
 	struct fy_diag *diag = NULL;
 	struct fy_parser *p = NULL;
 	struct fy_event *e;
-	bool ended = false;
+	bool ended = false, poisoned = false;
 	int rc = 0;
 
 	*out_docs = NULL;
@@ -895,7 +920,7 @@ int strata_yaml_load(strata_yaml_doc **out_docs, size_t *out_n, strata_arena *a,
 	if (rc)
 		goto done;
 	if (!ended || fy_parser_get_stream_error(p) || fy_diag_got_error(diag)) {
-		rc = parse_error(&L, diag);
+		rc = parse_error(&L, diag, &poisoned);
 		goto done;
 	}
 	if (L.n_docs) {
@@ -914,7 +939,7 @@ done:
 	free(L.items);
 	free(L.anchors);
 	free(L.docs);
-	if (p)
+	if (p && !poisoned)
 		fy_parser_destroy(p);
 	if (diag)
 		fy_diag_destroy(diag);
