@@ -747,6 +747,9 @@ static void syntax_errors(fixture *f)
 	assert_string_equal(m, "t.yaml:1:4: invalid multiline plain key");
 	m = load_err(f, "a: 'unterminated\n", 17, NULL, STRATA_EPARSE);
 	assert_true(f->err.line >= 1);
+	/* libfyaml 0.7.12 crashes destroying the parser after this one */
+	m = load_err(f, "? a:\t?\n", 7, NULL, STRATA_EPARSE);
+	assert_string_equal(m, "t.yaml:1:5: cannot use tab for indentation of block entry");
 	m = load_err(f, "- a\nb: c\n", 9, NULL, STRATA_EPARSE);
 	assert_string_equal(m, "t.yaml:2:1: invalid scalar at the end of block sequence");
 	(void)m;
