@@ -895,6 +895,11 @@ static void test_yaml__emit_shapes(void **state)
 	assert_string_equal(emit(f, r), "k:\n  -\n  - ''\n  - null\n  - a\nl:\n- !!null\n- b\n");
 	assert_true(strata_node_equal(r, load_one(f, f->out.ptr)));
 
+	/* tags: named handles become verbatim tags (no directives are written) */
+	r = load_one(f, "%TAG !e! tag:e.com,2000:\n---\nk: !e!foo x\nv: !<tag:x.org,1:y> 1\nn: ! 12\n");
+	assert_string_equal(emit(f, r), "k: !<tag:e.com,2000:foo> x\nv: !<tag:x.org,1:y> 1\nn: ! 12\n");
+	assert_true(strata_node_equal(r, load_one(f, f->out.ptr)));
+
 	/* a tagged block sequence under a key */
 	r = load_one(f, "k: !t\n- a\n- b\n");
 	assert_string_equal(emit(f, r), "k: !t\n- a\n- b\n");
