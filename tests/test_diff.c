@@ -170,6 +170,8 @@ static void test_diff__added_removed_unchanged(void **state)
 	/* output order: kind rank, then name */
 	assert_int_equal(d->n, 2);
 	assert_string_equal(d->entries[0].old_res->name, "gone");
+	/* regression: a removed entry once kept an unchanged pair's new side */
+	assert_null(d->entries[0].new_res);
 	assert_string_equal(d->entries[1].new_res->name, "new");
 	strata_diff_free(d);
 	side_free(&o);
@@ -539,6 +541,7 @@ static void test_diff__patch_headers(void **state)
 	patch = report(d, STRATA_DIFF_PATCH, false);
 	assert_string_equal(patch,
 		"diff --git a/ns/ConfigMap_c.yaml b/ns/ConfigMap_c.yaml\n"
+		"index 1aa56d8..cec3a09 100644\n"
 		"--- a/ns/ConfigMap_c.yaml\n"
 		"+++ b/ns/ConfigMap_c.yaml\n"
 		"@@ -4,4 +4,4 @@ metadata:\n"
@@ -549,6 +552,7 @@ static void test_diff__patch_headers(void **state)
 		"+  a: '2'\n"
 		"diff --git a/ns/ConfigMap_gone.yaml b/ns/ConfigMap_gone.yaml\n"
 		"deleted file mode 100644\n"
+		"index a9d425b..0000000\n"
 		"--- a/ns/ConfigMap_gone.yaml\n"
 		"+++ /dev/null\n"
 		"@@ -1,5 +0,0 @@\n"

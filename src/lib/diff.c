@@ -1351,6 +1351,7 @@ int strata_diff_compute(strata_diff **out, const strata_diff_input *old_side,
 		size_t pos = (size_t)-1, idx, found = (size_t)-1;
 		sortent *se = &ents[n_ents];
 
+		memset(se, 0, sizeof(*se)); /* may hold an unchanged pair's data */
 		while (htab_next(&to, kn[j].h, &pos, &idx))
 			if (!paired[idx] &&
 			    pkey_eq(old_side->res[idx], &ko[idx], nr, &kn[j])) {
@@ -1408,6 +1409,7 @@ int strata_diff_compute(strata_diff **out, const strata_diff_input *old_side,
 		if (paired[i])
 			continue;
 		se = &ents[n_ents];
+		memset(se, 0, sizeof(*se));
 		se->r = old_side->res[i];
 		se->k = &ko[i];
 		se->seq = n_ents;

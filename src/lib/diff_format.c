@@ -17,6 +17,8 @@
  */
 #include "strata/diff.h"
 
+#include <git2.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -684,7 +686,7 @@ static strata_node *mask_secret(strata_arena *a, const strata_resource *r,
 			const strata_node *ov = om && om->type == STRATA_NODE_MAP ?
 				strata_map_getn(om, p->key->u.scalar.str, p->key->u.scalar.len) : NULL;
 			bool changed = ov && !strata_node_equal(ov, p->value);
-			char *txt = strata_arena_printf(a, "<hidden: %zu bytes%s>",
+			char *txt = strata_arena_printf(a, "<hidden, %zu bytes%s>",
 							secret_size(p->value, f == 0),
 							changed ? ", changed" : "");
 			if (!txt)
@@ -707,6 +709,89 @@ static int resource_text(strata_buf *out, strata_arena *a, const fmtctx *x,
 	return strata_yaml_emit(out, root);
 }
 
+/* git's blob id of data, abbreviated as git diff's index line shows it. */
+static void blob_abbrev(char out[8], const strata_buf *b, bool exists)
+{
+	git_oid id;
+	char hex[GIT_OID_HEXSZ + 1];
+
+	if (!exists ||
+	    git_odb_hash(&id, b->ptr ? b->ptr : "", b->len, GIT_OBJECT_BLOB) < 0) {
+		memcpy(out, "0000000", 8);
+		return;
+	}
+	git_oid_tostr(hex, sizeof(hex), &id);
+	memcpy(out, hex, 7);
+	out[7] = '\0';
+}
+
+typedef struct pfile {
+	const strata_diff_entry *e;
+	const char *op, *np; /* old and new path, NULL when absent */
+} pfile;
+
+static int cmp_pfile(const void *pa, const void *pb)
+{
+	const pfile *a = pa, *b = pb;
+
+	return strcmp(a->np ? a->np : a->op, b->np ? b->np : b->op);
+}
+
+static void patch_file(fmtctx *x, strata_arena *a, const pfile *pf)
+{
+	const strata_diff_entry *e = pf->e;
+	strata_buf ob = STRATA_BUF_INIT, nb = STRATA_BUF_INIT;
+	char oid_a[8], oid_b[8];
+	lines la, lb;
+
+	if (e->old_res && resource_text(&ob, a, x, e->old_res, e->new_res) < 0)
+		x->rc = STRATA_ENOMEM;
+	if (e->new_res && !x->rc && resource_text(&nb, a, x, e->new_res, e->old_res) < 0)
+		x->rc = STRATA_ENOMEM;
+	if (x->rc || (ob.len == nb.len && (!ob.len || !memcmp(ob.ptr, nb.ptr, ob.len))))
+		goto done;
+	blob_abbrev(oid_a, &ob, e->old_res != NULL);
+	blob_abbrev(oid_b, &nb, e->new_res != NULL);
+	col(x, C_BOLD);
+	putf(x, "diff --git a/%s b/%s\n", pf->op ? pf->op : pf->np, pf->np ? pf->np : pf->op);
+	if (!pf->op)
+		put(x, "new file mode 100644\n");
+	if (!pf->np)
+		put(x, "deleted file mode 100644\n");
+	if (pf->op && pf->np)
+		putf(x, "index %s..%s 100644\n", oid_a, oid_b);
+	else
+		putf(x, "index %s..%s\n", oid_a, oid_b);
+	if (pf->op)
+		putf(x, "--- a/%s\n", pf->op);
+	else
+		put(x, "--- /dev/null\n");
+	if (pf->np)
+		putf(x, "+++ b/%s\n", pf->np);
+	else
+		put(x, "+++ /dev/null\n");
+	col(x, C_RESET);
+	if (lines_split(&la, ob.ptr ? ob.ptr : "", ob.len) < 0) {
+		x->rc = STRATA_ENOMEM;
+		goto done;
+	}
+	if (lines_split(&lb, nb.ptr ? nb.ptr : "", nb.len) < 0) {
+		lines_free(&la);
+		x->rc = STRATA_ENOMEM;
+		goto done;
+	}
+	unified(x, &la, &lb, "", false, true);
+	lines_free(&la);
+	lines_free(&lb);
+done:
+	strata_buf_free(&ob);
+	strata_buf_free(&nb);
+}
+
+/*
+ * Files in path order, as git lists a tree change; with several
+ * environments each path starts with "<env>/" like `render --all --out`.
+ */
 static void format_patch(fmtctx *x, const strata_diff *const *diffs, size_t n)
 {
 	strata_arena *a = strata_arena_new();
@@ -715,57 +800,38 @@ static void format_patch(fmtctx *x, const strata_diff *const *diffs, size_t n)
 		x->rc = STRATA_ENOMEM;
 		return;
 	}
+	git_libgit2_init(); /* blob ids: the hash backend */
 	for (size_t i = 0; i < n && !x->rc; i++) {
 		const strata_diff *d = diffs[i];
+		pfile *files = calloc(d->n + 1, sizeof(*files));
+		if (!files) {
+			x->rc = STRATA_ENOMEM;
+			break;
+		}
 		for (size_t k = 0; k < d->n && !x->rc; k++) {
 			const strata_diff_entry *e = &d->entries[k];
-			strata_buf ob = STRATA_BUF_INIT, nb = STRATA_BUF_INIT;
-			const char *op = NULL, *np = NULL;
-			lines la, lb;
+			pfile *pf = &files[k];
+			pf->e = e;
 			if (e->old_res) {
 				const char *p = strata_render_path(a, e->old_res);
-				op = p && n > 1 ? strata_arena_printf(a, "%s/%s", d->old_side.env ? d->old_side.env : "", p) : p;
-				if (!op || resource_text(&ob, a, x, e->old_res, e->new_res) < 0)
+				pf->op = p && n > 1 ? strata_arena_printf(a, "%s/%s", d->old_side.env ? d->old_side.env : "", p) : p;
+				if (!pf->op)
 					x->rc = STRATA_ENOMEM;
 			}
-			if (e->new_res && !x->rc) {
+			if (e->new_res) {
 				const char *p = strata_render_path(a, e->new_res);
-				np = p && n > 1 ? strata_arena_printf(a, "%s/%s", d->new_side.env ? d->new_side.env : "", p) : p;
-				if (!np || resource_text(&nb, a, x, e->new_res, e->old_res) < 0)
+				pf->np = p && n > 1 ? strata_arena_printf(a, "%s/%s", d->new_side.env ? d->new_side.env : "", p) : p;
+				if (!pf->np)
 					x->rc = STRATA_ENOMEM;
 			}
-			if (!x->rc && (ob.len != nb.len || (ob.len && memcmp(ob.ptr, nb.ptr, ob.len)))) {
-				col(x, C_BOLD);
-				putf(x, "diff --git a/%s b/%s\n", op ? op : np, np ? np : op);
-				if (!op)
-					put(x, "new file mode 100644\n");
-				if (!np)
-					put(x, "deleted file mode 100644\n");
-				if (op)
-					putf(x, "--- a/%s\n", op);
-				else
-					put(x, "--- /dev/null\n");
-				if (np)
-					putf(x, "+++ b/%s\n", np);
-				else
-					put(x, "+++ /dev/null\n");
-				col(x, C_RESET);
-				if (lines_split(&la, ob.ptr ? ob.ptr : "", ob.len) < 0) {
-					x->rc = STRATA_ENOMEM;
-				} else {
-					if (lines_split(&lb, nb.ptr ? nb.ptr : "", nb.len) < 0)
-						x->rc = STRATA_ENOMEM;
-					else {
-						unified(x, &la, &lb, "", false, true);
-						lines_free(&lb);
-					}
-					lines_free(&la);
-				}
-			}
-			strata_buf_free(&ob);
-			strata_buf_free(&nb);
 		}
+		if (!x->rc)
+			qsort(files, d->n, sizeof(*files), cmp_pfile);
+		for (size_t k = 0; k < d->n && !x->rc; k++)
+			patch_file(x, a, &files[k]);
+		free(files);
 	}
+	git_libgit2_shutdown();
 	strata_arena_free(a);
 }
 
