@@ -176,7 +176,8 @@ static bool is_digit(char c)
 /*
  * Permissive number shapes of YAML 1.1 and 1.2: ints with _ separators,
  * 0x/0o/0b, leading-zero octals, sexagesimal 190:20:30, floats like 1.0,
- * .5, 1., 1e3, 1_000.5e-3, and .inf / .nan.  Over-matching only costs
+ * .5, 1., 1e3, 1_000.5e-3, 1.2.3 (the 1.1 spec's float pattern allows
+ * it), and .inf / .nan.  Over-matching only costs
  * quotes; under-matching would change a type.
  */
 static bool looks_numeric(const char *s, size_t len)
@@ -205,8 +206,9 @@ static bool looks_numeric(const char *s, size_t len)
 		i++;
 	}
 	if (i < len && s[i] == '.') {
+		/* the YAML 1.1 float pattern allows more dots: 1.2.3 */
 		i++;
-		while (i < len && (is_digit(s[i]) || s[i] == '_')) {
+		while (i < len && (is_digit(s[i]) || s[i] == '_' || s[i] == '.')) {
 			digit |= is_digit(s[i]);
 			i++;
 		}
