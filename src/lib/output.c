@@ -83,9 +83,8 @@ static int make_parents(const char *root, const char *rel)
 	char path[4096];
 	size_t rl = strlen(root);
 
-	if (rl + 1 + strlen(rel) >= sizeof(path))
+	if (snprintf(path, sizeof(path), "%s/%s", root, rel) >= (int)sizeof(path))
 		return -1;
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
 	for (char *p = path + rl + 1; *p; p++) {
 		if (*p != '/')
 			continue;
