@@ -965,10 +965,6 @@ static int land(pub *p)
 				return rc;
 		}
 
-		/*
-		 * HOOK(issue 5, strata check): nothing to do here; checks run
-		 * on the render before the tree is built (see publish_env).
-		 */
 		if (!has_local || !git_oid_equal(&local, &id)) {
 			rc = cas_local(p, has_local ? &local : NULL, &id,
 				       logmsg);
