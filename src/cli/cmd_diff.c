@@ -267,8 +267,16 @@ static int compare(dctx *c, comparison *cmp, const sidespec *o, const sidespec *
 	if (!rules)
 		return strata_error_set(c->err, STRATA_ENOMEM, NULL, 0, 0, "out of memory");
 	opts.n_ignore = 0;
-	for (size_t i = 0; cfg && i < cfg->n_diff_ignore; i++)
+	for (size_t i = 0; cfg && i < cfg->n_diff_ignore; i++) {
+		strata_error e;
+		strata_error_clear(&e);
+		if (strata_diff_ignore_check(cfg->diff_ignore[i], &e) < 0) {
+			free(rules);
+			return strata_error_set(c->err, STRATA_ECONFIG, STRATA_CONFIG_FILE, 0, 0,
+						"[diff] ignore: %s", e.msg);
+		}
 		rules[opts.n_ignore++] = cfg->diff_ignore[i];
+	}
 	for (size_t i = 0; i < n_cli_ignore; i++)
 		rules[opts.n_ignore++] = cli_ignore[i];
 	opts.ignore = rules;

@@ -234,7 +234,10 @@ int strata_diff_side_published(strata_diff_side **out, const char *repo_dir,
 		goto done;
 	}
 	if (git_repository_open_ext(&repo, repo_dir ? repo_dir : ".", 0, NULL) < 0) {
-		rc = git_fail(err, "cannot open the git repository");
+		const git_error *e = git_error_last();
+		rc = strata_error_set(err, STRATA_EGIT, NULL, 0, 0,
+				      "cannot read what is published for '%s': %s", env,
+				      e && e->message ? e->message : "not a git repository");
 		goto done;
 	}
 	grc = git_reference_lookup(&ref, repo, refname);
