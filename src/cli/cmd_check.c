@@ -53,7 +53,8 @@ int cmd_check(int argc, char **argv)
 	strata_limits_default(&lim);
 	strata_error_clear(&err);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+C:h", opts, NULL)) != -1) {
+	opterr = 0; /* one line of our own instead of getopt's and the usage */
+	while ((c = getopt_long(argc, argv, "+:C:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			if (!strcmp(optarg, "json"))
@@ -71,7 +72,12 @@ int cmd_check(int argc, char **argv)
 			break;
 		case 'C': repodir = optarg; break;
 		case 'h': check_usage(stdout); return EXIT_OK;
-		default: check_usage(stderr); return EXIT_USAGE;
+		case ':':
+			return cli_usage_error("check", "option '%s' needs a value",
+					       argv[optind - 1]);
+		default:
+			return cli_usage_error("check", "unknown option '%s' (see 'strata check --help')",
+					       argv[optind - 1]);
 		}
 	}
 	if (!repodir)
