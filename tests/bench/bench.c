@@ -633,22 +633,22 @@ static void report(const row *rows, int n_rows, const options *o)
 	char a[64], b[64], c[64], d[64];
 
 	printf("\n## strata render ENV (one environment)\n\n");
-	printf("| N apps | E | resources | input MB | output MB | runs | median s | CPU s | peak RSS MB | RSS limit MB | resources/s | out MB/s | in MB/s | libfyaml parse MB/s | render/parse | render/parse (CPU) |\n");
-	printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	printf("| N apps | E | resources | input MB | output MB | runs | median s | min s | CPU s | peak RSS MB | RSS limit MB | resources/s | out MB/s | in MB/s | libfyaml parse MB/s | render/parse | render/parse (CPU) |\n");
+	printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 	for (int i = 0; i < n_rows; i++) {
 		const row *r = &rows[i];
 		const meas *m = &r->one;
 		double pmbs = r->parse_one > 0 ? MB(r->in_one) / r->parse_one : 0;
 
 		if (m->state <= 0) {
-			printf("| %d | %d | %zu | %.2f | | | %s | | | %.1f | | | | %.1f | | |\n",
+			printf("| %d | %d | %zu | %.2f | | | %s | | | | %.1f | | | | %.1f | | |\n",
 			       r->n, r->e, r->gen.n_resources, MB(r->in_one),
 			       fmt_s(a, sizeof(a), m), RSS_LIMIT_MB(r->in_one), pmbs);
 			continue;
 		}
-		printf("| %d | %d | %zu | %.2f | %.2f | %d | %s | %.3f | %.1f | %.1f | %.0f | %.1f | %.1f | %.1f | %.2f | %.2f |\n",
+		printf("| %d | %d | %zu | %.2f | %.2f | %d | %s | %.3f | %.3f | %.1f | %.1f | %.0f | %.1f | %.1f | %.1f | %.2f | %.2f |\n",
 		       r->n, r->e, m->out_docs, MB(r->in_one), MB(m->out_bytes),
-		       m->runs, fmt_s(a, sizeof(a), m), m->cpu, RSS_MB(*m),
+		       m->runs, fmt_s(a, sizeof(a), m), m->min, m->cpu, RSS_MB(*m),
 		       RSS_LIMIT_MB(r->in_one), m->out_docs / m->med,
 		       MB(m->out_bytes) / m->med, MB(r->in_one) / m->med, pmbs,
 		       r->parse_one > 0 ? r->parse_one / m->med : 0,
