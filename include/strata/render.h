@@ -101,7 +101,8 @@ int strata_render_resource_yaml(strata_buf *out, const strata_resource *res);
  * The file a resource is written to by --out and publish:
  * "<namespace>/<Kind>[.<group>]_<name>.yaml", "_cluster/" for cluster-scoped
  * kinds and "_default/" for namespaced resources without a namespace.
- * Characters outside [A-Za-z0-9._-] are written as %XX.  Arena string.
+ * Characters outside [A-Za-z0-9.-], and a leading '.', are written as
+ * %XX.  Arena string.
  */
 const char *strata_render_path(strata_arena *a, const strata_resource *res);
 
@@ -121,9 +122,19 @@ int strata_filelist_add(strata_filelist *l, const char *path, char *data,
 			size_t len); /* takes data (malloc'ed) */
 void strata_filelist_free(strata_filelist *l);
 
-/* Append r's files (one per resource) under prefix ("" or "prod/"). */
+#define STRATA_KUSTOMIZATION_FILE "kustomization.yaml"
+
+/*
+ * Append r's files under prefix ("" or "prod/"): one per resource, then
+ * prefix + kustomization.yaml listing them, so `kubectl kustomize`, Flux
+ * and Argo CD read the directory (or env branch) as it is.
+ */
 int strata_render_files(strata_filelist *out, const strata_render *r,
 			const char *prefix);
+/* Append prefix + kustomization.yaml naming l's items [from, n) relative
+ * to prefix (which every one of them starts with). */
+int strata_filelist_add_kustomization(strata_filelist *l, const char *prefix,
+				      size_t from);
 
 /*
  * Write files under dir atomically: they go to a temporary directory beside

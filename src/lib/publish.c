@@ -43,7 +43,6 @@
 #define DEFAULT_NAME "strata"
 #define DEFAULT_EMAIL "strata@localhost"
 #define DEFAULT_HTTPS_USER "x-access-token"
-#define STRATA_KUSTOMIZATION "kustomization.yaml"
 
 /* Internal: the ref or the remote moved under us; go round again. */
 #define RETRY 1
@@ -384,37 +383,6 @@ static int build_tree(git_repository *repo, const strata_filelist *files,
 	rc = build_dir(repo, f, 0, files->n, 0, out, err);
 	free(f);
 	return rc;
-}
-
-/*
- * A kustomization.yaml at the branch root naming every file: pull agents
- * and people run `kubectl kustomize` (Flux, Argo CD, kubectl apply -k) on
- * the branch, and kustomize refuses a directory without one.  Rendered
- * files always live under "<namespace>/", so the root name is free.
- */
-static int add_kustomization(strata_filelist *files)
-{
-	strata_buf b = STRATA_BUF_INIT;
-	char *data;
-	size_t len;
-	int rc;
-
-	rc = strata_buf_puts(&b,
-			     "# Written by strata publish: every rendered resource, so that\n"
-			     "# kubectl kustomize, Flux and Argo CD read this branch as it is.\n"
-			     "apiVersion: kustomize.config.k8s.io/v1beta1\n"
-			     "kind: Kustomization\n");
-	if (rc == 0)
-		rc = strata_buf_puts(&b, files->n ? "resources:\n" :
-						   "resources: []\n");
-	for (size_t i = 0; rc == 0 && i < files->n; i++)
-		rc = strata_buf_printf(&b, "- \"%s\"\n", files->items[i].path);
-	if (rc < 0) {
-		strata_buf_free(&b);
-		return rc;
-	}
-	data = strata_buf_detach(&b, &len);
-	return strata_filelist_add(files, STRATA_KUSTOMIZATION, data, len);
 }
 
 /* ---- refs ---- */
@@ -1160,8 +1128,8 @@ int strata_publish_env(strata_publish_result *out, strata_repo *repo,
 	} else {
 		rc = strata_render_files(&files, r, "");
 	}
-	if (rc == 0)
-		rc = add_kustomization(&files);
+	if (rc == 0 && cfg->layout && !strcmp(cfg->layout, "stream"))
+		rc = strata_filelist_add_kustomization(&files, "", 0);
 	if (rc < 0) {
 		rc = oom(err);
 		goto done;

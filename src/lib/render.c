@@ -942,9 +942,47 @@ const char *strata_render_path(strata_arena *a, const strata_resource *res)
 	return out;
 }
 
+int strata_filelist_add_kustomization(strata_filelist *l, const char *prefix,
+				      size_t from)
+{
+	strata_buf b = STRATA_BUF_INIT;
+	size_t plen = prefix ? strlen(prefix) : 0;
+	char *data, *path;
+	size_t len;
+	int rc;
+
+	rc = strata_buf_puts(&b,
+			     "# Written by strata: every rendered resource, so that kubectl\n"
+			     "# kustomize, Flux and Argo CD read this directory as it is.\n"
+			     "apiVersion: kustomize.config.k8s.io/v1beta1\n"
+			     "kind: Kustomization\n");
+	if (rc == 0)
+		rc = strata_buf_puts(&b, from < l->n ? "resources:\n" : "resources: []\n");
+	/* paths are %XX-escaped by strata_render_path: no quote or backslash */
+	for (size_t i = from; rc == 0 && i < l->n; i++)
+		rc = strata_buf_printf(&b, "- \"%s\"\n", l->items[i].path + plen);
+	if (rc < 0) {
+		strata_buf_free(&b);
+		return STRATA_ENOMEM;
+	}
+	data = strata_buf_detach(&b, &len);
+	path = malloc(plen + sizeof(STRATA_KUSTOMIZATION_FILE));
+	if (!path) {
+		free(data);
+		return STRATA_ENOMEM;
+	}
+	memcpy(path, prefix ? prefix : "", plen);
+	memcpy(path + plen, STRATA_KUSTOMIZATION_FILE, sizeof(STRATA_KUSTOMIZATION_FILE));
+	rc = strata_filelist_add(l, path, data, len);
+	free(path);
+	return rc;
+}
+
 int strata_render_files(strata_filelist *out, const strata_render *r,
 			const char *prefix)
 {
+	size_t from = out->n;
+
 	for (size_t i = 0; i < r->n; i++) {
 		strata_buf doc = STRATA_BUF_INIT;
 		const char *rel = strata_render_path(r->arena, r->sorted[i]);
@@ -965,5 +1003,5 @@ int strata_render_files(strata_filelist *out, const strata_render *r,
 		if (rc < 0)
 			return rc;
 	}
-	return 0;
+	return strata_filelist_add_kustomization(out, prefix, from);
 }

@@ -148,13 +148,12 @@ commit_all() {
 	git -C "$1" commit -q -m "$2"
 }
 
-# The tree of a branch, checked out into a directory, without the
-# kustomization.yaml publish adds for kubectl kustomize.
+# The tree of a branch, checked out into a directory.  It must equal
+# `render --out` (kustomization.yaml included) but for the marker file.
 branch_files() { # REPO BRANCH DIR
 	rm -rf "$3"
 	mkdir -p "$3"
 	git -C "$1" archive "$2" | tar -x -C "$3"
-	rm -f "$3/kustomization.yaml"
 }
 
 free_port() {
