@@ -21,6 +21,7 @@
  * two jobs publishing the same source onto the same tip build the same
  * commit: their races converge instead of stacking duplicate commits.
  */
+#include "strata/check.h"
 #include "strata/git.h"
 
 #include "transport_local.h"
@@ -1105,10 +1106,13 @@ int strata_publish_env(strata_publish_result *out, strata_repo *repo,
 	if (rc < 0)
 		goto done;
 	/*
-	 * HOOK(issue 5, strata check): once `strata check` exists, run it
-	 * here on r and fail with STRATA_ECHECK before anything is written.
-	 * Not implemented yet; nothing is checked beyond the render itself.
+	 * The checks of `strata check` before anything is written: the render
+	 * above already failed on every error the pipeline can meet; what is
+	 * left are the rules on the result (plaintext Secrets...).
 	 */
+	rc = strata_check_render(NULL, r, err);
+	if (rc < 0)
+		goto done;
 	if (cfg->layout && !strcmp(cfg->layout, "stream")) {
 		strata_buf s = STRATA_BUF_INIT;
 		char *data;

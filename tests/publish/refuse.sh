@@ -88,6 +88,27 @@ grep -q updated "$SANDBOX/out" || fail "updated after lock"
 fsck_clean "$SANDBOX/deploy.git"
 ok "a held ref lock is a clear error and is left in place"
 
+# a plaintext Secret in prod: strata check's rules run first, nothing is written
+mkdir -p overlays/prod/resources
+cat >overlays/prod/resources/secret.yaml <<'YAML'
+apiVersion: v1
+kind: Secret
+metadata:
+  name: db
+stringData:
+  password: hunter2-do-not-print
+YAML
+commit_all "$C" "plaintext secret"
+tip=$(git -C "$SANDBOX/deploy.git" rev-parse env/prod)
+st publish --target "$SANDBOX/deploy.git" prod
+[ $? = 10 ] || fail "plaintext secret: exit $?: $(cat "$SANDBOX/err")"
+grep -q "plaintext-secret" "$SANDBOX/err" || fail "secret message: $(cat "$SANDBOX/err")"
+grep -q "hunter2" "$SANDBOX/err" "$SANDBOX/out" && fail "the secret value was printed"
+[ "$(git -C "$SANDBOX/deploy.git" rev-parse env/prod)" = "$tip" ] || fail "branch moved with a plaintext secret"
+git rm -q overlays/prod/resources/secret.yaml
+commit_all "$C" "no secret"
+ok "a plaintext Secret is refused before anything is written"
+
 # usage errors
 st publish
 [ $? = 2 ] || fail "no env: usage"
