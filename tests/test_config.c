@@ -547,6 +547,29 @@ static void test_config__inline_comments(void **state)
 	strata_config_free(cfg);
 }
 
+static void test_config__quoted_values(void **state)
+{
+	(void)state;
+	strata_config *cfg = parse_ok(
+		"[env \"prod\"]\n"
+		"annotation.note = \"a: b # c ; d\"   ; a comment\n"
+		"var.Q = \"say \\\"hi\\\" \\\\ \\t.\"\n"
+		"var.E = \"\"\n"
+		"image.localhost:5000/app = \"reg/app:1\"\n");
+	const strata_env_config *e = &cfg->envs[0];
+
+	assert_string_equal(strata_kvlist_get(&e->annotations, "note"), "a: b # c ; d");
+	assert_string_equal(strata_kvlist_get(&e->vars, "Q"), "say \"hi\" \\ \t.");
+	assert_string_equal(strata_kvlist_get(&e->vars, "E"), "");
+	strata_config_free(cfg);
+	parse_fail("[env \"prod\"]\nvar.A = \"open\n", STRATA_ECONFIG,
+		   "strata.ini:2:9: unterminated quoted value");
+	parse_fail("[env \"prod\"]\nvar.A = \"a\" b\n", STRATA_ECONFIG,
+		   "strata.ini:2:13: unexpected text after the closing quote");
+	parse_fail("[env \"prod\"]\nvar.A = \"\\q\"\n", STRATA_ECONFIG,
+		   "strata.ini:2:10: unknown escape '\\q' in quoted value");
+}
+
 static void test_config__git_style_layout(void **state)
 {
 	(void)state;
@@ -648,8 +671,9 @@ static void test_config__invalid_label_keys(void **state)
 		if (!strstr(err.msg, "invalid annotation key"))
 			fail_msg("%s: %s", bad[i], err.msg);
 	}
-	parse_fail("[env \"e\"]\nlabel.env = \"prod\"\n", STRATA_ECONFIG,
-		   "strata.ini:2:1: invalid value '\"prod\"' for label 'env': "
+	/* quotes are syntax ("prod" is prod); what is inside is checked */
+	parse_fail("[env \"e\"]\nlabel.env = \"pr od\"\n", STRATA_ECONFIG,
+		   "strata.ini:2:1: invalid value 'pr od' for label 'env': "
 		   "at most 63 letters, digits, '-', '_' or '.', starting and "
 		   "ending with a letter or digit");
 }
@@ -871,6 +895,7 @@ int main(void)
 		cmocka_unit_test(test_config__long_env_name),
 		cmocka_unit_test(test_config__long_lines),
 		cmocka_unit_test(test_config__inline_comments),
+		cmocka_unit_test(test_config__quoted_values),
 		cmocka_unit_test(test_config__git_style_layout),
 		cmocka_unit_test(test_config__continuation_line),
 		cmocka_unit_test(test_config__nul_byte),

@@ -38,6 +38,9 @@
 /* Placeholder for ':' in key names while inih sees the line: inih also
  * splits on ':', and image names may hold a registry port. */
 #define COLON_STANDIN '\x1f'
+/* What inih sees as the value of a line whose value was "quoted": the
+ * decoded text waits in parser.quoted. */
+#define QUOTED_STANDIN "\x1e"
 
 enum section_kind { SEC_NONE, SEC_STRATA, SEC_ENV, SEC_PUBLISH, SEC_DIFF };
 
@@ -60,6 +63,7 @@ typedef struct parser {
 	size_t env_idx;     /* current env when sec == SEC_ENV */
 	char sec_text[96];  /* the current header, for messages */
 	bool prev_key;      /* the previous non-blank line was key = value */
+	char *quoted;       /* the decoded value of a "quoted" line, or NULL */
 	int branch_line, layout_line, pub_name_line, pub_email_line;
 } parser;
 
@@ -598,6 +602,61 @@ done:
 /* the line reader handed to inih */
 
 /*
+ * A value written in double quotes, as git-config allows: taken literally
+ * (so " #" and " ;" are kept), with \" \\ \n \t escapes; only blanks or a
+ * comment may follow the closing quote.  The decoded text goes to
+ * p->quoted.  Returns 0, or -1 with the error recorded.
+ */
+static int decode_quoted(parser *p, const char *line, size_t n, size_t v)
+{
+	char *out = malloc(n + 1);
+	size_t o = 0, k = v + 1;
+
+	if (!out)
+		return poom(p), -1;
+	for (; k < n && line[k] != '"'; k++) {
+		char c = line[k];
+		if (c == '\\') {
+			if (++k >= n)
+				break;
+			switch (line[k]) {
+			case 'n': c = '\n'; break;
+			case 't': c = '\t'; break;
+			case '"': case '\\': c = line[k]; break;
+			default:
+				free(out);
+				strata_error_set(p->err, STRATA_ECONFIG, p->file, p->line,
+						 (int)k, "unknown escape '\\%c' in quoted value",
+						 line[k]);
+				p->code = STRATA_ECONFIG;
+				return -1;
+			}
+		}
+		out[o++] = c;
+	}
+	if (k >= n) {
+		free(out);
+		strata_error_set(p->err, STRATA_ECONFIG, p->file, p->line, (int)v + 1,
+				 "unterminated quoted value");
+		p->code = STRATA_ECONFIG;
+		return -1;
+	}
+	for (k++; k < n && (line[k] == ' ' || line[k] == '\t'); k++)
+		;
+	if (k < n && line[k] != ';' && line[k] != '#') {
+		free(out);
+		strata_error_set(p->err, STRATA_ECONFIG, p->file, p->line, (int)k + 1,
+				 "unexpected text after the closing quote");
+		p->code = STRATA_ECONFIG;
+		return -1;
+	}
+	out[o] = '\0';
+	free(p->quoted);
+	p->quoted = out;
+	return 0;
+}
+
+/*
  * Serves exactly one line per call, so p->line is the line of the next
  * handler call.  Lines inih would misread are refused here: the error is
  * recorded and NULL ends the parse.
@@ -666,6 +725,24 @@ static char *read_line(char *str, int num, void *stream)
 		 * whitespace) before it looks for '=' */
 		size_t cend = n, end;
 		const char *eq;
+		const char *q = memchr(line + i, '=', n - i);
+
+		if (q) {
+			size_t v = (size_t)(q - line) + 1;
+			skip_ws(line, n, &v);
+			if (v < n && line[v] == '"') {
+				if (decode_quoted(p, line, n, v) < 0)
+					return NULL;
+				/* serve "key = <standin>" */
+				memcpy(str, line, v);
+				for (size_t k = i; k < (size_t)(q - line); k++)
+					if (str[k] == ':')
+						str[k] = COLON_STANDIN;
+				strcpy(str + v, QUOTED_STANDIN "\n");
+				p->prev_key = true;
+				return str;
+			}
+		}
 		for (size_t k = i + 1; k < n; k++) {
 			if ((line[k] == ';' || line[k] == '#') &&
 			    (line[k - 1] == ' ' || line[k - 1] == '\t')) {
@@ -982,6 +1059,8 @@ static int on_key(void *user, const char *section, const char *name,
 	(void)section; /* ours is in p->sec: inih's may be cut short */
 	if (p->code)
 		return 0;
+	if (p->quoted && !strcmp(value, QUOTED_STANDIN))
+		value = p->quoted;
 	key = strdup(name);
 	if (!key)
 		return poom(p), 0;
@@ -1228,6 +1307,7 @@ oom:
 	rc = strata_error_set(err, STRATA_ENOMEM, p.file, 0, 0, "out of memory");
 done:
 	free(p.elines);
+	free(p.quoted);
 	strata_config_free(p.cfg);
 	return rc;
 }
