@@ -83,6 +83,8 @@ typedef struct loader {
 	size_t nodes;       /* nodes built so far (for anchor sizes) */
 	size_t alias_nodes; /* nodes created by alias expansion */
 	uint32_t line, col; /* last position seen, for events without a mark */
+	const char *buf;    /* the input, for the block scalar check */
+	size_t len;
 } loader;
 
 /* ---- input validation ---- */
@@ -495,6 +497,32 @@ static const char *tag_text(loader *L, struct fy_token *t)
 	return strata_arena_printf(L->a, "!<%.*s>", (int)tl, full);
 }
 
+/*
+ * libfyaml 0.7.12 misreads a block scalar whose indicator stands alone on
+ * an indented line ("key:\n  |\n  text\n   more\n"): the text loses its
+ * last bytes, comes back empty, or ends in bytes of uninitialised heap
+ * memory (found by fuzz/fuzz_yaml.c; fuzz/regressions/yaml/libfyaml-*).
+ * Such a header is refused; "key: |" is read correctly.
+ */
+/* Returns the indicator's 1-based column, or 0 when the header is fine. */
+static uint32_t block_header_alone_indented(const loader *L, const struct fy_mark *m)
+{
+	size_t pos, hs, j;
+
+	/* the mark is the start of the line after the header */
+	if (!m || !L->buf || m->column != 0 || m->input_pos == 0 ||
+	    m->input_pos > L->len || L->buf[m->input_pos - 1] != '\n')
+		return 0;
+	pos = m->input_pos - 1;
+	for (hs = pos; hs > 0 && L->buf[hs - 1] != '\n'; hs--)
+		;
+	for (j = hs; j < pos && L->buf[j] == ' '; j++)
+		;
+	if (j > hs && j < pos && (L->buf[j] == '|' || L->buf[j] == '>'))
+		return (uint32_t)(j - hs) + 1;
+	return 0;
+}
+
 static int on_scalar(loader *L, struct fy_event *e)
 {
 	struct fy_token *v = e->scalar.value;
@@ -530,6 +558,17 @@ static int on_scalar(loader *L, struct fy_event *e)
 	n->u.scalar.str = str;
 	n->u.scalar.len = len;
 	set_pos(L, n, fy_event_start_mark(e));
+	if (n->style == STRATA_STYLE_LITERAL || n->style == STRATA_STYLE_FOLDED) {
+		uint32_t hcol = block_header_alone_indented(L, fy_event_start_mark(e));
+		if (hcol) {
+			n->line = n->line > 1 ? n->line - 1 : 1; /* the header line */
+			n->col = hcol;
+			return error_at(L, STRATA_EPARSE, n,
+					"block scalar indicator alone on an indented line is not "
+					"supported (libfyaml 0.7.12 misreads it): write it after "
+					"the key, as 'key: |'");
+		}
+	}
 	/* libfyaml marks a quoted scalar's text; point at the opening quote */
 	if ((n->style == STRATA_STYLE_SINGLE || n->style == STRATA_STYLE_DOUBLE) && n->col > 1)
 		n->col--;
@@ -864,6 +903,8 @@ int strata_yaml_load(strata_yaml_doc **out_docs, size_t *out_n, strata_arena *a,
 	memset(&L, 0, sizeof(L));
 	L.a = a;
 	L.lim = lim;
+	L.buf = buf;
+	L.len = len;
 	L.err = err;
 	L.line = L.col = 1;
 	if (file && !(L.file = strata_arena_strdup(a, file)))
