@@ -498,28 +498,39 @@ static const char *tag_text(loader *L, struct fy_token *t)
 }
 
 /*
- * libfyaml 0.7.12 misreads a block scalar whose indicator stands alone on
- * an indented line ("key:\n  |\n  text\n   more\n"): the text loses its
- * last bytes, comes back empty, or ends in bytes of uninitialised heap
- * memory (found by fuzz/fuzz_yaml.c; fuzz/regressions/yaml/libfyaml-*).
- * Such a header is refused; "key: |" is read correctly.
+ * libfyaml 0.7.12 misreads a block scalar whose content is not indented
+ * more than the line holding its indicator ("key:\n  |\n  text\n   more",
+ * "  key: |\n  text"): the text loses its last bytes, comes back empty, or
+ * ends in bytes of uninitialised heap memory that would be published.
+ * Found by fuzz/fuzz_yaml.c (fuzz/regressions/yaml/libfyaml-*).  Such a
+ * scalar is refused; the usual "key: |" with deeper content reads fine.
+ * Returns the header line's indentation + 1 (a column) when the scalar must
+ * be refused, else 0.  The event's mark is the start of the line after the
+ * header (libfyaml puts it there for block scalars).
  */
-/* Returns the indicator's 1-based column, or 0 when the header is fine. */
-static uint32_t block_header_alone_indented(const loader *L, const struct fy_mark *m)
+static uint32_t block_scalar_misread(const loader *L, const struct fy_mark *m)
 {
-	size_t pos, hs, j;
+	size_t pos, hs, hi = 0, i, ci;
 
-	/* the mark is the start of the line after the header */
 	if (!m || !L->buf || m->column != 0 || m->input_pos == 0 ||
 	    m->input_pos > L->len || L->buf[m->input_pos - 1] != '\n')
 		return 0;
 	pos = m->input_pos - 1;
 	for (hs = pos; hs > 0 && L->buf[hs - 1] != '\n'; hs--)
 		;
-	for (j = hs; j < pos && L->buf[j] == ' '; j++)
-		;
-	if (j > hs && j < pos && (L->buf[j] == '|' || L->buf[j] == '>'))
-		return (uint32_t)(j - hs) + 1;
+	while (hs + hi < pos && L->buf[hs + hi] == ' ')
+		hi++;
+	/* the first content line with something on it */
+	for (i = m->input_pos; i < L->len;) {
+		for (ci = 0; i + ci < L->len && L->buf[i + ci] == ' '; ci++)
+			;
+		i += ci;
+		if (i < L->len && L->buf[i] != '\n' && L->buf[i] != '\r')
+			return ci <= hi ? (uint32_t)hi + 1 : 0;
+		while (i < L->len && L->buf[i] != '\n')
+			i++;
+		i++;
+	}
 	return 0;
 }
 
@@ -559,14 +570,13 @@ static int on_scalar(loader *L, struct fy_event *e)
 	n->u.scalar.len = len;
 	set_pos(L, n, fy_event_start_mark(e));
 	if (n->style == STRATA_STYLE_LITERAL || n->style == STRATA_STYLE_FOLDED) {
-		uint32_t hcol = block_header_alone_indented(L, fy_event_start_mark(e));
+		uint32_t hcol = block_scalar_misread(L, fy_event_start_mark(e));
 		if (hcol) {
 			n->line = n->line > 1 ? n->line - 1 : 1; /* the header line */
 			n->col = hcol;
 			return error_at(L, STRATA_EPARSE, n,
-					"block scalar indicator alone on an indented line is not "
-					"supported (libfyaml 0.7.12 misreads it): write it after "
-					"the key, as 'key: |'");
+					"block scalar content must be indented more than the "
+					"line of its '|' or '>' (libfyaml 0.7.12 misreads it)");
 		}
 	}
 	/* libfyaml marks a quoted scalar's text; point at the opening quote */
