@@ -52,6 +52,7 @@ typedef struct options {
 	double budget;         /* seconds one measurement may take in total */
 	int kubectl_max;       /* largest N given to kubectl kustomize */
 	bool kubectl_all_envs; /* kustomize for every E, not only the first */
+	bool no_diff, no_publish;
 	const char *strata;
 	const char *workdir;
 	unsigned long long seed;
@@ -540,7 +541,7 @@ static int bench_one(row *rw, const options *o, bool has_kubectl,
 		measure(&rw->all, o, argv, out, err, true, 0, NULL, NULL);
 	}
 
-	has_diff = has_command(o, "diff", NULL, tmp, NULL);
+	has_diff = !o->no_diff && has_command(o, "diff", NULL, tmp, NULL);
 	if (has_diff) {
 		char *argv[] = { (char *)o->strata, "-C", sdir, "diff",
 				 (char *)env0, envlast, NULL };
@@ -549,7 +550,8 @@ static int bench_one(row *rw, const options *o, bool has_kubectl,
 		measure(&rw->diff, o, argv, out, err, true, 1, NULL, NULL);
 	}
 
-	has_publish = has_command(o, "publish", "--target", tmp, &pub_target);
+	has_publish = !o->no_publish &&
+		has_command(o, "publish", "--target", tmp, &pub_target);
 	if (has_publish) {
 		char *init[] = { "git", "-C", sdir, "init", "-q", NULL };
 		char *add[] = { "git", "-C", sdir, "add", "-A", NULL };
@@ -868,6 +870,8 @@ static void usage(FILE *f)
 		"                     0 disables it; kustomize is superlinear)\n"
 		"  --kubectl-all-envs run kustomize for every E (default: the first\n"
 		"                     E only; it renders one overlay either way)\n"
+		"  --no-diff, --no-publish  skip those commands (publish is slow: one\n"
+		"                     loose git object per resource)\n"
 		"  --strata PATH      the strata binary (default %s)\n"
 		"  --workdir DIR      where repos are generated (default /tmp/strata-bench)\n"
 		"  --seed S           generator seed (default 1)\n"
@@ -885,6 +889,8 @@ int main(int argc, char **argv)
 		{ "budget", required_argument, NULL, 'b' },
 		{ "kubectl-max", required_argument, NULL, 'k' },
 		{ "kubectl-all-envs", no_argument, NULL, 'A' },
+		{ "no-diff", no_argument, NULL, 'D' },
+		{ "no-publish", no_argument, NULL, 'P' },
 		{ "strata", required_argument, NULL, 's' },
 		{ "workdir", required_argument, NULL, 'w' },
 		{ "seed", required_argument, NULL, 'S' },
@@ -928,6 +934,8 @@ int main(int argc, char **argv)
 		case 'b': o.budget = atof(optarg) > 0 ? atof(optarg) : 60; break;
 		case 'k': o.kubectl_max = atoi(optarg); break;
 		case 'A': o.kubectl_all_envs = true; break;
+		case 'D': o.no_diff = true; break;
+		case 'P': o.no_publish = true; break;
 		case 's': o.strata = optarg; break;
 		case 'w': o.workdir = optarg; break;
 		case 'S': o.seed = strtoull(optarg, NULL, 0); break;
