@@ -20,6 +20,7 @@ static void check_usage(FILE *f)
 		"ones named) and report all problems, one per line:\n"
 		"  path:line:col: error|warning: message [rule-id]\n\n"
 		"  ENV                   environment(s) to check (default: all)\n"
+		"  -a, --all             every environment (the default)\n"
 		"  --format text|json    output format (default: text)\n"
 		"  --strict              warnings count as errors\n"
 		"  --limit NAME=VALUE    raise or lower a limit: alias-nodes, depth,\n"
@@ -33,6 +34,7 @@ static void check_usage(FILE *f)
 int cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "strict", no_argument, NULL, 's' },
 		{ "limit", required_argument, NULL, 'l' },
@@ -46,7 +48,7 @@ int cmd_check(int argc, char **argv)
 	strata_source *src = NULL;
 	strata_buf out = STRATA_BUF_INIT;
 	const char *repodir = NULL;
-	bool json = false, strict = false;
+	bool json = false, strict = false, all = false;
 	int c, rc, ret;
 
 	strata_check_result_init(&res);
@@ -54,7 +56,7 @@ int cmd_check(int argc, char **argv)
 	strata_error_clear(&err);
 	optind = 1;
 	opterr = 0; /* one line of our own instead of getopt's and the usage */
-	while ((c = getopt_long(argc, argv, "+:C:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":aC:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			if (!strcmp(optarg, "json"))
@@ -66,6 +68,7 @@ int cmd_check(int argc, char **argv)
 						       optarg);
 			break;
 		case 's': strict = true; break;
+		case 'a': all = true; break;
 		case 'l':
 			if (strata_limits_parse(&lim, optarg, &err) < 0)
 				return cli_usage_error("check", "%s", err.msg);
@@ -80,6 +83,8 @@ int cmd_check(int argc, char **argv)
 					       argv[optind - 1]);
 		}
 	}
+	if (all && optind < argc)
+		return cli_usage_error("check", "give environments or --all, not both");
 	if (!repodir)
 		repodir = cli_global_repo ? cli_global_repo : ".";
 	rc = strata_source_fs_open(&src, repodir, &err);
