@@ -240,6 +240,12 @@ strata_scalar_kind strata_plain_kind(const char *s, size_t len)
 	};
 	size_t i = 0;
 
+	/* Every other kind is empty or starts with one of these bytes (digits,
+	 * signs, '.', '_', '~', first letters of the null and bool words), so
+	 * most text is decided by its first byte: the emitter asks this for
+	 * every plain scalar it writes. */
+	if (len && !strchr("0123456789+-._~nNtTfFyYoO", s[0]))
+		return STRATA_SCALAR_STR;
 	if (eq_any(s, len, nulls))
 		return STRATA_SCALAR_NULL;
 	if (eq_any(s, len, bools))
