@@ -534,6 +534,37 @@ static uint32_t block_scalar_misread(const loader *L, const struct fy_mark *m)
 	return 0;
 }
 
+/*
+ * Second guard against the same libfyaml bugs, for the shapes the rule
+ * above cannot know (the owning key's column is not on record): a block
+ * scalar's text is its source lines less indentation, line breaks and, when
+ * folded, with breaks turned to spaces.  So its non-blank bytes must be the
+ * source's non-blank bytes from the content start on, in order.  Text
+ * ending in heap garbage, or taken from anywhere else, fails.  Linear in
+ * the scalar's size.  Returns true when the text is not the source's.
+ */
+static bool block_scalar_foreign(const loader *L, const struct fy_mark *m,
+				 const char *text, size_t len)
+{
+	size_t i, j;
+
+	if (!m || !L->buf || m->column != 0 || m->input_pos > L->len)
+		return false; /* not the shape libfyaml reports: no opinion */
+	j = m->input_pos;
+	for (i = 0; i < len; i++) {
+		char c = text[i];
+		if (c == '\n' || c == ' ')
+			continue;
+		while (j < L->len && (L->buf[j] == ' ' || L->buf[j] == '\n' ||
+				      L->buf[j] == '\r'))
+			j++;
+		if (j >= L->len || L->buf[j] != c)
+			return true;
+		j++;
+	}
+	return false;
+}
+
 static int on_scalar(loader *L, struct fy_event *e)
 {
 	struct fy_token *v = e->scalar.value;
@@ -571,6 +602,8 @@ static int on_scalar(loader *L, struct fy_event *e)
 	set_pos(L, n, fy_event_start_mark(e));
 	if (n->style == STRATA_STYLE_LITERAL || n->style == STRATA_STYLE_FOLDED) {
 		uint32_t hcol = block_scalar_misread(L, fy_event_start_mark(e));
+		if (!hcol && block_scalar_foreign(L, fy_event_start_mark(e), str, len))
+			hcol = n->col ? n->col : 1;
 		if (hcol) {
 			n->line = n->line > 1 ? n->line - 1 : 1; /* the header line */
 			n->col = hcol;
