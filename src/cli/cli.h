@@ -29,5 +29,9 @@ int cli_write_stdout(const char *data, size_t len);
 
 /* Directory given by a global -C before the subcommand (or NULL). */
 extern const char *cli_global_repo;
+/* Input limits: the defaults, changed by --limit NAME=VALUE. */
+extern strata_limits cli_limits;
+/* Apply one --limit NAME=VALUE to cli_limits; EXIT_USAGE (printed) on error. */
+int cli_parse_limit(const char *cmd, const char *spec);
 
 #endif

@@ -28,6 +28,8 @@ static void render_usage(FILE *f)
 		"                   or an earlier strata output\n"
 		"  -r, --rev REV    render revision REV of the config repository (read\n"
 		"                   from git, no checkout) instead of the working directory\n"
+		"  -L, --limit NAME=VALUE  raise or lower an input limit: alias-nodes,\n"
+		"                   depth, scalar, file, total, files (K/M/G suffixes)\n"
 		"  -C, --repo DIR   the config repository (default: current directory)\n"
 		"  -h, --help       show this help\n\n"
 		"Without --out the documents go to stdout separated by '---'; with several\n"
@@ -40,6 +42,7 @@ int cmd_render(int argc, char **argv)
 		{ "all", no_argument, NULL, 'a' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "rev", required_argument, NULL, 'r' },
+		{ "limit", required_argument, NULL, 'L' },
 		{ "repo", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -56,11 +59,15 @@ int cmd_render(int argc, char **argv)
 
 	strata_error_clear(&err);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "ao:r:C:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ao:r:C:L:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': all = true; break;
 		case 'o': outdir = optarg; break;
 		case 'r': rev = optarg; break;
+		case 'L':
+			if (cli_parse_limit("render", optarg) != 0)
+				return EXIT_USAGE;
+			break;
 		case 'C': repodir = optarg; break;
 		case 'h': render_usage(stdout); return EXIT_OK;
 		default: render_usage(stderr); return EXIT_USAGE;
@@ -82,7 +89,7 @@ int cmd_render(int argc, char **argv)
 					    cli_global_repo ? cli_global_repo : ".",
 					    rev, &err);
 		if (rc == 0)
-			rc = strata_repo_open(&repo, src, NULL, &err);
+			rc = strata_repo_open(&repo, src, &cli_limits, &err);
 	} else {
 		rc = cli_open_repo(&repo, repodir, &err);
 	}

@@ -3,12 +3,14 @@
  * the table below.  Each subcommand lives in its own cmd_<name>.c.
  */
 #include "cli.h"
+#include "strata/check.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 const char *cli_global_repo;
+strata_limits cli_limits;
 
 static const struct command {
 	const char *name;
@@ -35,6 +37,8 @@ static void usage(FILE *f)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].desc);
 	fprintf(f, "\noptions:\n"
 		   "  -C, --repo DIR  run as if started in DIR (the config repository)\n"
+		   "  --limit NAME=VALUE  raise or lower an input limit (alias-nodes, depth,\n"
+		   "                  scalar, file, total, files; K/M/G suffixes)\n"
 		   "  -h, --help      show this help\n"
 		   "  --version       show the version\n\n"
 		   "'strata <command> --help' describes a command.\n");
@@ -87,6 +91,16 @@ int cli_report(const strata_error *err, int code)
 	return exit_code_for(code);
 }
 
+int cli_parse_limit(const char *cmd, const char *spec)
+{
+	strata_error err;
+
+	strata_error_clear(&err);
+	if (strata_limits_parse(&cli_limits, spec, &err) < 0)
+		return cli_usage_error(cmd, "%s", err.msg);
+	return 0;
+}
+
 int cli_open_repo(strata_repo **out, const char *dir, strata_error *err)
 {
 	strata_source *src;
@@ -97,7 +111,7 @@ int cli_open_repo(strata_repo **out, const char *dir, strata_error *err)
 	rc = strata_source_fs_open(&src, dir, err);
 	if (rc < 0)
 		return rc;
-	return strata_repo_open(out, src, NULL, err);
+	return strata_repo_open(out, src, &cli_limits, err);
 }
 
 int cli_write_stdout(const char *data, size_t len)
@@ -113,6 +127,8 @@ int main(int argc, char **argv)
 {
 	int i = 1;
 
+	strata_limits_default(&cli_limits);
+
 	while (i < argc && argv[i][0] == '-') {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
@@ -122,6 +138,10 @@ int main(int argc, char **argv)
 			return EXIT_OK;
 		} else if ((!strcmp(argv[i], "-C") || !strcmp(argv[i], "--repo")) && i + 1 < argc) {
 			cli_global_repo = argv[i + 1];
+			i += 2;
+		} else if (!strcmp(argv[i], "--limit") && i + 1 < argc) {
+			if (cli_parse_limit(NULL, argv[i + 1]) != 0)
+				return EXIT_USAGE;
 			i += 2;
 		} else if (!strncmp(argv[i], "--repo=", 7)) {
 			cli_global_repo = argv[i] + 7;
