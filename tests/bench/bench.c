@@ -4,8 +4,9 @@
  *
  * For every size (N applications, E environments) it generates the
  * synthetic repository of gen.c, then runs the strata binary as a user
- * would (fork + exec, stdout to a file) and takes the wall time and the
- * child's peak RSS from wait4().  Each figure is the median of several
+ * would (fork + exec; stdout to a file once to count it, to /dev/null when
+ * timed) and takes the wall time, CPU time and the child's peak RSS from
+ * wait4().  Each figure is the median of several
  * runs; slow commands get fewer runs so the whole benchmark stays
  * bounded.  Commands that do not exist yet in the binary (diff, publish)
  * are detected at run time and reported as "n/a".  The event-parse floor
@@ -201,7 +202,9 @@ typedef int (*prepare_fn)(void *ctx, int run);
 
 /*
  * Measure argv: one unmeasured warm-up run when warmup is set (it also
- * checks the exit code and counts the output), then up to o->runs runs:
+ * checks the exit code and counts the output in out_path; without a
+ * warm-up the first measured run does that), then up to o->runs runs with
+ * stdout to /dev/null:
  * at least 3 unless one run takes over a third of the budget; stop when
  * the budget is spent.  ok_max is the largest exit code that is success
  * (1 for diff).  prepare, when given, runs untimed before every run.
@@ -223,7 +226,11 @@ static void measure(meas *m, const options *o, char *const argv[],
 			snprintf(m->why, sizeof(m->why), "setup failed");
 			return;
 		}
-		if (run_cmd(argv, out_path, err_path, &r) < 0) {
+		/* only the counted run writes a file: the others measure strata,
+		 * not the file system, and go to /dev/null */
+		bool counted = i < 0 || (!warmup && n == 0);
+
+		if (run_cmd(argv, counted ? out_path : NULL, err_path, &r) < 0) {
 			m->state = -1;
 			snprintf(m->why, sizeof(m->why), "cannot run %s: %s",
 				 argv[0], strerror(errno));
@@ -235,7 +242,7 @@ static void measure(meas *m, const options *o, char *const argv[],
 			first_line(err_path, m->why, sizeof(m->why));
 			return;
 		}
-		if (i < 0 || n == 0) {
+		if (counted) {
 			m->out_bytes = out_path ? file_size(out_path) : 0;
 			m->out_docs = out_path ? count_docs(out_path) : 0;
 		}
@@ -991,5 +998,16 @@ int main(int argc, char **argv)
 	report(rows, n_rows, &o);
 	targets(rows, n_rows);
 	free(rows);
+	if (!o.keep) {
+		const char *tmpfiles[] = { "out.yaml", "stderr.txt", "help.txt" };
+
+		for (size_t i = 0; i < 3; i++) {
+			char p[4200];
+
+			snprintf(p, sizeof(p), "%s/%s", o.workdir, tmpfiles[i]);
+			unlink(p);
+		}
+		rmdir(o.workdir); /* only when empty */
+	}
 	return 0;
 }
