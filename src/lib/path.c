@@ -8,7 +8,7 @@
  * path that is absolute or climbs above the root is refused.  Both source
  * implementations (filesystem and git tree) rely on this one definition.
  */
-#include "strata/source.h"
+#include "path.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -107,4 +107,53 @@ void strata_source_free(strata_source *s)
 {
 	if (s && s->free)
 		s->free(s);
+}
+
+int strata_path_normalized_dup(const char *path, char **out, strata_error *err)
+{
+	char *p;
+	int rc;
+
+	if (!path)
+		path = "";
+	p = malloc(strlen(path) + 1);
+	if (!p)
+		return strata_error_set(err, STRATA_ENOMEM, NULL, 0, 0, "out of memory");
+	rc = strata_path_normalize(p, path, err);
+	if (rc < 0) {
+		free(p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+
+int strata_path_splice_link(char **path, size_t link_start, size_t link_end,
+			    const char *target, size_t tlen,
+			    const char *linkpath, strata_error *err)
+{
+	const char *old = *path;
+	const char *rest = old + link_end; /* "" or "/more/components" */
+	size_t rlen = strlen(rest);
+	strata_error scratch;
+	char *joined;
+
+	if (tlen == 0 || target[0] == '/' || memchr(target, '\0', tlen))
+		return strata_error_set(err, STRATA_EUNSAFE, linkpath, 0, 0,
+					"symlink leaves the repository");
+	joined = malloc(link_start + tlen + rlen + 1);
+	if (!joined)
+		return strata_error_set(err, STRATA_ENOMEM, NULL, 0, 0, "out of memory");
+	memcpy(joined, old, link_start);
+	memcpy(joined + link_start, target, tlen);
+	memcpy(joined + link_start + tlen, rest, rlen + 1);
+	strata_error_clear(&scratch);
+	if (strata_path_normalize(joined, joined, &scratch) < 0) {
+		free(joined);
+		return strata_error_set(err, STRATA_EUNSAFE, linkpath, 0, 0,
+					"symlink leaves the repository");
+	}
+	free(*path);
+	*path = joined;
+	return 0;
 }

@@ -17,6 +17,7 @@
  * Errors name the repository-relative path only: neither the host path of
  * the root nor a symlink's target ever appears in a message.
  */
+#include "path.h"
 #include "strata/source.h"
 
 #include <dirent.h>
@@ -112,42 +113,6 @@ static int read_link(int dirfd, const char *comp, const char *linkpath,
 }
 
 /*
- * Replace the link at path[0..link_end) by its target: the result is
- * dirname(link) + "/" + target + rest, normalised lexically.  Any climb
- * above the root refuses the link, whatever comes after.
- */
-static int splice_link(char **path, size_t link_start, size_t link_end,
-		       const char *target, const char *linkpath,
-		       strata_error *err)
-{
-	const char *old = *path;
-	const char *rest = old + link_end; /* "" or "/more/components" */
-	size_t dlen = link_start;          /* "dir/" including its slash */
-	size_t tlen = strlen(target), rlen = strlen(rest);
-	strata_error scratch;
-	char *joined;
-
-	if (target[0] == '/' || tlen == 0)
-		return strata_error_set(err, STRATA_EUNSAFE, linkpath, 0, 0,
-					"symlink leaves the repository");
-	joined = malloc(dlen + tlen + rlen + 1);
-	if (!joined)
-		return oom(err);
-	memcpy(joined, old, dlen);
-	memcpy(joined + dlen, target, tlen);
-	memcpy(joined + dlen + tlen, rest, rlen + 1);
-	strata_error_clear(&scratch);
-	if (strata_path_normalize(joined, joined, &scratch) < 0) {
-		free(joined);
-		return strata_error_set(err, STRATA_EUNSAFE, linkpath, 0, 0,
-					"symlink leaves the repository");
-	}
-	free(*path);
-	*path = joined;
-	return 0;
-}
-
-/*
  * Walk path (already normalised, "" = root) from the root fd.  Fills *res;
  * res->type == 0 when some component does not exist.  Errors: EUNSAFE for
  * links that leave or loop, EIO for anything the kernel refuses.
@@ -230,8 +195,8 @@ restart:
 				goto done;
 			}
 			cur[end] = save;
-			rc = splice_link(&cur, start, end, target, linkpath,
-					 err);
+			rc = strata_path_splice_link(&cur, start, end, target,
+						     strlen(target), linkpath, err);
 			free(target);
 			target = NULL;
 			if (rc < 0)
@@ -330,26 +295,6 @@ done:
 	return rc;
 }
 
-/* Normalise the caller's path into a malloc'ed copy. */
-static int normalized(const char *path, char **out, strata_error *err)
-{
-	char *p;
-	int rc;
-
-	if (!path)
-		path = "";
-	p = malloc(strlen(path) + 1);
-	if (!p)
-		return oom(err);
-	rc = strata_path_normalize(p, path, err);
-	if (rc < 0) {
-		free(p);
-		return rc;
-	}
-	*out = p;
-	return 0;
-}
-
 static int fs_stat(strata_source *s, const char *path, int *type,
 		   strata_error *err)
 {
@@ -358,7 +303,7 @@ static int fs_stat(strata_source *s, const char *path, int *type,
 	int rc;
 
 	*type = 0;
-	rc = normalized(path, &norm, err);
+	rc = strata_path_normalized_dup(path, &norm, err);
 	if (rc < 0)
 		return rc;
 	rc = resolve((fs_source *)s, norm, WANT_STAT, &res, err);
@@ -379,7 +324,7 @@ static int fs_read(strata_source *s, const char *path, char **out,
 	*out = NULL;
 	if (len)
 		*len = 0;
-	rc = normalized(path, &norm, err);
+	rc = strata_path_normalized_dup(path, &norm, err);
 	if (rc < 0)
 		return rc;
 	rc = resolve((fs_source *)s, norm, WANT_FILE, &res, err);
@@ -544,7 +489,7 @@ static int fs_list(strata_source *s, const char *dir,
 
 	*out = NULL;
 	*count = 0;
-	rc = normalized(dir, &norm, err);
+	rc = strata_path_normalized_dup(dir, &norm, err);
 	if (rc < 0)
 		return rc;
 	rc = resolve(fs, norm, WANT_DIR, &res, err);

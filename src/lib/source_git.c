@@ -17,6 +17,7 @@
  * are skipped when listing.  Errors name the repository-relative path
  * only.
  */
+#include "path.h"
 #include "strata/git.h"
 
 #include <git2.h>
@@ -53,37 +54,6 @@ static int git_fail(strata_error *err, const char *path, const char *what)
 				path && path[0] ? path : NULL, 0, 0, "%s: %s",
 				what, e && e->message ? e->message :
 							"unknown git error");
-}
-
-/* Replace the link at path[link_start..link_end) by target, normalised. */
-static int splice_link(char **path, size_t link_start, size_t link_end,
-		       const char *target, size_t tlen, const char *linkpath,
-		       strata_error *err)
-{
-	const char *old = *path;
-	const char *rest = old + link_end;
-	size_t rlen = strlen(rest);
-	strata_error scratch;
-	char *joined;
-
-	if (tlen == 0 || target[0] == '/' || memchr(target, '\0', tlen))
-		return strata_error_set(err, STRATA_EUNSAFE, linkpath, 0, 0,
-					"symlink leaves the repository");
-	joined = malloc(link_start + tlen + rlen + 1);
-	if (!joined)
-		return oom(err);
-	memcpy(joined, old, link_start);
-	memcpy(joined + link_start, target, tlen);
-	memcpy(joined + link_start + tlen, rest, rlen + 1);
-	strata_error_clear(&scratch);
-	if (strata_path_normalize(joined, joined, &scratch) < 0) {
-		free(joined);
-		return strata_error_set(err, STRATA_EUNSAFE, linkpath, 0, 0,
-					"symlink leaves the repository");
-	}
-	free(*path);
-	*path = joined;
-	return 0;
 }
 
 /*
@@ -165,7 +135,7 @@ restart:
 				goto done;
 			}
 			cur[end] = save;
-			rc = splice_link(&cur, start, end,
+			rc = strata_path_splice_link(&cur, start, end,
 					 git_blob_rawcontent(blob),
 					 (size_t)size, linkpath, err);
 			git_blob_free(blob);
@@ -217,25 +187,6 @@ done:
 	return rc;
 }
 
-static int normalized(const char *path, char **out, strata_error *err)
-{
-	char *p;
-	int rc;
-
-	if (!path)
-		path = "";
-	p = malloc(strlen(path) + 1);
-	if (!p)
-		return oom(err);
-	rc = strata_path_normalize(p, path, err);
-	if (rc < 0) {
-		free(p);
-		return rc;
-	}
-	*out = p;
-	return 0;
-}
-
 static int gs_stat(strata_source *s, const char *path, int *type,
 		   strata_error *err)
 {
@@ -244,7 +195,7 @@ static int gs_stat(strata_source *s, const char *path, int *type,
 	int rc;
 
 	*type = 0;
-	rc = normalized(path, &norm, err);
+	rc = strata_path_normalized_dup(path, &norm, err);
 	if (rc < 0)
 		return rc;
 	rc = resolve((git_source *)s, norm, false, &res, err);
@@ -269,7 +220,7 @@ static int gs_read(strata_source *s, const char *path, char **out,
 	*out = NULL;
 	if (len)
 		*len = 0;
-	rc = normalized(path, &norm, err);
+	rc = strata_path_normalized_dup(path, &norm, err);
 	if (rc < 0)
 		return rc;
 	rc = resolve(gs, norm, false, &res, err);
@@ -340,7 +291,7 @@ static int gs_list(strata_source *s, const char *dir,
 
 	*out = NULL;
 	*count = 0;
-	rc = normalized(dir, &norm, err);
+	rc = strata_path_normalized_dup(dir, &norm, err);
 	if (rc < 0)
 		return rc;
 	rc = resolve(gs, norm, true, &res, err);
