@@ -130,7 +130,7 @@ int cmd_publish(int argc, char **argv)
 		rc = strata_source_git_open(&src, dir, rev ? rev : "HEAD", &err);
 	if (rc < 0)
 		return cli_report(&err, rc);
-	rc = strata_repo_open(&repo, src, NULL, &err);
+	rc = strata_repo_open(&repo, src, &cli_limits, &err);
 	if (rc < 0)
 		return cli_report(&err, rc);
 
