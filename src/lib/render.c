@@ -56,6 +56,8 @@ struct strata_repo {
 	size_t bytes_read;
 	size_t files_read;
 	strata_error base_err;   /* first problem a collecting load skipped */
+	bool give_base;          /* the next render takes the base over */
+	bool base_given;         /* ... and it did: no more renders */
 	const strata_render_opts *collect; /* during a collecting render */
 	strata_error *keep;      /* where load problems are remembered */
 };
@@ -285,6 +287,9 @@ static int load_base(strata_repo *repo, strata_error *err)
 	int type = 0, rc;
 	const char *base = repo->cfg->base;
 
+	if (repo->base_given)
+		return strata_error_set(err, STRATA_EUSAGE, NULL, 0, 0,
+					"the repository's base was handed to an earlier render (open it again to render more)");
 	if (repo->base_loaded)
 		return repo->base_err.code && !repo->collect
 			? replay(&repo->base_err, err) : 0;
@@ -465,6 +470,11 @@ void strata_repo_free(strata_repo *repo)
 	strata_config_free(repo->cfg);
 	strata_arena_free(repo->arena);
 	free(repo);
+}
+
+void strata_repo_last_render(strata_repo *repo)
+{
+	repo->give_base = true;
 }
 
 const strata_config *strata_repo_config(const strata_repo *repo)
@@ -744,9 +754,12 @@ int strata_render_env_opts(strata_render **out, strata_repo *repo,
 	strata_render *r;
 	strata_resset *set;
 	strata_error scratch, *e = err;
+	bool take;
 	int rc;
 
 	*out = NULL;
+	take = repo->give_base;
+	repo->give_base = false;
 	if (opts && !opts->on_problem)
 		opts = NULL;
 	if (opts) {
@@ -775,9 +788,19 @@ int strata_render_env_opts(strata_render **out, strata_repo *repo,
 		rc = STRATA_ENOMEM;
 		goto fail;
 	}
+	/*
+	 * The environment edits its resources in place, so it works on a
+	 * copy of the base, unless this is the repo's last render: then the
+	 * base itself is edited and the repo can render no more.  Taking it
+	 * is safe because no node occurs twice in a parsed tree (aliases are
+	 * expanded into copies).
+	 */
+	if (take)
+		repo->base_given = true;
 	for (size_t i = 0; i < repo->n_base; i++) {
 		strata_resource res = repo->base[i];
-		res.root = strata_node_copy(r->arena, repo->base[i].root);
+		if (!take)
+			res.root = strata_node_copy(r->arena, repo->base[i].root);
 		if (!res.root) {
 			rc = STRATA_ENOMEM;
 			goto fail;
