@@ -19,6 +19,8 @@
 #include "strata/merge.h"
 #include "strata/transform.h"
 
+#include "pipeline.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -722,7 +724,7 @@ static int collect_vars(strata_render *r, strata_resset *set, strata_error *err)
 	if ((rc = kv_list_copy(&vars, &r->env->vars)) < 0 ||
 	    (rc = kv_list_copy(&vars, &w.missing)) < 0)
 		goto done;
-	rc = strata_transform_vars(r->arena, set, &vars, err);
+	rc = strata_transform_vars_unindexed(r->arena, set, &vars, err);
 	if (rc < 0)
 		rc = recover(r->collect, NULL,
 			     rc == STRATA_EUNDEFVAR ? "undefined-variable"
@@ -825,7 +827,7 @@ int strata_render_env_opts(strata_render **out, strata_repo *repo,
 	if (opts)
 		rc = collect_vars(r, set, e);
 	else
-		rc = strata_transform_vars(r->arena, set, &r->env->vars, e);
+		rc = strata_transform_vars_unindexed(r->arena, set, &r->env->vars, e);
 	if (rc < 0)
 		goto fail;
 	if (r->env->images.n &&
@@ -833,13 +835,15 @@ int strata_render_env_opts(strata_render **out, strata_repo *repo,
 		      "transform") < 0)
 		goto fail;
 	if (r->env->namespace && r->env->namespace[0] &&
-	    TRANSFORM(r, strata_transform_namespace(r->arena, set, r->env->namespace, e),
+	    TRANSFORM(r, strata_transform_namespace_unindexed(r->arena, set,
+							      r->env->namespace, e),
 		      "transform") < 0)
 		goto fail;
 	if (((r->env->name_prefix && r->env->name_prefix[0]) ||
 	     (r->env->name_suffix && r->env->name_suffix[0])) &&
-	    TRANSFORM(r, strata_transform_names(r->arena, set, r->env->name_prefix,
-						r->env->name_suffix, e),
+	    TRANSFORM(r, strata_transform_names_unindexed(r->arena, set,
+							  r->env->name_prefix,
+							  r->env->name_suffix, e),
 		      "transform") < 0)
 		goto fail;
 	if ((r->env->labels.n || r->env->annotations.n) &&
@@ -847,6 +851,11 @@ int strata_render_env_opts(strata_render **out, strata_repo *repo,
 						   &r->env->annotations, e),
 		      "transform") < 0)
 		goto fail;
+	/*
+	 * The transforms leave the set's index stale (pipeline.h): one
+	 * reindex here refreshes every identity and finds the resources the
+	 * transforms made one.
+	 */
 	if (TRANSFORM(r, strata_resset_reindex(set, e), "resource-collision") < 0)
 		goto fail;
 	r->sorted = strata_resset_sorted(set, &r->n);

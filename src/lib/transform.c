@@ -17,6 +17,7 @@
  * quotes it when a YAML 1.1 reader would see another type); a quoted one
  * keeps its quotes.
  */
+#include "pipeline.h"
 #include "strata/transform.h"
 
 #include "schema.h"
@@ -534,8 +535,8 @@ static int ns_references(ns_run *r, const strata_resource *res)
  * APIService or CRD conversion webhook pointing at a Service outside the
  * set keeps its namespace, and an APIService without a service gets none.
  */
-int strata_transform_namespace(strata_arena *a, strata_resset *s, const char *ns,
-			       strata_error *err)
+static int namespace_run(strata_arena *a, strata_resset *s, const char *ns,
+			 bool reindex, strata_error *err)
 {
 	ns_run r;
 	size_t n = strata_resset_count(s);
@@ -582,10 +583,31 @@ int strata_transform_namespace(strata_arena *a, strata_resset *s, const char *ns
 		if ((rc = ns_references(&r, res)) < 0)
 			goto done;
 	}
-	rc = strata_resset_reindex(s, err);
+	if (reindex) {
+		rc = strata_resset_reindex(s, err);
+	} else {
+		/* the names transform matches references by the new namespaces */
+		for (size_t i = 0; i < n; i++) {
+			strata_resource *res = strata_resset_at(s, i);
+			if (!res->deleted)
+				strata_resource_refresh(res, a);
+		}
+	}
 done:
 	keyset_free(&r.objs);
 	return rc;
+}
+
+int strata_transform_namespace(strata_arena *a, strata_resset *s, const char *ns,
+			       strata_error *err)
+{
+	return namespace_run(a, s, ns, true, err);
+}
+
+int strata_transform_namespace_unindexed(strata_arena *a, strata_resset *s,
+					 const char *ns, strata_error *err)
+{
+	return namespace_run(a, s, ns, false, err);
 }
 
 /* ---- names ---- */
@@ -891,8 +913,8 @@ static int fix_resource(names_run *r, const strata_resource *res)
  * reference matches by kind, name and namespace (the referrer's, unless
  * the reference names one); references to objects outside the set stay.
  */
-int strata_transform_names(strata_arena *a, strata_resset *s, const char *prefix,
-			   const char *suffix, strata_error *err)
+static int names_run_all(strata_arena *a, strata_resset *s, const char *prefix,
+			 const char *suffix, bool reindex, strata_error *err)
 {
 	names_run r;
 	size_t n = strata_resset_count(s);
@@ -939,18 +961,32 @@ int strata_transform_names(strata_arena *a, strata_resset *s, const char *prefix
 	/*
 	 * References are matched against the old names: res->name and
 	 * res->ns still hold the identity from before the rename until the
-	 * reindex below.
+	 * reindex below (or the caller's, when reindex is false).
 	 */
 	for (size_t i = 0; i < n; i++) {
 		strata_resource *res = strata_resset_at(s, i);
 		if (!res->deleted && (rc = fix_resource(&r, res)) < 0)
 			goto done;
 	}
-	rc = strata_resset_reindex(s, err);
+	if (reindex)
+		rc = strata_resset_reindex(s, err);
 done:
 	keyset_free(&r.renamed);
 	strata_buf_free(&r.buf);
 	return rc;
+}
+
+int strata_transform_names(strata_arena *a, strata_resset *s, const char *prefix,
+			   const char *suffix, strata_error *err)
+{
+	return names_run_all(a, s, prefix, suffix, true, err);
+}
+
+int strata_transform_names_unindexed(strata_arena *a, strata_resset *s,
+				     const char *prefix, const char *suffix,
+				     strata_error *err)
+{
+	return names_run_all(a, s, prefix, suffix, false, err);
 }
 
 /* ---- labels and annotations ---- */

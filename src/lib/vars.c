@@ -18,6 +18,7 @@
  * every scalar of every resource: scalars without a `$` are skipped with
  * one memchr.
  */
+#include "pipeline.h"
 #include "strata/transform.h"
 
 #include <stdio.h>
@@ -457,8 +458,8 @@ static int report_undefined(vrun *r)
 	return rc;
 }
 
-int strata_transform_vars(strata_arena *a, strata_resset *s, strata_kvlist *vars,
-			  strata_error *err)
+static int vars_run(strata_arena *a, strata_resset *s, strata_kvlist *vars,
+		    bool index, strata_error *err)
 {
 	strata_kvlist defs = { NULL, 0, 0 };
 	vrun r;
@@ -485,14 +486,17 @@ int strata_transform_vars(strata_arena *a, strata_resset *s, strata_kvlist *vars
 		if ((rc = visit(&r, res->root)) < 0)
 			goto done;
 		/* a variable in apiVersion, kind or metadata may move the identity */
-		if (r.changed)
+		if (r.changed) {
 			reindex = true;
+			if (!index)
+				strata_resource_refresh(res, a);
+		}
 	}
 	if (r.n) {
 		rc = report_undefined(&r);
 		goto done;
 	}
-	if (reindex)
+	if (reindex && index)
 		rc = strata_resset_reindex(s, err);
 
 done:
@@ -508,4 +512,16 @@ done:
 	}
 	free(defs.items);
 	return rc;
+}
+
+int strata_transform_vars(strata_arena *a, strata_resset *s, strata_kvlist *vars,
+			  strata_error *err)
+{
+	return vars_run(a, s, vars, true, err);
+}
+
+int strata_transform_vars_unindexed(strata_arena *a, strata_resset *s,
+				    strata_kvlist *vars, strata_error *err)
+{
+	return vars_run(a, s, vars, false, err);
 }
