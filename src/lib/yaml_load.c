@@ -72,6 +72,7 @@ typedef struct loader {
 	size_t n_items, cap_items;
 	frame *frames;
 	size_t depth, cap_frames;
+	size_t used_frames; /* frames[0..used_frames) have been initialised */
 
 	anchor *anchors; /* open addressing, cap a power of two */
 	size_t n_anchors, cap_anchors;
@@ -135,7 +136,12 @@ static int check_input(const char *file, const unsigned char *s, size_t len,
 		unsigned c;
 		size_t n;
 
-		/* fast path: runs of printable ASCII, tab, LF, CR */
+		/* fast path: runs of printable ASCII, tab, LF, CR, 8 bytes a step */
+		while (len - i >= 8 &&
+		       (plain_ascii[s[i]] & plain_ascii[s[i + 1]] & plain_ascii[s[i + 2]] &
+			plain_ascii[s[i + 3]] & plain_ascii[s[i + 4]] & plain_ascii[s[i + 5]] &
+			plain_ascii[s[i + 6]] & plain_ascii[s[i + 7]]))
+			i += 8;
 		while (i < len && plain_ascii[s[i]])
 			i++;
 		if (i == len)
@@ -692,13 +698,16 @@ static int on_start(loader *L, struct fy_event *e, bool is_map)
 				L->lim->max_depth);
 	if (tag && !(n->tag = tag_text(L, tag)))
 		return nomem(L);
-	if (L->depth == L->cap_frames) {
-		size_t old = L->cap_frames;
-		if (grow((void **)&L->frames, &L->cap_frames, L->depth + 1, sizeof(*L->frames)))
-			return nomem(L);
-		memset(L->frames + old, 0, (L->cap_frames - old) * sizeof(*L->frames));
-	}
+	if (L->depth == L->cap_frames &&
+	    grow((void **)&L->frames, &L->cap_frames, L->depth + 1, sizeof(*L->frames)))
+		return nomem(L);
 	f = &L->frames[L->depth++];
+	if (L->depth > L->used_frames) {
+		/* first use of this frame: the rest is set below */
+		f->keys.slots = NULL;
+		f->keys.cap = 0;
+		L->used_frames = L->depth;
+	}
 	f->node = n;
 	f->start = L->n_items;
 	f->nodes_start = L->nodes;
@@ -1067,7 +1076,7 @@ int strata_yaml_load(strata_yaml_doc **out_docs, size_t *out_n, strata_arena *a,
 		*out_n = L.n_docs;
 	}
 done:
-	for (size_t i = 0; i < L.cap_frames; i++)
+	for (size_t i = 0; i < L.used_frames; i++)
 		free(L.frames[i].keys.slots);
 	free(L.frames);
 	free(L.items);
