@@ -1,17 +1,177 @@
 /*
  * cmd_render.c - `strata render`: preview environments.
  *
- * Everything is rendered into memory first; only when every environment
- * succeeded is anything written, to stdout or atomically to --out, so an
- * error never leaves half an output behind.
+ * An error never leaves half an output behind.  One environment to stdout
+ * is rendered whole first, then emitted document by document straight to
+ * stdout, so its text is never held in memory all at once.  With several
+ * environments the output of those already rendered is held until the last
+ * one succeeded: in memory up to SPILL_AT bytes, past that in an unlinked
+ * temporary file (in $TMPDIR, else /tmp) that is copied to stdout at the
+ * end.  --out collects the files in memory and writes them atomically.
  */
 #include "cli.h"
 
 #include "strata/git.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* Output held in memory before it goes to a temporary file. */
+#define SPILL_AT ((size_t)64 << 20)
+/* Emitted text is handed on in pieces of about this size. */
+#define CHUNK ((size_t)1 << 20)
+
+/*
+ * Where the stdout output goes: straight to stdout (one environment) or
+ * held (several): in mem, then in spill once mem would pass SPILL_AT.
+ */
+typedef struct out_sink {
+	bool direct;
+	strata_buf chunk;  /* documents emitted, not yet handed on */
+	strata_buf mem;
+	FILE *spill;
+} out_sink;
+
+/* $TMPDIR, else /tmp */
+static const char *tmp_dir(void)
+{
+	const char *dir = getenv("TMPDIR");
+
+	return dir && dir[0] ? dir : "/tmp";
+}
+
+/* An unlinked temporary file in tmp_dir(), open for update. */
+static FILE *spill_open(void)
+{
+	const char *dir = tmp_dir();
+	char path[4096];
+	int fd = -1;
+	FILE *f;
+
+#ifdef O_TMPFILE
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+#endif
+	if (fd < 0) { /* no O_TMPFILE here, or not on that file system */
+		if ((size_t)snprintf(path, sizeof(path), "%s/strata-render-XXXXXX",
+				     dir) >= sizeof(path)) {
+			errno = ENAMETOOLONG;
+			return NULL;
+		}
+		fd = mkstemp(path);
+		if (fd < 0)
+			return NULL;
+		unlink(path);
+	}
+	f = fdopen(fd, "w+");
+	if (!f)
+		close(fd);
+	return f;
+}
+
+/* Hand the chunk on.  EXIT_IO (message printed) when writing failed. */
+static int sink_flush(out_sink *s)
+{
+	strata_buf *c = &s->chunk;
+	int ret = EXIT_OK;
+
+	if (!c->len)
+		return EXIT_OK;
+	if (s->direct) {
+		if (fwrite(c->ptr, 1, c->len, stdout) != c->len) {
+			fprintf(stderr, "strata render: cannot write to stdout\n");
+			ret = EXIT_IO;
+		}
+	} else if (!s->spill && s->mem.len + c->len <= SPILL_AT) {
+		if (strata_buf_put(&s->mem, c->ptr, c->len) < 0)
+			ret = EXIT_INTERNAL;
+	} else {
+		if (!s->spill) {
+			if (!(s->spill = spill_open())) {
+				fprintf(stderr,
+					"strata render: cannot create a temporary file in '%s': %s\n",
+					tmp_dir(), strerror(errno));
+				return EXIT_IO;
+			}
+			if (s->mem.len &&
+			    fwrite(s->mem.ptr, 1, s->mem.len, s->spill) != s->mem.len)
+				ret = EXIT_IO;
+			strata_buf_free(&s->mem);
+		}
+		if (ret == EXIT_OK && fwrite(c->ptr, 1, c->len, s->spill) != c->len)
+			ret = EXIT_IO;
+		if (ret == EXIT_IO)
+			fprintf(stderr,
+				"strata render: cannot write to a temporary file: %s\n",
+				strerror(errno));
+	}
+	c->len = 0;
+	return ret;
+}
+
+/* Emit r's documents, after header when set, into the sink. */
+static int sink_render(out_sink *s, const strata_render *r, const char *header)
+{
+	int ret;
+
+	if (header && strata_buf_puts(&s->chunk, header) < 0)
+		return EXIT_INTERNAL;
+	for (size_t i = 0; i < strata_render_count(r); i++) {
+		if (i && strata_buf_puts(&s->chunk, "---\n") < 0)
+			return EXIT_INTERNAL;
+		if (strata_render_resource_yaml(&s->chunk, strata_render_at(r, i)) < 0)
+			return EXIT_INTERNAL;
+		if (s->chunk.len >= CHUNK && (ret = sink_flush(s)) != EXIT_OK)
+			return ret;
+	}
+	return sink_flush(s);
+}
+
+/* Every environment succeeded: write what was held to stdout. */
+static int sink_finish(out_sink *s)
+{
+	int ret = EXIT_OK;
+
+	if (s->spill) {
+		char *buf = malloc(CHUNK);
+		size_t n;
+
+		if (!buf)
+			return EXIT_INTERNAL;
+		if (fflush(s->spill) != 0 || fseek(s->spill, 0, SEEK_SET) != 0) {
+			fprintf(stderr, "strata render: cannot read a temporary file: %s\n",
+				strerror(errno));
+			free(buf);
+			return EXIT_IO;
+		}
+		while (ret == EXIT_OK && (n = fread(buf, 1, CHUNK, s->spill)) > 0)
+			if (fwrite(buf, 1, n, stdout) != n)
+				ret = EXIT_IO;
+		free(buf);
+		if (ret == EXIT_OK && ferror(s->spill)) {
+			fprintf(stderr, "strata render: cannot read a temporary file\n");
+			return EXIT_IO;
+		}
+	} else if (s->mem.len && fwrite(s->mem.ptr, 1, s->mem.len, stdout) != s->mem.len) {
+		ret = EXIT_IO;
+	}
+	if (ret == EXIT_OK && fflush(stdout) != 0)
+		ret = EXIT_IO;
+	if (ret != EXIT_OK)
+		fprintf(stderr, "strata render: cannot write to stdout\n");
+	return ret;
+}
+
+static void sink_free(out_sink *s)
+{
+	strata_buf_free(&s->chunk);
+	strata_buf_free(&s->mem);
+	if (s->spill)
+		fclose(s->spill);
+}
 
 static void render_usage(FILE *f)
 {
@@ -49,7 +209,7 @@ int cmd_render(int argc, char **argv)
 	};
 	strata_error err;
 	strata_repo *repo = NULL;
-	strata_buf out = STRATA_BUF_INIT;
+	out_sink sink = { false, STRATA_BUF_INIT, STRATA_BUF_INIT, NULL };
 	strata_filelist files = { 0 };
 	const char *outdir = NULL, *repodir = NULL, *rev = NULL;
 	const char **envs = NULL;
@@ -112,6 +272,7 @@ int cmd_render(int argc, char **argv)
 		envs = (const char **)(argv + optind);
 		n_envs = (size_t)(argc - optind);
 	}
+	sink.direct = n_envs == 1;
 
 	for (size_t i = 0; i < n_envs; i++) {
 		strata_render *r = NULL;
@@ -133,32 +294,44 @@ int cmd_render(int argc, char **argv)
 			char prefix[300];
 			snprintf(prefix, sizeof(prefix), "%s/", envs[i]);
 			rc = strata_render_files(&files, r, n_envs > 1 ? prefix : "");
+			strata_render_free(r);
+			if (rc < 0) {
+				ret = EXIT_INTERNAL;
+				goto done;
+			}
 		} else {
-			if (n_envs > 1)
-				rc = strata_buf_printf(&out, "%s# env: %s\n", i ? "---\n" : "", envs[i]);
-			if (rc == 0)
-				rc = strata_render_stream(&out, r);
-		}
-		strata_render_free(r);
-		if (rc < 0) {
-			ret = EXIT_INTERNAL;
-			goto done;
+			char *header = NULL;
+
+			if (n_envs > 1 &&
+			    asprintf(&header, "%s# env: %s\n", i ? "---\n" : "", envs[i]) < 0) {
+				strata_render_free(r);
+				ret = EXIT_INTERNAL;
+				goto done;
+			}
+			ret = sink_render(&sink, r, header);
+			free(header);
+			strata_render_free(r);
+			if (ret != EXIT_OK)
+				goto done;
 		}
 	}
 	if (outdir) {
 		rc = strata_output_write(outdir, &files, &err);
 		if (rc < 0)
 			ret = cli_report(&err, rc);
-	} else {
-		ret = cli_write_stdout(out.ptr, out.len);
-		if (ret)
+	} else if (sink.direct) {
+		if (fflush(stdout) != 0) {
 			fprintf(stderr, "strata render: cannot write to stdout\n");
+			ret = EXIT_IO;
+		}
+	} else {
+		ret = sink_finish(&sink);
 	}
 done:
 	if (all)
 		free(envs);
 	strata_filelist_free(&files);
-	strata_buf_free(&out);
+	sink_free(&sink);
 	strata_repo_free(repo);
 	return ret;
 }
