@@ -140,8 +140,18 @@ bool strata_yaml_plain_safe(const char *s, size_t len)
 	}
 	for (size_t i = 0, n; i < len; i += n) {
 		uint32_t cp;
-		unsigned c = u[i];
+		unsigned c;
+
+		/* runs of ordinary bytes, 8 a step */
+		while (len - i >= 8 &&
+		       (plain_byte[u[i]] & plain_byte[u[i + 1]] & plain_byte[u[i + 2]] &
+			plain_byte[u[i + 3]] & plain_byte[u[i + 4]] & plain_byte[u[i + 5]] &
+			plain_byte[u[i + 6]] & plain_byte[u[i + 7]]))
+			i += 8;
 		n = 1;
+		if (i == len)
+			break;
+		c = u[i];
 		if (plain_byte[c])
 			continue;
 		if (c == ':') {
@@ -307,7 +317,16 @@ static bool literal_ok(const char *s, size_t len)
 
 	for (size_t i = 0, n; i < len; i += n) {
 		uint32_t cp;
-		enum cclass c = char_class(u, len, i, &n, &cp);
+		enum cclass c;
+
+		if (u[i] > 0x20 && u[i] < 0x7F) {
+			/* printable ASCII other than space: the common case */
+			n = 1;
+			content = true;
+			line_empty = blank_line = false;
+			continue;
+		}
+		c = char_class(u, len, i, &n, &cp);
 		if (c == C_BAD)
 			return false;
 		if (c == C_NL) {
