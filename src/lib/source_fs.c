@@ -14,6 +14,14 @@
  * STRATA_SYMLINK_HOPS links.  Because the final open is O_NOFOLLOW too, a
  * file swapped for a symlink after it was listed is still refused.
  *
+ * A lookup whose path begins with the directory the previous lookup ended
+ * in starts from that directory's fd instead of the root: the fd came from
+ * a walk under the same rules, and its path had no symlink left in it, so
+ * walking from it is walking the same components from the root.  A file
+ * there is opened with one openat(O_NOFOLLOW) and checked with fstat;
+ * anything but a regular file (a symlink, a fifo) takes the careful way
+ * (fstatat first) so it is followed or refused as before.
+ *
  * Errors name the repository-relative path only: neither the host path of
  * the root nor a symlink's target ever appears in a message.
  */
@@ -32,6 +40,14 @@
 typedef struct fs_source {
 	strata_source base; /* first: a strata_source * is a fs_source * */
 	int root;
+	/*
+	 * The directory the last lookup ended in, as that lookup's safe walk
+	 * opened it, and its path with every symlink resolved ("a/b", never
+	 * ""): the loader reads a directory's files one after the other, and
+	 * each starts from here instead of re-walking from the root.
+	 */
+	int cache_fd;
+	char *cache_path;
 } fs_source;
 
 /* What a lookup should leave open at the end. */
@@ -112,6 +128,29 @@ static int read_link(int dirfd, const char *comp, const char *linkpath,
 	}
 }
 
+/* Close a directory fd of a walk unless it is the root or the cache. */
+static void release(fs_source *fs, int fd)
+{
+	if (fd >= 0 && fd != fs->root && fd != fs->cache_fd)
+		close(fd);
+}
+
+/* Make dirfd, the directory path[0..len), the cache (it takes dirfd over). */
+static void cache_set(fs_source *fs, int dirfd, const char *path, size_t len)
+{
+	char *p = strndup(path, len);
+
+	if (!p) {
+		release(fs, dirfd);
+		return;
+	}
+	if (fs->cache_fd >= 0)
+		close(fs->cache_fd);
+	free(fs->cache_path);
+	fs->cache_fd = dirfd;
+	fs->cache_path = p;
+}
+
 /*
  * Walk path (already normalised, "" = root) from the root fd.  Fills *res;
  * res->type == 0 when some component does not exist.  Errors: EUNSAFE for
@@ -122,7 +161,8 @@ static int resolve(fs_source *fs, const char *path, enum want want,
 {
 	char *cur = NULL, *linkpath = NULL, *target = NULL;
 	int dirfd = fs->root, fd = -1, hops = 0, rc = 0;
-	size_t start, end, len;
+	size_t start = 0, end, len, clen;
+	bool keep_dir = false;
 
 	res->type = 0;
 	res->fd = -1;
@@ -131,9 +171,9 @@ static int resolve(fs_source *fs, const char *path, enum want want,
 		return oom(err);
 
 restart:
-	if (dirfd != fs->root)
-		close(dirfd);
+	release(fs, dirfd);
 	dirfd = fs->root;
+	start = 0;
 	len = strlen(cur);
 	if (len == 0) {
 		/* The root itself: a fresh open file description for listing. */
@@ -158,7 +198,14 @@ restart:
 		goto found;
 	}
 
-	for (start = 0; start < len; start = end + 1) {
+	/* below the directory the last lookup ended in: start there */
+	clen = fs->cache_path ? strlen(fs->cache_path) : 0;
+	if (clen && len > clen && cur[clen] == '/' &&
+	    !memcmp(cur, fs->cache_path, clen)) {
+		dirfd = fs->cache_fd;
+		start = clen + 1;
+	}
+	for (; start < len; start = end + 1) {
 		bool last;
 		char save;
 
@@ -169,6 +216,26 @@ restart:
 		save = cur[end];
 		/* Now cur + start is the component, cur the path so far. */
 		cur[end] = '\0';
+		if (last && want == WANT_FILE) {
+			/*
+			 * Most files are regular: open, then check what was
+			 * opened.  O_NOFOLLOW refuses a symlink (ELOOP) and
+			 * O_NONBLOCK keeps a fifo from hanging; both, and
+			 * every failure, go the careful way below.
+			 */
+			fd = openat(dirfd, cur + start,
+				    O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+					    O_NOCTTY | O_CLOEXEC);
+			if (fd >= 0) {
+				if (fstat(fd, &res->st) == 0 &&
+				    S_ISREG(res->st.st_mode)) {
+					res->type = STRATA_ENTRY_FILE;
+					goto found;
+				}
+				close(fd);
+				fd = -1;
+			}
+		}
 	again:
 		if (fstatat(dirfd, cur + start, &res->st,
 			    AT_SYMLINK_NOFOLLOW) < 0) {
@@ -271,8 +338,7 @@ restart:
 			res->type = entry_type(&res->st);
 			goto found;
 		}
-		if (dirfd != fs->root)
-			close(dirfd);
+		release(fs, dirfd);
 		dirfd = fd;
 		fd = -1;
 		cur[end] = save;
@@ -281,14 +347,22 @@ restart:
 found:
 	res->fd = fd;
 	fd = -1;
+	keep_dir = true;
 	goto done;
 absent:
 	res->type = 0;
+	keep_dir = true;
 done:
 	if (fd >= 0)
 		close(fd);
-	if (dirfd != fs->root)
-		close(dirfd);
+	/*
+	 * dirfd is the directory cur[0..start-1), reached without a symlink
+	 * since the last restart: the next lookup below it may start there.
+	 */
+	if (keep_dir && start > 0 && dirfd != fs->root && dirfd != fs->cache_fd)
+		cache_set(fs, dirfd, cur, start - 1);
+	else
+		release(fs, dirfd);
 	free(cur);
 	free(linkpath);
 	free(target);
@@ -569,6 +643,9 @@ static void fs_free(strata_source *s)
 
 	if (fs->root >= 0)
 		close(fs->root);
+	if (fs->cache_fd >= 0)
+		close(fs->cache_fd);
+	free(fs->cache_path);
 	free(fs);
 }
 
@@ -597,6 +674,7 @@ int strata_source_fs_open(strata_source **out, const char *root,
 		return oom(err);
 	}
 	fs->root = fd;
+	fs->cache_fd = -1;
 	fs->base.list = fs_list;
 	fs->base.read = fs_read;
 	fs->base.stat = fs_stat;
