@@ -91,6 +91,17 @@ int strata_render_env_opts(strata_render **out, strata_repo *repo,
 void strata_repo_last_render(strata_repo *repo);
 
 /*
+ * Forget the parsed overlay layers that none of the n environments envs
+ * uses, so rendering many environments one after the other does not keep
+ * every one's overlays.  Renders made from the repo until now must have
+ * been freed already (their resources point into the layers).  A layer
+ * dropped and needed again is read again (and counted again against the
+ * file and total limits).
+ */
+int strata_repo_trim(strata_repo *repo, const char *const *envs, size_t n,
+		     strata_error *err);
+
+/*
  * Like strata_repo_open() with a strata.ini already parsed (cfg is taken
  * over, also on error).  `strata check` uses it to go on rendering after
  * reporting strata.ini problems.

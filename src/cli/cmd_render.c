@@ -314,6 +314,12 @@ int cmd_render(int argc, char **argv)
 			if (ret != EXIT_OK)
 				goto done;
 		}
+		/* the overlays only this environment used are not needed again */
+		if (i + 1 < n_envs &&
+		    (rc = strata_repo_trim(repo, envs + i + 1, n_envs - i - 1, &err)) < 0) {
+			ret = cli_report(&err, rc);
+			goto done;
+		}
 	}
 	if (outdir) {
 		rc = strata_output_write(outdir, &files, &err);

@@ -5,9 +5,11 @@
  *   resources/) -> variables -> images -> namespace -> name prefix/suffix
  *   -> labels/annotations -> sort -> emit
  *
- * The repo keeps the parsed base and every parsed overlay layer in its own
- * arena, so `render --all` parses each file once; an environment works on
- * deep copies in its own arena and frees them in one go.
+ * The repo keeps the parsed base in its arena and every parsed overlay
+ * layer in one of the layer's own, so `render --all` parses each file once
+ * and can drop the layers no later environment uses (strata_repo_trim); an
+ * environment works on deep copies in its own arena and frees them in one
+ * go (the last render of a repo may take the base itself over).
  *
  * In collecting mode (strata_render_env_opts with on_problem, for
  * `strata check`) recoverable problems go to the sink through recover()
@@ -41,6 +43,7 @@ typedef struct layer {
 	struct layer *next;
 	const char *path;
 	bool exists;
+	strata_arena *arena;     /* what was parsed for it (see strata_repo_trim) */
 	loaded_dir patches;
 	loaded_dir resources;
 	strata_error err;        /* first problem a collecting load skipped */
@@ -50,7 +53,8 @@ struct strata_repo {
 	strata_source *src;
 	strata_config *cfg;
 	strata_limits lim;
-	strata_arena *arena;     /* base, layers, paths */
+	strata_arena *arena;     /* base, layer structs, paths */
+	strata_arena *load;      /* where the load in progress allocates */
 	bool base_loaded;
 	strata_resource *base;   /* base resources, in load order */
 	size_t n_base;
@@ -163,7 +167,7 @@ static int load_split(strata_repo *repo, loaded_file *f, const char *buf,
 		memset(piece, '\n', pad);
 		memcpy(piece + pad, buf + starts[k], end - starts[k]);
 		piece[plen] = '\0';
-		rc = strata_yaml_load(&d, &nd, repo->arena, f->path, piece, plen,
+		rc = strata_yaml_load(&d, &nd, repo->load, f->path, piece, plen,
 				      &repo->lim, err);
 		free(piece);
 		if (rc < 0) {
@@ -173,7 +177,7 @@ static int load_split(strata_repo *repo, loaded_file *f, const char *buf,
 		}
 		if (n_docs + nd > cap) {
 			size_t ncap = (n_docs + nd) * 2;
-			strata_yaml_doc *nds = strata_arena_alloc(repo->arena,
+			strata_yaml_doc *nds = strata_arena_alloc(repo->load,
 								 ncap * sizeof(*nds));
 			if (!nds)
 				return STRATA_ENOMEM;
@@ -214,7 +218,7 @@ static int load_file(strata_repo *repo, loaded_dir *out, const char *path,
 	}
 	if (out->n == out->cap) {
 		size_t cap = out->cap ? out->cap * 2 : 16;
-		loaded_file *files = strata_arena_alloc(repo->arena, cap * sizeof(*files));
+		loaded_file *files = strata_arena_alloc(repo->load, cap * sizeof(*files));
 		if (!files) {
 			free(buf);
 			return STRATA_ENOMEM;
@@ -226,7 +230,7 @@ static int load_file(strata_repo *repo, loaded_dir *out, const char *path,
 	}
 	f = &out->files[out->n];
 	f->path = path;
-	rc = strata_yaml_load(&f->docs, &f->n, repo->arena, path, buf, len,
+	rc = strata_yaml_load(&f->docs, &f->n, repo->load, path, buf, len,
 			      &repo->lim, err);
 	if (rc == STRATA_EPARSE && repo->collect) {
 		strata_error first = *err;
@@ -264,7 +268,7 @@ static int load_tree(strata_repo *repo, loaded_dir *out, const char *dir,
 		char *path;
 		if (ents[i].name[0] == '.')
 			continue;
-		path = join(repo->arena, dir, ents[i].name);
+		path = join(repo->load, dir, ents[i].name);
 		if (!path) {
 			rc = STRATA_ENOMEM;
 			break;
@@ -296,6 +300,7 @@ static int load_base(strata_repo *repo, strata_error *err)
 		return repo->base_err.code && !repo->collect
 			? replay(&repo->base_err, err) : 0;
 	repo->keep = &repo->base_err;
+	repo->load = repo->arena;
 	rc = repo->src->stat(repo->src, base, &type, err);
 	if (rc < 0)
 		return rc;
@@ -370,29 +375,40 @@ static int load_layer(layer **out, strata_repo *repo, const char *path,
 	l = strata_arena_alloc(repo->arena, sizeof(*l));
 	if (!l)
 		return STRATA_ENOMEM;
+	memset(l, 0, sizeof(*l));
 	l->path = strata_arena_strdup(repo->arena, path);
 	l->exists = type == STRATA_ENTRY_DIR;
+	l->arena = strata_arena_new();
+	if (!l->arena)
+		return STRATA_ENOMEM;
 	repo->keep = &l->err;
+	repo->load = l->arena;
 	if (l->exists) {
 		res_dir = join(repo->arena, path, "resources");
-		if (!res_dir || !l->path)
-			return STRATA_ENOMEM;
+		if (!res_dir || !l->path) {
+			rc = STRATA_ENOMEM;
+			goto fail;
+		}
 		rc = load_tree(repo, &l->patches, path, res_dir, err);
 		if (rc < 0)
-			return rc;
+			goto fail;
 		rc = repo->src->stat(repo->src, res_dir, &type, err);
 		if (rc < 0)
-			return rc;
+			goto fail;
 		if (type == STRATA_ENTRY_DIR) {
 			rc = load_tree(repo, &l->resources, res_dir, NULL, err);
 			if (rc < 0)
-				return rc;
+				goto fail;
 		}
 	}
 	l->next = repo->layers;
 	repo->layers = l;
 	*out = l;
 	return 0;
+fail:
+	/* not cached: a later render loads it again */
+	strata_arena_free(l->arena);
+	return rc;
 }
 
 /* ---- repo ---- */
@@ -468,6 +484,8 @@ void strata_repo_free(strata_repo *repo)
 {
 	if (!repo)
 		return;
+	for (layer *l = repo->layers; l; l = l->next)
+		strata_arena_free(l->arena);
 	strata_source_free(repo->src);
 	strata_config_free(repo->cfg);
 	strata_arena_free(repo->arena);
@@ -477,6 +495,42 @@ void strata_repo_free(strata_repo *repo)
 void strata_repo_last_render(strata_repo *repo)
 {
 	repo->give_base = true;
+}
+
+int strata_repo_trim(strata_repo *repo, const char *const *envs, size_t n,
+		     strata_error *err)
+{
+	strata_env **keep;
+	layer **lp;
+	int rc = 0;
+
+	keep = calloc(n ? n : 1, sizeof(*keep));
+	if (!keep)
+		return STRATA_ENOMEM;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = strata_config_env(&keep[i], repo->cfg, envs[i], err);
+	if (rc < 0)
+		goto done;
+	for (lp = &repo->layers; *lp;) {
+		layer *l = *lp;
+		bool used = false;
+
+		for (size_t i = 0; i < n && !used; i++)
+			for (size_t k = 0; k < keep[i]->n_overlays && !used; k++)
+				used = !strcmp(keep[i]->overlays[k], l->path);
+		if (used) {
+			lp = &l->next;
+			continue;
+		}
+		/* the struct stays in repo->arena: it is small */
+		*lp = l->next;
+		strata_arena_free(l->arena);
+	}
+done:
+	for (size_t i = 0; i < n; i++)
+		strata_env_free(keep[i]);
+	free(keep);
+	return rc;
 }
 
 const strata_config *strata_repo_config(const strata_repo *repo)
