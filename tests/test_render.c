@@ -192,6 +192,58 @@ static void test_render__deterministic(void **state)
 	c.inner->free(c.inner);
 }
 
+static void test_render__last_render_takes_base(void **state)
+{
+	counting c;
+	strata_repo *repo = open_repo(&c);
+	strata_buf b1 = STRATA_BUF_INIT, b2 = STRATA_BUF_INIT;
+	strata_render *r;
+	strata_error err;
+
+	(void)state;
+	render_text(repo, "prod-eu", &b1);
+	strata_repo_last_render(repo);
+	/* the render that takes the base gives the same bytes as a copy */
+	render_text(repo, "prod-eu", &b2);
+	assert_int_equal(b1.len, b2.len);
+	assert_memory_equal(b1.ptr, b2.ptr, b1.len);
+	/* after that the repo refuses to render instead of using edited trees */
+	strata_error_clear(&err);
+	assert_int_equal(strata_render_env(&r, repo, "prod", &err), STRATA_EUSAGE);
+	strata_buf_free(&b1);
+	strata_buf_free(&b2);
+	strata_repo_free(repo);
+	c.inner->free(c.inner);
+}
+
+static void test_render__trim_layers(void **state)
+{
+	counting c;
+	strata_repo *repo = open_repo(&c);
+	strata_buf b1 = STRATA_BUF_INIT, b2 = STRATA_BUF_INIT;
+	const char *keep[] = { "prod" };
+	strata_error err;
+	int before;
+
+	(void)state;
+	render_text(repo, "prod-eu", &b1);
+	before = c.total_reads;
+	/* prod still needs overlays/prod: only overlays/prod-eu goes */
+	strata_error_clear(&err);
+	assert_int_equal(strata_repo_trim(repo, keep, 1, &err), 0);
+	render_text(repo, "prod", &b2);
+	assert_int_equal(c.total_reads, before);
+	/* a dropped layer needed again is read again, same result */
+	render_text(repo, "prod-eu", &b2);
+	assert_int_equal(c.total_reads, before + 1);
+	assert_int_equal(b1.len, b2.len);
+	assert_memory_equal(b1.ptr, b2.ptr, b1.len);
+	strata_buf_free(&b1);
+	strata_buf_free(&b2);
+	strata_repo_free(repo);
+	c.inner->free(c.inner);
+}
+
 static void test_render__paths(void **state)
 {
 	strata_arena *a = strata_arena_new();
@@ -263,6 +315,8 @@ int main(void)
 		cmocka_unit_test(test_render__base_parsed_once),
 		cmocka_unit_test(test_render__layers_in_order),
 		cmocka_unit_test(test_render__deterministic),
+		cmocka_unit_test(test_render__last_render_takes_base),
+		cmocka_unit_test(test_render__trim_layers),
 		cmocka_unit_test(test_render__paths),
 		cmocka_unit_test(test_render__output_atomic),
 		cmocka_unit_test(test_render__unknown_env),
