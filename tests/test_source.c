@@ -140,6 +140,12 @@ static int setup_sandbox(void **state)
 	put_dir("repo/dangling");
 	put_link("nope.yaml", "repo/dangling/d.yaml");
 
+	/* hidden links that dangle or leave: left out of listings */
+	put_dir("repo/hidden");
+	put_file("repo/hidden/a.yaml", "a: 1\n");
+	put_link("root@host.4242:1700000000", "repo/hidden/.#a.yaml");
+	put_link("/etc/passwd", "repo/hidden/.out.yaml");
+
 	/* An in-repo directory link to its own parent: a walk must end. */
 	put_dir("repo/cyc");
 	put_link(".", "repo/cyc/self");
@@ -390,7 +396,7 @@ static void test_source__list_root(void **state)
 {
 	static const char *const names[] = {
 		"abs",	  "absself", "base",   "big",	   "chain",
-		"climb",  "cyc",     "dangling", "links",   "loop",
+		"climb",  "cyc",     "dangling", "hidden", "links",   "loop",
 		"outdir", "reenter", "sneaky",	 "special", "swap",
 	};
 	strata_source *s = open_repo();
@@ -628,6 +634,25 @@ static void test_source__dangling_symlink(void **state)
 	strata_source_free(s);
 }
 
+static void test_source__hidden_bad_links_left_out(void **state)
+{
+	strata_source *s = open_repo();
+	strata_source_entry *e = NULL;
+	strata_error err;
+	size_t n = 0;
+
+	(void)state;
+	strata_error_clear(&err);
+	assert_int_equal(s->list(s, "hidden", &e, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(e[0].name, "a.yaml");
+	strata_source_entries_free(e, n);
+	/* reading one by name is still refused */
+	read_fails(s, "hidden/.out.yaml", STRATA_EUNSAFE, "hidden/.out.yaml",
+		   "symlink leaves the repository");
+	strata_source_free(s);
+}
+
 /*
  * A naive recursive walk (what the loader does) over a directory holding a
  * link to itself stops with an error once a lookup needs more than
@@ -751,6 +776,7 @@ int main(void)
 		cmocka_unit_test(test_source__symlink_loop_refused),
 		cmocka_unit_test(test_source__symlink_hop_limit),
 		cmocka_unit_test(test_source__dangling_symlink),
+		cmocka_unit_test(test_source__hidden_bad_links_left_out),
 		cmocka_unit_test(test_source__self_link_walk_terminates),
 		cmocka_unit_test(test_source__swapped_for_symlink_after_listing),
 		cmocka_unit_test(test_source__fifo_not_read),

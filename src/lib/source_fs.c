@@ -596,9 +596,30 @@ static int fs_list(strata_source *s, const char *dir,
 		}
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		rc = list_entry_type(fs, dirfd(d), norm, de, &type, err);
-		if (rc < 0)
-			goto done;
+		if (de->d_name[0] == '.') {
+			/*
+			 * Hidden entries are never read (the loader skips
+			 * them), so one that dangles or leaves the repository
+			 * is left out instead of failing the listing: editors
+			 * make such links (Emacs' ".#file.yaml" lock files).
+			 */
+			strata_error scratch;
+
+			strata_error_clear(&scratch);
+			rc = list_entry_type(fs, dirfd(d), norm, de, &type, &scratch);
+			if (rc == STRATA_ENOMEM) {
+				rc = oom(err);
+				goto done;
+			}
+			if (rc < 0) {
+				rc = 0;
+				continue;
+			}
+		} else {
+			rc = list_entry_type(fs, dirfd(d), norm, de, &type, err);
+			if (rc < 0)
+				goto done;
+		}
 		if (type == 0)
 			continue; /* vanished while we listed */
 		if (n == cap) {
