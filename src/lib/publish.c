@@ -7,6 +7,10 @@
  * sorted, so every directory's files are contiguous).  No index, no
  * worktree, nothing on disk but objects, so a dirty checkout is never
  * touched and a killed process leaves at most unreferenced objects.
+ * The blobs and trees go to an in-memory object database (libgit2's
+ * mempack backend) and reach the target as ONE packfile, written before
+ * any ref can point at them: a loose file per object made publish spend
+ * most of its time creating inodes.
  *
  * The only state that matters is the branch ref, and it moves in one place,
  * land(): read the tip, build a commit on it, then compare-and-swap the
@@ -27,6 +31,8 @@
 #include "transport_local.h"
 
 #include <git2.h>
+#include <git2/sys/mempack.h>
+#include <git2/sys/odb_backend.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -295,15 +301,42 @@ static int cmp_tfile(const void *a, const void *b)
 	return strcmp(((const tfile *)a)->path, ((const tfile *)b)->path);
 }
 
+/*
+ * Where the tree is built: a repository over an odb holding only a
+ * mempack backend, so nothing touches the disk and no lookup miss
+ * rescans objects/pack.  The objects the target lacks are queued in a
+ * packbuilder (git_mempack_dump would not do: in libgit2 1.5 it packs
+ * only what is reachable from commits in the mempack, and all of it).
+ */
+typedef struct builder {
+	git_odb *odb;           /* the in-memory odb */
+	git_odb_backend *mem;   /* its mempack backend, owned by odb */
+	git_repository *repo;   /* wraps odb */
+	git_odb *target;        /* the target repository's odb */
+	git_packbuilder *pb;    /* the objects the target does not have */
+} builder;
+
+/* Queue id for the pack unless the target already has it. */
+static int queue(builder *b, const git_oid *id, const char *name,
+		 strata_error *err)
+{
+	if (git_odb_exists_ext(b->target, id, GIT_ODB_LOOKUP_NO_REFRESH))
+		return 0;
+	if (git_packbuilder_insert(b->pb, id, name) < 0)
+		return gitfail(err, STRATA_EGIT, "cannot queue '%s' for the pack",
+			       name[0] ? name : "a tree");
+	return 0;
+}
+
 /* Build the tree of f[lo..hi), whose paths share the first off bytes. */
-static int build_dir(git_repository *repo, const tfile *f, size_t lo,
-		     size_t hi, size_t off, git_oid *out, strata_error *err)
+static int build_dir(builder *b, const tfile *f, size_t lo, size_t hi,
+		     size_t off, git_oid *out, strata_error *err)
 {
 	git_treebuilder *tb = NULL;
 	char *comp = NULL;
 	int rc = 0;
 
-	if (git_treebuilder_new(&tb, repo, NULL) < 0)
+	if (git_treebuilder_new(&tb, b->repo, NULL) < 0)
 		return gitfail(err, STRATA_EGIT, "cannot build tree");
 	for (size_t i = lo; i < hi;) {
 		const char *name = f[i].path + off;
@@ -320,17 +353,20 @@ static int build_dir(git_repository *repo, const tfile *f, size_t lo,
 			goto done;
 		}
 		if (!slash) {
-			if (git_blob_create_from_buffer(&id, repo, f[i].data,
+			if (git_blob_create_from_buffer(&id, b->repo, f[i].data,
 							f[i].len) < 0) {
 				rc = gitfail(err, STRATA_EGIT,
 					     "cannot write '%s'", f[i].path);
 				goto done;
 			}
+			rc = queue(b, &id, comp, err);
+			if (rc < 0)
+				goto done;
 			mode = GIT_FILEMODE_BLOB;
 		} else {
 			while (j < hi && !strncmp(f[j].path + off, name, clen + 1))
 				j++;
-			rc = build_dir(repo, f, i, j, off + clen + 1, &id, err);
+			rc = build_dir(b, f, i, j, off + clen + 1, &id, err);
 			if (rc < 0)
 				goto done;
 			mode = GIT_FILEMODE_TREE;
@@ -351,15 +387,40 @@ static int build_dir(git_repository *repo, const tfile *f, size_t lo,
 	}
 	if (git_treebuilder_write(out, tb) < 0)
 		rc = gitfail(err, STRATA_EGIT, "cannot write tree");
+	else
+		rc = queue(b, out, "", err);
 done:
 	free(comp);
 	git_treebuilder_free(tb);
 	return rc;
 }
 
+/* Write the queued objects into the target as one pack. */
+static int write_pack(builder *b, strata_error *err)
+{
+	git_buf pack = { 0 };
+	git_odb_writepack *wp = NULL;
+	git_indexer_progress st = { 0 };
+	int rc = 0;
+
+	if (git_packbuilder_object_count(b->pb) == 0)
+		return 0;
+	if (git_packbuilder_write_buf(&pack, b->pb) < 0)
+		return gitfail(err, STRATA_EGIT, "cannot build pack");
+	if (git_odb_write_pack(&wp, b->target, NULL, NULL) < 0 ||
+	    wp->append(wp, pack.ptr, pack.size, &st) < 0 ||
+	    wp->commit(wp, &st) < 0)
+		rc = gitfail(err, STRATA_EGIT, "cannot write pack");
+	if (wp)
+		wp->free(wp);
+	git_buf_dispose(&pack);
+	return rc;
+}
+
 static int build_tree(git_repository *repo, const strata_filelist *files,
 		      git_oid *out, strata_error *err)
 {
+	builder b = { 0 };
 	tfile *f;
 	int rc;
 
@@ -376,12 +437,37 @@ static int build_tree(git_repository *repo, const strata_filelist *files,
 			rc = strata_error_set(err, STRATA_EUNSAFE, NULL, 0, 0,
 					      "bad output path '%s'",
 					      files->items[i].path);
-			free(f);
-			return rc;
+			goto done;
 		}
 	}
 	qsort(f, files->n, sizeof(*f), cmp_tfile);
-	rc = build_dir(repo, f, 0, files->n, 0, out, err);
+	if (git_repository_odb(&b.target, repo) < 0 ||
+	    git_odb_new(&b.odb) < 0 || git_mempack_new(&b.mem) < 0) {
+		rc = gitfail(err, STRATA_EGIT, "cannot set up the object store");
+		goto done;
+	}
+	if (git_odb_add_backend(b.odb, b.mem, 1000) < 0) {
+		b.mem->free(b.mem);
+		b.mem = NULL;
+		rc = gitfail(err, STRATA_EGIT, "cannot set up the object store");
+		goto done;
+	}
+	if (git_repository_wrap_odb(&b.repo, b.odb) < 0 ||
+	    git_packbuilder_new(&b.pb, b.repo) < 0) {
+		rc = gitfail(err, STRATA_EGIT, "cannot set up the object store");
+		goto done;
+	}
+	git_packbuilder_set_threads(b.pb, 0); /* delta search on every CPU */
+	rc = build_dir(&b, f, 0, files->n, 0, out, err);
+	if (rc == 0)
+		rc = write_pack(&b, err);
+done:
+	git_packbuilder_free(b.pb);
+	git_repository_free(b.repo);
+	if (b.mem)
+		git_mempack_reset(b.mem);
+	git_odb_free(b.odb);     /* frees the mempack backend */
+	git_odb_free(b.target);
 	free(f);
 	return rc;
 }
