@@ -457,6 +457,15 @@ int strata_source_git_open(strata_source **out, const char *repo_path,
 		return strata_error_set(err, STRATA_EUSAGE, NULL, 0, 0,
 					"invalid revision '%s'", rev);
 	git_libgit2_init();
+	/*
+	 * Every lookup walks its path from the root tree, so each directory's
+	 * tree object is read once per file below it.  libgit2 caches trees
+	 * only up to 4 KiB by default: a directory of 10,000 files was then
+	 * inflated and hashed again for every one of them (26 s instead of
+	 * 2 s at 40,000 resources).  Cache trees of any size.
+	 */
+	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, (int)GIT_OBJECT_TREE,
+			 (size_t)64 << 20);
 	gs = calloc(1, sizeof(*gs));
 	if (!gs) {
 		git_libgit2_shutdown();
