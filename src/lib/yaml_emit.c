@@ -439,6 +439,31 @@ static inline void putc_(emitter *E, char c)
 	}
 }
 
+/*
+ * A tag as the loader kept it (its %XX escapes already decoded by
+ * libfyaml).  Bytes that may not stand in a tag are written %XX again, so
+ * "!!x%0ay" does not come out with a line break in it.
+ */
+static void put_tag(emitter *E, const char *tag)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	/* a verbatim !<...> tag may also hold the flow indicators */
+	const char *ok = strncmp(tag, "!<", 2) == 0 ? "-#;/?:@&=+$_.~*'()!<>,[]"
+						   : "-#;/?:@&=+$_.~*'()!<>";
+
+	for (const unsigned char *t = (const unsigned char *)tag; *t; t++) {
+		unsigned char c = *t;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || (c < 0x80 && strchr(ok, c)))
+			putc_(E, (char)c);
+		else {
+			putc_(E, '%');
+			putc_(E, hex[c >> 4]);
+			putc_(E, hex[c & 15]);
+		}
+	}
+}
+
 static inline void indent(emitter *E, size_t n)
 {
 	char *p = room(E, n);
@@ -581,7 +606,7 @@ static void write_scalar(emitter *E, const strata_node *n, enum ctx ctx, size_t 
 	if (n->tag) {
 		if (lead_space)
 			putc_(E, ' ');
-		puts_(E, n->tag);
+		put_tag(E, n->tag);
 		lead_space = true;
 	}
 	if (st != OUT_EMPTY && lead_space)
@@ -645,7 +670,7 @@ static void write_empty(emitter *E, const strata_node *n)
 {
 	putc_(E, ' ');
 	if (n->tag) {
-		puts_(E, n->tag);
+		put_tag(E, n->tag);
 		putc_(E, ' ');
 	}
 	puts_(E, n->type == STRATA_NODE_MAP ? "{}\n" : "[]\n");
@@ -680,7 +705,7 @@ static void emit_value(emitter *E, const strata_node *v, size_t col)
 	}
 	if (v->tag) {
 		putc_(E, ' ');
-		puts_(E, v->tag);
+		put_tag(E, v->tag);
 	}
 	putc_(E, '\n');
 	if (v->type == STRATA_NODE_MAP)
@@ -702,7 +727,7 @@ static void emit_item(emitter *E, const strata_node *v, size_t col)
 	}
 	if (v->tag) {
 		putc_(E, ' ');
-		puts_(E, v->tag);
+		put_tag(E, v->tag);
 		putc_(E, '\n');
 		if (v->type == STRATA_NODE_MAP)
 			emit_map(E, v, col + 2, false);
@@ -749,13 +774,13 @@ int strata_yaml_emit(strata_buf *out, const strata_node *root)
 		write_scalar(&E, root, CTX_VALUE, 2, false);
 	} else if (is_empty_container(root)) {
 		if (root->tag) {
-			puts_(&E, root->tag);
+			put_tag(&E, root->tag);
 			putc_(&E, ' ');
 		}
 		puts_(&E, root->type == STRATA_NODE_MAP ? "{}\n" : "[]\n");
 	} else {
 		if (root->tag) {
-			puts_(&E, root->tag);
+			put_tag(&E, root->tag);
 			putc_(&E, '\n');
 		}
 		if (root->type == STRATA_NODE_MAP)
@@ -774,7 +799,7 @@ static void emit_flow(emitter *E, const strata_node *n)
 		return;
 	}
 	if (n->tag) {
-		puts_(E, n->tag);
+		put_tag(E, n->tag);
 		putc_(E, ' ');
 	}
 	if (n->type == STRATA_NODE_MAP) {
