@@ -24,6 +24,13 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 int cli_report(const strata_error *err, int code);
 /* Open the repository at dir (NULL = current directory). */
 int cli_open_repo(strata_repo **out, const char *dir, strata_error *err);
+/*
+ * The environments a command works on: every one of strata.ini when all,
+ * else argv[0..argc).  *out is malloc'ed (the caller frees it); returns
+ * EXIT_OK, or an exit code after printing the problem.
+ */
+int cli_env_list(const char ***out, size_t *n, const strata_repo *repo,
+		 bool all, int argc, char **argv, const char *cmd);
 /* Write all of buf to stdout; EXIT_IO on failure. */
 int cli_write_stdout(const char *data, size_t len);
 

@@ -134,24 +134,10 @@ int cmd_publish(int argc, char **argv)
 	if (rc < 0)
 		return cli_report(&err, rc);
 
-	if (all) {
-		const strata_config *cfg = strata_repo_config(repo);
-
-		envs = calloc(cfg->n_envs ? cfg->n_envs : 1, sizeof(*envs));
-		if (!envs) {
-			ret = EXIT_INTERNAL;
-			goto done;
-		}
-		for (size_t i = 0; i < cfg->n_envs; i++)
-			envs[n_envs++] = cfg->envs[i].name;
-		if (!n_envs) {
-			ret = cli_usage_error("publish", "strata.ini defines no environment");
-			goto done;
-		}
-	} else {
-		envs = (const char **)(argv + optind);
-		n_envs = (size_t)(argc - optind);
-	}
+	ret = cli_env_list(&envs, &n_envs, repo, all, argc - optind,
+			   argv + optind, "publish");
+	if (ret != EXIT_OK)
+		goto done;
 	rows = calloc(n_envs, sizeof(*rows));
 	if (!rows) {
 		ret = EXIT_INTERNAL;
@@ -215,8 +201,7 @@ int cmd_publish(int argc, char **argv)
 		fprintf(stderr, "strata publish: %zu of %zu environments failed\n",
 			n_failed, n_envs);
 done:
-	if (all)
-		free(envs);
+	free(envs);
 	free(rows);
 	strata_repo_free(repo);
 	return ret;

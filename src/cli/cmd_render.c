@@ -255,23 +255,10 @@ int cmd_render(int argc, char **argv)
 	}
 	if (rc < 0)
 		return cli_report(&err, rc);
-	if (all) {
-		const strata_config *cfg = strata_repo_config(repo);
-		envs = calloc(cfg->n_envs ? cfg->n_envs : 1, sizeof(*envs));
-		if (!envs) {
-			ret = EXIT_INTERNAL;
-			goto done;
-		}
-		for (size_t i = 0; i < cfg->n_envs; i++)
-			envs[n_envs++] = cfg->envs[i].name;
-		if (!n_envs) {
-			ret = cli_usage_error("render", "strata.ini defines no environment");
-			goto done;
-		}
-	} else {
-		envs = (const char **)(argv + optind);
-		n_envs = (size_t)(argc - optind);
-	}
+	ret = cli_env_list(&envs, &n_envs, repo, all, argc - optind,
+			   argv + optind, "render");
+	if (ret != EXIT_OK)
+		goto done;
 	sink.direct = n_envs == 1;
 
 	for (size_t i = 0; i < n_envs; i++) {
@@ -334,8 +321,7 @@ int cmd_render(int argc, char **argv)
 		ret = sink_finish(&sink);
 	}
 done:
-	if (all)
-		free(envs);
+	free(envs);
 	strata_filelist_free(&files);
 	sink_free(&sink);
 	strata_repo_free(repo);

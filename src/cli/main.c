@@ -101,6 +101,28 @@ int cli_parse_limit(const char *cmd, const char *spec)
 	return 0;
 }
 
+int cli_env_list(const char ***out, size_t *n, const strata_repo *repo,
+		 bool all, int argc, char **argv, const char *cmd)
+{
+	const strata_config *cfg = strata_repo_config(repo);
+	size_t count = all ? cfg->n_envs : (size_t)argc;
+	const char **envs = calloc(count ? count : 1, sizeof(*envs));
+
+	*out = NULL;
+	*n = 0;
+	if (!envs)
+		return EXIT_INTERNAL;
+	for (size_t i = 0; i < count; i++)
+		envs[i] = all ? cfg->envs[i].name : argv[i];
+	if (!count) {
+		free(envs);
+		return cli_usage_error(cmd, "strata.ini defines no environment");
+	}
+	*out = envs;
+	*n = count;
+	return EXIT_OK;
+}
+
 int cli_open_repo(strata_repo **out, const char *dir, strata_error *err)
 {
 	strata_source *src;
