@@ -392,6 +392,51 @@ static void test_yaml__string_style_quoting(void **state)
 	}
 }
 
+/*
+ * Single-quoted scalars are decoded by strata (libfyaml 0.7.12 garbles two
+ * '' escapes in a row): escapes, folding and empty lines per YAML 1.2.
+ */
+static void test_yaml__single_quoted_decode(void **state)
+{
+	fixture *f = *state;
+	static const struct {
+		const char *src, *want;
+	} cases[] = {
+		{ "k: 'a''''b'\n", "a''b" },
+		{ "k: '''''template'\n", "''template" },
+		{ "k: '''''''''''''''''template'''''''\n", "''''''''template'''" },
+		{ "k: ''''\n", "'" },
+		{ "k: ''\n", "" },
+		{ "k: 'it''s'\n", "it's" },
+		{ "k: 'a  \n   b'\n", "a b" },
+		{ "k: 'a\n\n  b'\n", "a\nb" },
+		{ "k: 'a \t\n \n\n  b  '\n", "a\n\nb  " },
+		{ "k: '  lead'\n", "  lead" },
+		{ "k: 'x\r\n  y'\n", "x y" },
+		{ "k: 'x ''\n  '' y'\n", "x ' ' y" },
+		{ "- [ 'a''''b', 'c' ]\n", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		strata_node *root = load_one(f, cases[i].src);
+		const strata_node *v;
+
+		if (!cases[i].want) {
+			v = root->u.seq.items[0]->u.seq.items[0];
+			assert_string_equal(v->u.scalar.str, "a''b");
+			continue;
+		}
+		v = strata_map_get(root, "k");
+		assert_non_null(v);
+		if (strcmp(v->u.scalar.str, cases[i].want))
+			print_error("case %zu: got [%s] want [%s]\n", i, v->u.scalar.str,
+				    cases[i].want);
+		assert_string_equal(v->u.scalar.str, cases[i].want);
+		assert_int_equal(v->u.scalar.len, strlen(cases[i].want));
+		assert_int_equal(v->style, STRATA_STYLE_SINGLE);
+	}
+}
+
 /* Source scalars keep their style and text through load -> emit -> load. */
 static void test_yaml__roundtrip_source_styles(void **state)
 {
@@ -1020,6 +1065,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_yaml__emit_shapes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yaml__emit_inline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yaml__plain_safe, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_yaml__single_quoted_decode, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("yaml", tests, NULL, NULL);

@@ -596,17 +596,82 @@ static const char *plain_span(const loader *L, struct fy_token *v, size_t *len)
 	return L->buf + a;
 }
 
+/*
+ * libfyaml 0.7.12 decodes a single-quoted scalar with two '' escapes in a
+ * row wrongly: 'a''''b' comes back as "a'''" and longer runs end in heap
+ * bytes.  strata decodes every single-quoted scalar itself from the input
+ * span between the quotes (the token's marks), which is also one copy less.
+ * YAML 1.2 rules: '' is a quote; at a line break, white space around it is
+ * dropped, a single break folds to a space and each further (empty) line
+ * gives one line feed.  Writes at most n bytes to out; returns the length.
+ */
+static size_t squote_decode(const char *s, size_t n, char *out)
+{
+	size_t i = 0, o = 0;
+
+	while (i < n) {
+		char c = s[i];
+		if (c == '\'' && i + 1 < n && s[i + 1] == '\'') {
+			out[o++] = '\'';
+			i += 2;
+		} else if (c == '\n' || c == '\r') {
+			size_t breaks = 0;
+			while (o > 0 && (out[o - 1] == ' ' || out[o - 1] == '\t'))
+				o--;
+			/* count line breaks, skipping white space between them */
+			while (i < n) {
+				if (s[i] == '\r') {
+					i += (i + 1 < n && s[i + 1] == '\n') ? 2 : 1;
+					breaks++;
+				} else if (s[i] == '\n') {
+					i++;
+					breaks++;
+				} else if (s[i] == ' ' || s[i] == '\t') {
+					i++;
+				} else {
+					break;
+				}
+			}
+			if (breaks == 1) {
+				out[o++] = ' ';
+			} else {
+				for (size_t k = 1; k < breaks; k++)
+					out[o++] = '\n';
+			}
+		} else {
+			out[o++] = c;
+			i++;
+		}
+	}
+	return o;
+}
+
+/* The raw input between a quoted scalar's quotes, or NULL. */
+static const char *quoted_span(const loader *L, struct fy_token *v, size_t *len)
+{
+	const struct fy_mark *sm = fy_token_start_mark(v), *em = fy_token_end_mark(v);
+
+	if (!sm || !em || !L->buf || sm->input_pos > em->input_pos || em->input_pos > L->len)
+		return NULL;
+	*len = em->input_pos - sm->input_pos;
+	return L->buf + sm->input_pos;
+}
+
 static int on_scalar(loader *L, struct fy_event *e)
 {
 	struct fy_token *v = e->scalar.value;
 	enum fy_scalar_style style = v ? fy_token_scalar_style(v) : FYSS_PLAIN;
 	size_t len = 0;
 	const char *text = NULL;
+	const char *sq = NULL; /* single-quoted: the raw span, decoded here */
+	size_t sqlen = 0;
 	strata_node *n;
 	char *str;
 
 	if (v && style == FYSS_PLAIN)
 		text = plain_span(L, v, &len);
+	else if (v && style == FYSS_SINGLE_QUOTED && (sq = quoted_span(L, v, &sqlen)))
+		len = sqlen; /* an upper bound; decoded below */
 #ifdef STRATA_YAML_CHECK_SPAN
 	/* -DSTRATA_YAML_CHECK_SPAN: abort when the span is not libfyaml's text */
 	if (text) {
@@ -616,9 +681,9 @@ static int on_scalar(loader *L, struct fy_event *e)
 			abort();
 	}
 #endif
-	if (!text && v)
+	if (!text && !sq && v)
 		text = fy_token_get_text(v, &len);
-	if (!text)
+	if (!text && !sq)
 		len = 0;
 	if (len > L->lim->max_scalar) {
 		strata_node pos = { 0 };
@@ -631,7 +696,9 @@ static int on_scalar(loader *L, struct fy_event *e)
 	if (!n)
 		return nomem(L);
 	str = (char *)(n + 1);
-	if (len)
+	if (sq)
+		len = squote_decode(sq, sqlen, str);
+	else if (len)
 		memcpy(str, text, len);
 	str[len] = '\0';
 	n->type = STRATA_NODE_SCALAR;
