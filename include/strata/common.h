@@ -100,7 +100,7 @@ typedef struct strata_arena strata_arena;
 
 strata_arena *strata_arena_new(void);
 void strata_arena_free(strata_arena *a); /* NULL is a no-op */
-/* Zeroed, 16-byte aligned memory; NULL on out of memory. */
+/* Zeroed, 8-byte aligned memory; NULL on out of memory. */
 void *strata_arena_alloc(strata_arena *a, size_t size);
 /* A NUL-terminated copy of s[0..len); NULL on out of memory. */
 char *strata_arena_strndup(strata_arena *a, const char *s, size_t len);

@@ -77,6 +77,14 @@ strata_node *strata_node_scalar_str(strata_arena *a, const char *s,
 				    strata_style style);
 strata_node *strata_node_map(strata_arena *a);
 strata_node *strata_node_seq(strata_arena *a);
+/*
+ * The arena's shared key node for (s[0..len), style): map keys are never
+ * edited in place, so every map in an arena points at one node per key.
+ * *created (may be NULL) tells whether the node is new, so the first user
+ * can give it a position.  NULL on out of memory.
+ */
+strata_node *strata_node_key(strata_arena *a, const char *s, size_t len,
+			     strata_style style, bool *created);
 /* Deep copy into arena a (positions and styles kept). */
 strata_node *strata_node_copy(strata_arena *a, const strata_node *n);
 

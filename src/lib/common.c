@@ -3,6 +3,7 @@
  * the small pieces every other module leans on.
  */
 #include "strata/common.h"
+#include "arena_keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,7 +168,13 @@ struct strata_arena {
 	struct arena_chunk *head;
 	size_t next_size;
 	size_t used;
+	void *keytab; /* doc.c's shared keys: one malloc'ed block */
 };
+
+void **strata_arena_keytab(strata_arena *a)
+{
+	return &a->keytab;
+}
 
 strata_arena *strata_arena_new(void)
 {
@@ -188,6 +195,7 @@ void strata_arena_free(strata_arena *a)
 		next = c->next;
 		free(c);
 	}
+	free(a->keytab);
 	free(a);
 }
 
@@ -209,11 +217,12 @@ void *strata_arena_alloc(strata_arena *a, size_t size)
 	size_t rounded;
 	void *p;
 
-	if (size > SIZE_MAX - 15)
+	/* 8-byte units: pointers and 64-bit integers are all the model holds */
+	if (size > SIZE_MAX - 7)
 		return NULL;
-	rounded = (size + 15) & ~(size_t)15;
+	rounded = (size + 7) & ~(size_t)7;
 	if (!rounded)
-		rounded = 16;
+		rounded = 8;
 	if (!c || c->size - c->used < rounded) {
 		if (rounded > a->next_size / 4) {
 			/* big: own chunk, linked behind the current one */

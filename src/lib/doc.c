@@ -7,8 +7,10 @@
  * (keyed merges, identities) builds its own hash tables.
  */
 #include "strata/doc.h"
+#include "arena_keys.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 static strata_node *node_new(strata_arena *a, int type)
@@ -290,6 +292,86 @@ strata_scalar_kind strata_scalar_kind_of(const strata_node *n)
 	return strata_plain_kind(n->u.scalar.str, n->u.scalar.len);
 }
 
+/* ---- shared keys ---- */
+
+/*
+ * An arena's map keys: one node per (text, style), shared by every map
+ * that uses it.  Kubernetes repeats a few hundred keys millions of times,
+ * so this halves the memory of a loaded tree.  Open addressing, cap a
+ * power of two, at most half full; the block is freed with the arena.
+ */
+struct keytab {
+	size_t cap, n;
+	strata_node *slot[];
+};
+
+static uint64_t key_hash(const char *s, size_t len, strata_style style)
+{
+	return strata_hash(s, len, STRATA_HASH_SEED + (uint64_t)style);
+}
+
+static int keytab_grow(struct keytab **tp)
+{
+	struct keytab *t = *tp, *nt;
+	size_t cap = t ? t->cap * 2 : 256;
+
+	nt = calloc(1, sizeof(*nt) + cap * sizeof(nt->slot[0]));
+	if (!nt)
+		return -1;
+	nt->cap = cap;
+	for (size_t i = 0; t && i < t->cap; i++) {
+		strata_node *k = t->slot[i];
+		size_t j;
+		if (!k)
+			continue;
+		j = key_hash(k->u.scalar.str, k->u.scalar.len, k->style) & (cap - 1);
+		while (nt->slot[j])
+			j = (j + 1) & (cap - 1);
+		nt->slot[j] = k;
+		nt->n++;
+	}
+	free(t);
+	*tp = nt;
+	return 0;
+}
+
+strata_node *strata_node_key(strata_arena *a, const char *s, size_t len,
+			     strata_style style, bool *created)
+{
+	struct keytab **tp = (struct keytab **)strata_arena_keytab(a);
+	struct keytab *t;
+	strata_node *k;
+	size_t j;
+
+	if (created)
+		*created = false;
+	if (!*tp || ((*tp)->n + 1) * 2 > (*tp)->cap) {
+		if (keytab_grow(tp))
+			return NULL;
+	}
+	t = *tp;
+	j = key_hash(s, len, style) & (t->cap - 1);
+	for (; (k = t->slot[j]); j = (j + 1) & (t->cap - 1)) {
+		if (k->style == style && k->u.scalar.len == len &&
+		    memcmp(k->u.scalar.str, s, len) == 0)
+			return k;
+	}
+	/* node and text in one allocation */
+	k = strata_arena_alloc(a, sizeof(*k) + len + 1);
+	if (!k)
+		return NULL;
+	k->type = STRATA_NODE_SCALAR;
+	k->style = (uint8_t)style;
+	memcpy((char *)(k + 1), s, len);
+	k->u.scalar.str = (const char *)(k + 1);
+	k->u.scalar.len = len;
+	t->slot[j] = k;
+	t->n++;
+	if (created)
+		*created = true;
+	return k;
+}
+
 /* ---- maps ---- */
 
 long strata_map_index(const strata_node *map, const char *key, size_t len)
@@ -347,7 +429,7 @@ int strata_map_set(strata_arena *a, strata_node *map, const char *key,
 		map->u.map.pairs[i].value = value;
 		return 0;
 	}
-	k = strata_node_scalar_str(a, key, STRATA_STYLE_STRING);
+	k = strata_node_key(a, key, strlen(key), STRATA_STYLE_STRING, NULL);
 	if (!k)
 		return STRATA_ENOMEM;
 	return strata_map_append(a, map, k, value);

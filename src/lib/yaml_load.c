@@ -69,7 +69,8 @@ typedef struct loader {
 	const char *file; /* arena copy, shared by every node */
 
 	strata_node **items;
-	size_t n_items, cap_items;
+	uint32_t *lines; /* lines[i]: source line of items[i] (keys are shared) */
+	size_t n_items, cap_items, cap_lines;
 	frame *frames;
 	size_t depth, cap_frames;
 	size_t used_frames; /* frames[0..used_frames) have been initialised */
@@ -233,11 +234,15 @@ static int nomem(loader *L)
 	return strata_error_set(L->err, STRATA_ENOMEM, L->file, 0, 0, "out of memory");
 }
 
-static int push_item(loader *L, strata_node *n)
+static int push_item(loader *L, strata_node *n, uint32_t line)
 {
 	if (L->n_items == L->cap_items &&
 	    grow((void **)&L->items, &L->cap_items, L->n_items + 1, sizeof(*L->items)))
 		return nomem(L);
+	if (L->n_items == L->cap_lines &&
+	    grow((void **)&L->lines, &L->cap_lines, L->n_items + 1, sizeof(*L->lines)))
+		return nomem(L);
+	L->lines[L->n_items] = line;
 	L->items[L->n_items++] = n;
 	return 0;
 }
@@ -414,8 +419,8 @@ static int keyset_rebuild(loader *L, frame *f, uint32_t n_pairs)
 	return 0;
 }
 
-/* A new key k for the map of frame f, about to become pair idx. */
-static int check_key(loader *L, frame *f, strata_node *k, uint32_t idx)
+/* A new key k (written at pos) for the map of frame f, about to become pair idx. */
+static int check_key(loader *L, frame *f, strata_node *k, const strata_node *pos, uint32_t idx)
 {
 	uint32_t clash = 0;
 
@@ -439,16 +444,19 @@ static int check_key(loader *L, frame *f, strata_node *k, uint32_t idx)
 		clash = keyset_insert(&f->keys, L->items, f->start, k, idx);
 	}
 	if (clash) {
-		const strata_node *first = L->items[f->start + 2 * (clash - 1)];
-		return error_at(L, STRATA_EPARSE, k, "duplicate key '%.*s%s' (first at line %u)",
+		uint32_t first = L->lines[f->start + 2 * (clash - 1)];
+		return error_at(L, STRATA_EPARSE, pos, "duplicate key '%.*s%s' (first at line %u)",
 				msg_len(k->u.scalar.len), k->u.scalar.str,
-				k->u.scalar.len > 60 ? "..." : "", first->line);
+				k->u.scalar.len > 60 ? "..." : "", first);
 	}
 	return 0;
 }
 
-/* A finished node n of the given height: a child of the open frame, or the root. */
-static int add_node(loader *L, strata_node *n, uint32_t height)
+/*
+ * A finished node n of the given height: a child of the open frame, or the
+ * root.  pos holds where it was written (n itself, except for shared keys).
+ */
+static int add_node_at(loader *L, strata_node *n, const strata_node *pos, uint32_t height)
 {
 	frame *f;
 	size_t k;
@@ -463,13 +471,18 @@ static int add_node(loader *L, strata_node *n, uint32_t height)
 		int rc;
 		if (k / 2 >= UINT32_MAX - 1)
 			return error_at(L, STRATA_ELIMIT, n, "map too large");
-		rc = check_key(L, f, n, (uint32_t)(k / 2));
+		rc = check_key(L, f, n, pos, (uint32_t)(k / 2));
 		if (rc)
 			return rc;
 	}
 	if (height > f->height)
 		f->height = height;
-	return push_item(L, n);
+	return push_item(L, n, pos->line);
+}
+
+static int add_node(loader *L, strata_node *n, uint32_t height)
+{
+	return add_node_at(L, n, n, height);
 }
 
 static const char *copy_anchor(loader *L, struct fy_token *t, size_t *len)
@@ -657,6 +670,42 @@ static const char *quoted_span(const loader *L, struct fy_token *v, size_t *len)
 	return L->buf + sm->input_pos;
 }
 
+/* Map keys up to this length share one node per arena (strata_node_key). */
+#define SHARED_KEY_MAX 128
+
+/* The next node is a key of the open map. */
+static bool key_position(const loader *L)
+{
+	const frame *f;
+
+	if (!L->depth)
+		return false;
+	f = &L->frames[L->depth - 1];
+	return f->node->type == STRATA_NODE_MAP && !((L->n_items - f->start) & 1);
+}
+
+/* A plain or double-quoted key without tag or anchor: the arena's shared node. */
+static int on_key(loader *L, struct fy_event *e, const char *text, size_t len, strata_style st)
+{
+	strata_node pos = { 0 };
+	bool created = false;
+	strata_node *n;
+
+	set_pos(L, &pos, fy_event_start_mark(e));
+	if (st == STRATA_STYLE_DOUBLE && pos.col > 1)
+		pos.col--; /* point at the opening quote */
+	n = strata_node_key(L->a, text, len, st, &created);
+	if (!n)
+		return nomem(L);
+	if (created) {
+		n->line = pos.line;
+		n->col = pos.col;
+		n->file = pos.file;
+	}
+	L->nodes++;
+	return add_node_at(L, n, &pos, 0);
+}
+
 static int on_scalar(loader *L, struct fy_event *e)
 {
 	struct fy_token *v = e->scalar.value;
@@ -691,6 +740,10 @@ static int on_scalar(loader *L, struct fy_event *e)
 		return error_at(L, STRATA_ELIMIT, &pos, "scalar exceeds %zu bytes",
 				L->lim->max_scalar);
 	}
+	if (!sq && !e->scalar.tag && !e->scalar.anchor && len <= SHARED_KEY_MAX &&
+	    (style == FYSS_PLAIN || style == FYSS_DOUBLE_QUOTED) && key_position(L))
+		return on_key(L, e, text ? text : "", len,
+			      style == FYSS_PLAIN ? STRATA_STYLE_PLAIN : STRATA_STYLE_DOUBLE);
 	/* node and text in one allocation */
 	n = strata_arena_alloc(L->a, sizeof(*n) + len + 1);
 	if (!n)
@@ -1147,6 +1200,7 @@ done:
 		free(L.frames[i].keys.slots);
 	free(L.frames);
 	free(L.items);
+	free(L.lines);
 	free(L.anchors);
 	free(L.docs);
 	if (p && poisoned) {
