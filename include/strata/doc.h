@@ -52,8 +52,7 @@ struct strata_node {
 	uint16_t flags;
 	uint32_t line;      /* 1-based source line, 0 when created by strata */
 	uint32_t col;       /* 1-based source column */
-	const char *file;   /* repository-relative path; NULL when created */
-	const char *tag;    /* explicit tag as written ("!!binary"), or NULL */
+	uint32_t origin;    /* file and tag: strata_node_file(), strata_node_tag() */
 	union {
 		struct {
 			const char *str; /* NUL-terminated; may contain NULs before len */
@@ -77,6 +76,19 @@ strata_node *strata_node_scalar_str(strata_arena *a, const char *s,
 				    strata_style style);
 strata_node *strata_node_map(strata_arena *a);
 strata_node *strata_node_seq(strata_arena *a);
+/*
+ * Where a node came from: its repository-relative file (NULL when strata
+ * made it) and its explicit tag as written ("!!binary", NULL when none).
+ * Both live in a process-wide table (a node holds a 32-bit id):
+ * strata_origin() returns the id of a (file, tag) pair, 0 for (NULL, NULL)
+ * and, when memory runs out, for any pair.
+ */
+const char *strata_node_file(const strata_node *n);
+const char *strata_node_tag(const strata_node *n);
+uint32_t strata_origin(const char *file, const char *tag);
+/* Give n the tag (NULL: none), keeping its file.  0 or STRATA_ENOMEM. */
+int strata_node_set_tag(strata_node *n, const char *tag);
+
 /*
  * The arena's shared key node for (s[0..len), style): map keys are never
  * edited in place, so every map in an arena points at one node per key.

@@ -418,7 +418,7 @@ int strata_check_render(strata_check_result *out, const strata_render *r,
 		const strata_resource *res = strata_render_at(r, i);
 		const strata_node *where = NULL;
 		strata_buf keys = STRATA_BUF_INIT;
-		const char *file;
+		const char *file, *wf;
 		int line, col;
 		char msg[1400];
 
@@ -433,9 +433,10 @@ int strata_check_render(strata_check_result *out, const strata_render *r,
 			 "environment", res->name,
 			 keys.ptr ? keys.ptr : "value is not a mapping");
 		strata_buf_free(&keys);
-		file = where && where->file ? where->file : res->file;
-		line = where && where->file ? (int)where->line : (int)res->line;
-		col = where && where->file ? (int)where->col : (int)res->col;
+		wf = strata_node_file(where);
+		file = wf ? wf : res->file;
+		line = wf ? (int)where->line : (int)res->line;
+		col = wf ? (int)where->col : (int)res->col;
 		if (!first.code)
 			strata_error_set(&first, STRATA_ECHECK, file, line, col,
 					 "%s [plaintext-secret]", msg);

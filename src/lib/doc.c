@@ -10,6 +10,7 @@
 #include "arena_keys.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -273,23 +274,169 @@ strata_scalar_kind strata_plain_kind(const char *s, size_t len)
 
 strata_scalar_kind strata_scalar_kind_of(const strata_node *n)
 {
+	const char *tag;
+
 	if (!n || n->type != STRATA_NODE_SCALAR)
 		return STRATA_SCALAR_STR;
-	if (n->tag) {
-		if (!strcmp(n->tag, "!!str") || !strcmp(n->tag, "!!binary"))
+	tag = strata_node_tag(n);
+	if (tag) {
+		if (!strcmp(tag, "!!str") || !strcmp(tag, "!!binary"))
 			return STRATA_SCALAR_STR;
-		if (!strcmp(n->tag, "!!int"))
+		if (!strcmp(tag, "!!int"))
 			return STRATA_SCALAR_INT;
-		if (!strcmp(n->tag, "!!bool"))
+		if (!strcmp(tag, "!!bool"))
 			return STRATA_SCALAR_BOOL;
-		if (!strcmp(n->tag, "!!float"))
+		if (!strcmp(tag, "!!float"))
 			return STRATA_SCALAR_FLOAT;
-		if (!strcmp(n->tag, "!!null"))
+		if (!strcmp(tag, "!!null"))
 			return STRATA_SCALAR_NULL;
 	}
 	if (n->style != STRATA_STYLE_PLAIN)
 		return STRATA_SCALAR_STR;
 	return strata_plain_kind(n->u.scalar.str, n->u.scalar.len);
+}
+
+/* ---- origins: a node's file and tag ---- */
+
+/*
+ * A node names its file and tag through a 32-bit id into one process-wide,
+ * append-only table, so a node is 32 bytes instead of 48 and a copy into
+ * any arena keeps them.  A loaded file takes one id for all its untagged
+ * nodes; each distinct (file, tag) pair takes one more.  Records live in
+ * fixed chunks that never move, so readers need no lock; writers take a
+ * spin lock (ids are made per file and per tag, not per node).  The table
+ * is released at exit.
+ */
+#define ORIGIN_CHUNK_BITS 12
+#define ORIGIN_CHUNK (1u << ORIGIN_CHUNK_BITS)
+#define ORIGIN_CHUNKS 16384u /* 2^26 ids */
+
+struct origin {
+	const char *file, *tag;
+	uint64_t hash;
+};
+
+static struct origin *origin_chunks[ORIGIN_CHUNKS];
+static uint32_t origin_n = 1; /* id 0: no file, no tag */
+static uint32_t *origin_slots; /* open addressing over ids */
+static size_t origin_cap;
+static atomic_flag origin_lock = ATOMIC_FLAG_INIT;
+
+static const struct origin *origin_get(uint32_t id)
+{
+	return &origin_chunks[id >> ORIGIN_CHUNK_BITS][id & (ORIGIN_CHUNK - 1)];
+}
+
+static bool str_same(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static uint64_t origin_hash(const char *file, const char *tag)
+{
+	uint64_t h = strata_hash(file ? file : "", file ? strlen(file) + 1 : 0, STRATA_HASH_SEED);
+
+	return strata_hash(tag ? tag : "", tag ? strlen(tag) + 1 : 0, h);
+}
+
+static int origin_rehash(void)
+{
+	size_t cap = origin_cap ? origin_cap * 2 : 1024;
+	uint32_t *slots = calloc(cap, sizeof(*slots));
+
+	if (!slots)
+		return -1;
+	for (uint32_t id = 1; id < origin_n; id++) {
+		size_t j = origin_get(id)->hash & (cap - 1);
+		while (slots[j])
+			j = (j + 1) & (cap - 1);
+		slots[j] = id;
+	}
+	free(origin_slots);
+	origin_slots = slots;
+	origin_cap = cap;
+	return 0;
+}
+
+uint32_t strata_origin(const char *file, const char *tag)
+{
+	uint64_t h;
+	uint32_t id = 0;
+	size_t j;
+
+	if (!file && !tag)
+		return 0;
+	h = origin_hash(file, tag);
+	while (atomic_flag_test_and_set_explicit(&origin_lock, memory_order_acquire))
+		;
+	if (((size_t)origin_n + 1) * 2 > origin_cap && origin_rehash())
+		goto out;
+	for (j = h & (origin_cap - 1); origin_slots[j]; j = (j + 1) & (origin_cap - 1)) {
+		const struct origin *o = origin_get(origin_slots[j]);
+		if (o->hash == h && str_same(o->file, file) && str_same(o->tag, tag)) {
+			id = origin_slots[j];
+			goto out;
+		}
+	}
+	if (origin_n < ORIGIN_CHUNKS * ORIGIN_CHUNK) {
+		uint32_t c = origin_n >> ORIGIN_CHUNK_BITS;
+		struct origin *o;
+		char *f = file ? strdup(file) : NULL, *t = tag ? strdup(tag) : NULL;
+		if (!origin_chunks[c])
+			origin_chunks[c] = calloc(ORIGIN_CHUNK, sizeof(struct origin));
+		if (!origin_chunks[c] || (file && !f) || (tag && !t)) {
+			free(f);
+			free(t);
+			goto out;
+		}
+		o = &origin_chunks[c][origin_n & (ORIGIN_CHUNK - 1)];
+		o->file = f;
+		o->tag = t;
+		o->hash = h;
+		id = origin_n++;
+		origin_slots[j] = id;
+	}
+out:
+	atomic_flag_clear_explicit(&origin_lock, memory_order_release);
+	return id;
+}
+
+const char *strata_node_file(const strata_node *n)
+{
+	return n && n->origin ? origin_get(n->origin)->file : NULL;
+}
+
+const char *strata_node_tag(const strata_node *n)
+{
+	return n && n->origin ? origin_get(n->origin)->tag : NULL;
+}
+
+int strata_node_set_tag(strata_node *n, const char *tag)
+{
+	const char *file = strata_node_file(n);
+	uint32_t id = strata_origin(file, tag);
+
+	if (!id && (file || tag))
+		return STRATA_ENOMEM;
+	n->origin = id;
+	return 0;
+}
+
+__attribute__((destructor)) static void origin_release(void)
+{
+	for (uint32_t id = 1; id < origin_n; id++) {
+		const struct origin *o = origin_get(id);
+		free((char *)o->file);
+		free((char *)o->tag);
+	}
+	for (uint32_t c = 0; c < ORIGIN_CHUNKS && origin_chunks[c]; c++) {
+		free(origin_chunks[c]);
+		origin_chunks[c] = NULL;
+	}
+	free(origin_slots);
+	origin_slots = NULL;
+	origin_cap = 0;
+	origin_n = 1;
 }
 
 /* ---- shared keys ---- */

@@ -133,7 +133,7 @@ static bool in_strv(const char *const *v, const char *s, size_t len)
 static int err_at(merge_ctx *c, int code, const strata_node *at,
 		  const char *fmt, const char *a1, const char *a2)
 {
-	return strata_error_set(c->err, code, at ? at->file : NULL,
+	return strata_error_set(c->err, code, at ? strata_node_file(at) : NULL,
 				at ? (int)at->line : 0, at ? (int)at->col : 0,
 				fmt, a1, a2);
 }
@@ -148,8 +148,7 @@ static strata_node *empty_like(merge_ctx *c, const strata_node *p)
 		n->flags = p->flags;
 		n->line = p->line;
 		n->col = p->col;
-		n->file = p->file;
-		n->tag = p->tag;
+		n->origin = p->origin; /* file and tag */
 	}
 	return n;
 }

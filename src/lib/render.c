@@ -718,7 +718,7 @@ static int walk_scalar(var_walk *w, const strata_node *n)
 			names[k++] = env_vars->items[i].key;
 		hint = strata_suggest(name, names, k);
 		strata_error_clear(&e);
-		strata_error_set(&e, STRATA_EUNDEFVAR, n->file, (int)n->line, (int)n->col,
+		strata_error_set(&e, STRATA_EUNDEFVAR, strata_node_file(n), (int)n->line, (int)n->col,
 				 "undefined variable '%s'%s%s%s", name,
 				 hint ? " (did you mean '" : "", hint ? hint : "",
 				 hint ? "'?)" : "");

@@ -124,7 +124,7 @@ static strata_node *ensure_map(strata_arena *a, strata_node *map, const char *ke
 		return n;
 	if (n && !(n->type == STRATA_NODE_SCALAR &&
 		   strata_scalar_kind_of(n) == STRATA_SCALAR_NULL)) {
-		strata_error_set(err, STRATA_EPARSE, n->file, (int)n->line, (int)n->col,
+		strata_error_set(err, STRATA_EPARSE, strata_node_file(n), (int)n->line, (int)n->col,
 				 "%s is not a map", what);
 		return NULL;
 	}

@@ -357,7 +357,7 @@ static int record_undefined(vrun *r, const char *name, const strata_node *n)
 		return 0; /* one scalar using it twice is one place */
 	v->last = n;
 	if (v->n < MAX_PLACES) {
-		v->places[v->n].file = n->file;
+		v->places[v->n].file = strata_node_file(n);
 		v->places[v->n].line = n->line;
 		v->places[v->n].col = n->col;
 	}
@@ -384,7 +384,7 @@ static int visit_scalar(vrun *r, strata_node *n)
 			show = (size_t)(close - (n->u.scalar.str + syn.off)) + 1;
 		if (show > 60)
 			show = 60;
-		return strata_error_set(r->err, STRATA_EPARSE, n->file, (int)n->line,
+		return strata_error_set(r->err, STRATA_EPARSE, strata_node_file(n), (int)n->line,
 					(int)n->col, "%s variable reference '%.*s' (write $${ for a literal ${)",
 					syn.what, (int)show, n->u.scalar.str + syn.off);
 	}

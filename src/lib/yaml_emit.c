@@ -603,17 +603,17 @@ static void write_scalar(emitter *E, const strata_node *n, enum ctx ctx, size_t 
 	const char *s = n->u.scalar.str;
 	size_t len = n->u.scalar.len;
 
-	if (n->tag) {
+	if (strata_node_tag(n)) {
 		if (lead_space)
 			putc_(E, ' ');
-		put_tag(E, n->tag);
+		put_tag(E, strata_node_tag(n));
 		lead_space = true;
 	}
 	if (st != OUT_EMPTY && lead_space)
 		putc_(E, ' ');
 	switch (st) {
 	case OUT_EMPTY:
-		if (ctx == CTX_INLINE && !n->tag)
+		if (ctx == CTX_INLINE && !strata_node_tag(n))
 			puts_(E, "null");
 		break;
 	case OUT_PLAIN:
@@ -669,8 +669,8 @@ static bool is_empty_container(const strata_node *n)
 static void write_empty(emitter *E, const strata_node *n)
 {
 	putc_(E, ' ');
-	if (n->tag) {
-		put_tag(E, n->tag);
+	if (strata_node_tag(n)) {
+		put_tag(E, strata_node_tag(n));
 		putc_(E, ' ');
 	}
 	puts_(E, n->type == STRATA_NODE_MAP ? "{}\n" : "[]\n");
@@ -686,7 +686,7 @@ static bool has_empty_item(const strata_node *seq)
 	for (uint32_t i = 0; i < seq->u.seq.n; i++) {
 		const strata_node *it = seq->u.seq.items[i];
 		if (it->type == STRATA_NODE_SCALAR && it->style == STRATA_STYLE_PLAIN &&
-		    !it->u.scalar.len && !it->tag)
+		    !it->u.scalar.len && !strata_node_tag(it))
 			return true;
 	}
 	return false;
@@ -703,9 +703,9 @@ static void emit_value(emitter *E, const strata_node *v, size_t col)
 		write_empty(E, v);
 		return;
 	}
-	if (v->tag) {
+	if (strata_node_tag(v)) {
 		putc_(E, ' ');
-		put_tag(E, v->tag);
+		put_tag(E, strata_node_tag(v));
 	}
 	putc_(E, '\n');
 	if (v->type == STRATA_NODE_MAP)
@@ -725,9 +725,9 @@ static void emit_item(emitter *E, const strata_node *v, size_t col)
 		write_empty(E, v);
 		return;
 	}
-	if (v->tag) {
+	if (strata_node_tag(v)) {
 		putc_(E, ' ');
-		put_tag(E, v->tag);
+		put_tag(E, strata_node_tag(v));
 		putc_(E, '\n');
 		if (v->type == STRATA_NODE_MAP)
 			emit_map(E, v, col + 2, false);
@@ -773,14 +773,14 @@ int strata_yaml_emit(strata_buf *out, const strata_node *root)
 	if (root->type == STRATA_NODE_SCALAR) {
 		write_scalar(&E, root, CTX_VALUE, 2, false);
 	} else if (is_empty_container(root)) {
-		if (root->tag) {
-			put_tag(&E, root->tag);
+		if (strata_node_tag(root)) {
+			put_tag(&E, strata_node_tag(root));
 			putc_(&E, ' ');
 		}
 		puts_(&E, root->type == STRATA_NODE_MAP ? "{}\n" : "[]\n");
 	} else {
-		if (root->tag) {
-			put_tag(&E, root->tag);
+		if (strata_node_tag(root)) {
+			put_tag(&E, strata_node_tag(root));
 			putc_(&E, '\n');
 		}
 		if (root->type == STRATA_NODE_MAP)
@@ -798,8 +798,8 @@ static void emit_flow(emitter *E, const strata_node *n)
 		write_scalar(E, n, CTX_INLINE, 0, false);
 		return;
 	}
-	if (n->tag) {
-		put_tag(E, n->tag);
+	if (strata_node_tag(n)) {
+		put_tag(E, strata_node_tag(n));
 		putc_(E, ' ');
 	}
 	if (n->type == STRATA_NODE_MAP) {

@@ -66,7 +66,8 @@ typedef struct loader {
 	strata_arena *a;
 	const strata_limits *lim;
 	strata_error *err;
-	const char *file; /* arena copy, shared by every node */
+	const char *file; /* arena copy, for messages */
+	uint32_t origin;  /* strata_origin(file, NULL): every untagged node's */
 
 	strata_node **items;
 	uint32_t *lines; /* lines[i]: source line of items[i] (keys are shared) */
@@ -257,7 +258,7 @@ static void set_pos(loader *L, strata_node *n, const struct fy_mark *m)
 	}
 	n->line = L->line;
 	n->col = L->col;
-	n->file = L->file;
+	n->origin = L->origin;
 }
 
 static int error_at(loader *L, int code, const strata_node *n, const char *fmt, ...)
@@ -426,7 +427,7 @@ static int check_key(loader *L, frame *f, strata_node *k, const strata_node *pos
 
 	if (k->type != STRATA_NODE_SCALAR)
 		return error_at(L, STRATA_EPARSE, k, "complex map keys are not supported");
-	if (k->style == STRATA_STYLE_PLAIN && !k->tag && k->u.scalar.len == 2 &&
+	if (k->style == STRATA_STYLE_PLAIN && !strata_node_tag(k) && k->u.scalar.len == 2 &&
 	    k->u.scalar.str[0] == '<' && k->u.scalar.str[1] == '<' && !f->merge_at)
 		f->merge_at = idx + 1;
 	if (idx < SMALL_MAP) {
@@ -514,6 +515,13 @@ static const char *tag_text(loader *L, struct fy_token *t)
 	if (tl == 1 && full[0] == '!')
 		return strata_arena_strdup(L->a, "!");
 	return strata_arena_printf(L->a, "!<%.*s>", (int)tl, full);
+}
+
+static int set_tag(loader *L, strata_node *n, struct fy_token *t)
+{
+	const char *text = tag_text(L, t);
+
+	return !text || strata_node_set_tag(n, text);
 }
 
 /*
@@ -700,7 +708,7 @@ static int on_key(loader *L, struct fy_event *e, const char *text, size_t len, s
 	if (created) {
 		n->line = pos.line;
 		n->col = pos.col;
-		n->file = pos.file;
+		n->origin = pos.origin;
 	}
 	L->nodes++;
 	return add_node_at(L, n, &pos, 0);
@@ -780,7 +788,7 @@ static int on_scalar(loader *L, struct fy_event *e)
 	/* libfyaml marks a quoted scalar's text; point at the opening quote */
 	if ((n->style == STRATA_STYLE_SINGLE || n->style == STRATA_STYLE_DOUBLE) && n->col > 1)
 		n->col--;
-	if (e->scalar.tag && !(n->tag = tag_text(L, e->scalar.tag)))
+	if (e->scalar.tag && set_tag(L, n, e->scalar.tag))
 		return nomem(L);
 	L->nodes++;
 	if (e->scalar.anchor) {
@@ -816,7 +824,7 @@ static int on_start(loader *L, struct fy_event *e, bool is_map)
 	if (L->depth >= L->lim->max_depth)
 		return error_at(L, STRATA_ELIMIT, n, "nesting exceeds %zu levels",
 				L->lim->max_depth);
-	if (tag && !(n->tag = tag_text(L, tag)))
+	if (tag && set_tag(L, n, tag))
 		return nomem(L);
 	if (L->depth == L->cap_frames &&
 	    grow((void **)&L->frames, &L->cap_frames, L->depth + 1, sizeof(*L->frames)))
@@ -1025,7 +1033,7 @@ static bool is_null_doc(const strata_node *n)
 	size_t l = n->u.scalar.len;
 
 	if (n->type != STRATA_NODE_SCALAR || n->style != STRATA_STYLE_PLAIN ||
-	    (n->tag && strcmp(n->tag, "!!null")))
+	    (strata_node_tag(n) && strcmp(strata_node_tag(n), "!!null")))
 		return false;
 	return l == 0 || (l == 1 && s[0] == '~') ||
 	       (l == 4 && (!memcmp(s, "null", 4) || !memcmp(s, "Null", 4) || !memcmp(s, "NULL", 4)));
@@ -1118,7 +1126,7 @@ int strata_yaml_load(strata_yaml_doc **out_docs, size_t *out_n, strata_arena *a,
 	L.len = len;
 	L.err = err;
 	L.line = L.col = 1;
-	if (file && !(L.file = strata_arena_strdup(a, file)))
+	if (file && (!(L.file = strata_arena_strdup(a, file)) || !(L.origin = strata_origin(file, NULL))))
 		return strata_error_set(err, STRATA_ENOMEM, file, 0, 0, "out of memory");
 	if (len > lim->max_file)
 		return strata_error_set(err, STRATA_ELIMIT, file, 0, 0,
