@@ -991,32 +991,61 @@ int strata_transform_names_unindexed(strata_arena *a, strata_resset *s,
 
 /* ---- labels and annotations ---- */
 
+/*
+ * The labels or annotations of one metadata transform: the value nodes are
+ * made once and shared by every resource (the transform is the pipeline's
+ * last edit, and a later put replaces the pair's value instead of editing
+ * the node), which saves a node and its text per resource and label.
+ */
+typedef struct meta_kvs {
+	const strata_kvlist *kvs;
+	strata_node **vals;
+} meta_kvs;
+
+static int meta_kvs_init(strata_arena *a, meta_kvs *m, const strata_kvlist *kvs)
+{
+	m->kvs = kvs;
+	m->vals = NULL;
+	if (!kvs || !kvs->n)
+		return 0;
+	m->vals = strata_arena_alloc(a, kvs->n * sizeof(*m->vals));
+	if (!m->vals)
+		return STRATA_ENOMEM;
+	for (size_t i = 0; i < kvs->n; i++) {
+		m->vals[i] = strata_node_scalar_str(a, kvs->items[i].value ? kvs->items[i].value : "",
+						    STRATA_STYLE_STRING);
+		if (!m->vals[i])
+			return STRATA_ENOMEM;
+	}
+	return 0;
+}
+
 static int put_all(strata_arena *a, strata_node *parent, const char *field,
-		   const strata_kvlist *kvs, const char *what, strata_error *err)
+		   const meta_kvs *m, const char *what, strata_error *err)
 {
 	strata_node *map;
 
-	if (!kvs || !kvs->n || !parent)
+	if (!m || !m->kvs || !m->kvs->n || !parent)
 		return 0;
 	map = ensure_map(a, parent, field, what, err);
 	if (!map)
 		return err && err->code ? err->code : STRATA_ENOMEM;
-	for (size_t i = 0; i < kvs->n; i++)
-		if (map_put_string(a, map, kvs->items[i].key,
-				   kvs->items[i].value ? kvs->items[i].value : "") < 0)
+	for (size_t i = 0; i < m->kvs->n; i++)
+		if (strata_map_set(a, map, m->kvs->items[i].key, m->vals[i]) < 0)
 			return oom(err);
 	return 0;
 }
 
 /* labels and annotations on the metadata map inside parent (a template) */
-static int put_template(strata_arena *a, strata_node *tmpl, const strata_kvlist *labels,
-			const strata_kvlist *annotations, const char *path,
+static int put_template(strata_arena *a, strata_node *tmpl, const meta_kvs *labels,
+			const meta_kvs *annotations, const char *path,
 			strata_error *err)
 {
 	strata_node *meta;
 	char what[128];
 
-	if (!tmpl || ((!labels || !labels->n) && (!annotations || !annotations->n)))
+	if (!tmpl || ((!labels || !labels->kvs || !labels->kvs->n) &&
+		      (!annotations || !annotations->kvs || !annotations->kvs->n)))
 		return 0;
 	snprintf(what, sizeof(what), "%s%smetadata", path ? path : "", path ? "." : "");
 	if (!(meta = ensure_map(a, tmpl, "metadata", what, err)))
@@ -1031,8 +1060,8 @@ static int put_template(strata_arena *a, strata_node *tmpl, const strata_kvlist 
 }
 
 static int metadata_resource(strata_arena *a, strata_resource *r,
-			     const strata_kvlist *labels,
-			     const strata_kvlist *annotations, strata_error *err)
+			     const meta_kvs *labels,
+			     const meta_kvs *annotations, strata_error *err)
 {
 	strata_node *root = r->root;
 	strata_node *tmpl = strata_schema_pod_template(root, r->group, r->kind);
@@ -1045,7 +1074,7 @@ static int metadata_resource(strata_arena *a, strata_resource *r,
 	if (is_kind(r, "batch", "CronJob"))
 		TRY(put_template(a, map_child(map_child(root, "spec"), "jobTemplate"),
 				 labels, annotations, "spec.jobTemplate", err));
-	if (is_kind(r, "apps", "StatefulSet") && labels && labels->n) {
+	if (is_kind(r, "apps", "StatefulSet") && labels->kvs && labels->kvs->n) {
 		/* kustomize labels the claims too (annotations it does not) */
 		const strata_node *vcts = seq_child(map_child(root, "spec"),
 						    "volumeClaimTemplates");
@@ -1072,12 +1101,16 @@ int strata_transform_metadata(strata_arena *a, strata_resset *s,
 			      const strata_kvlist *labels,
 			      const strata_kvlist *annotations, strata_error *err)
 {
+	meta_kvs lab, ann;
+
 	if ((!labels || !labels->n) && (!annotations || !annotations->n))
 		return 0;
+	if (meta_kvs_init(a, &lab, labels) || meta_kvs_init(a, &ann, annotations))
+		return oom(err);
 	for (size_t i = 0; i < strata_resset_count(s); i++) {
 		strata_resource *r = strata_resset_at(s, i);
 		if (!r->deleted)
-			TRY(metadata_resource(a, r, labels, annotations, err));
+			TRY(metadata_resource(a, r, &lab, &ann, err));
 	}
 	return 0;
 }
