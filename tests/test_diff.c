@@ -1,7 +1,8 @@
 /*
  * test_diff.c - pairing, field comparison (keyed lists, order-only
  * changes, plain lists, multi-line strings), Secret masking in every
- * format, ignore rules and the Myers diff.
+ * format, ignore rules, the Myers diff, and the input limits of a
+ * published side (its branch made with the git CLI in a mktemp directory).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "strata/diff.h"
 
@@ -567,6 +569,113 @@ static void test_diff__patch_headers(void **state)
 	side_free(&n);
 }
 
+/* A published side under limits: a git repository whose env/prod branch
+ * holds cm.yaml and web.yaml (nested 5 levels deep). */
+static const char PUB_CM[] =
+	"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  k: v\n";
+static const char PUB_WEB[] =
+	"apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: web\n"
+	"spec:\n  a:\n    b:\n      c:\n        d: deep\n";
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char p[256];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Load prod@published under lim; returns the rc, fills err, counts *n. */
+static int published(const char *dir, const strata_config *cfg,
+		     const strata_limits *lim, size_t *n, strata_error *err)
+{
+	strata_diff_side *s = NULL;
+	int rc;
+
+	strata_error_clear(err);
+	rc = strata_diff_side_published_limits(&s, dir, cfg, "prod", NULL, NULL,
+					       lim, err);
+	*n = s ? strata_diff_side_input(s)->n : 0;
+	if (rc < 0)
+		assert_null(s);
+	strata_diff_side_free(s);
+	return rc;
+}
+
+static void test_diff__published_side_limits(void **state)
+{
+	static const char ini[] = "[strata]\nbase = base\n\n[env \"prod\"]\n";
+	char dir[] = "/tmp/strata-test-diff-XXXXXX";
+	char cmd[512];
+	strata_config *cfg = NULL;
+	strata_diff_side *s = NULL;
+	strata_limits lim;
+	strata_error err;
+	size_t n;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	write_file(dir, "cm.yaml", PUB_CM);
+	write_file(dir, "web.yaml", PUB_WEB);
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && git init -q -b env/prod && git add -A && git -c user.name=T"
+		 " -c user.email=t@example.com -c commit.gpgsign=false commit -q -m p",
+		 dir);
+	assert_int_equal(system(cmd), 0);
+	strata_error_clear(&err);
+	assert_int_equal(strata_config_parse(&cfg, "strata.ini", ini, strlen(ini), &err), 0);
+
+	/* the defaults: the old entry point and a NULL lim are the same */
+	assert_int_equal(strata_diff_side_published(&s, dir, cfg, "prod", NULL, NULL, &err), 0);
+	assert_int_equal(strata_diff_side_input(s)->n, 2);
+	strata_diff_side_free(s);
+	assert_int_equal(published(dir, cfg, NULL, &n, &err), 0);
+	assert_int_equal(n, 2);
+
+	/* depth: the parser's error, with the position in the blob */
+	strata_limits_default(&lim);
+	lim.max_depth = 4;
+	assert_int_equal(published(dir, cfg, &lim, &n, &err), STRATA_ELIMIT);
+	assert_string_equal(err.file, "env/prod:web.yaml");
+	assert_true(err.line > 0 && err.col > 0);
+	assert_string_equal(err.msg, "nesting exceeds 4 levels");
+	lim.max_depth = 5;
+	assert_int_equal(published(dir, cfg, &lim, &n, &err), 0);
+	assert_int_equal(n, 2);
+
+	/* one file's size: cm.yaml is read first (tree order) */
+	strata_limits_default(&lim);
+	lim.max_file = sizeof(PUB_CM) - 2;
+	assert_int_equal(published(dir, cfg, &lim, &n, &err), STRATA_ELIMIT);
+	assert_string_equal(err.file, "env/prod:cm.yaml");
+	assert_non_null(strstr(err.msg, "file too large"));
+
+	/* the bytes of all files, and their number */
+	strata_limits_default(&lim);
+	lim.max_total = sizeof(PUB_CM) + sizeof(PUB_WEB) - 3;
+	assert_int_equal(published(dir, cfg, &lim, &n, &err), STRATA_ELIMIT);
+	assert_string_equal(err.file, "env/prod:web.yaml");
+	assert_non_null(strstr(err.msg, "total input exceeds"));
+	lim.max_total = sizeof(PUB_CM) + sizeof(PUB_WEB) - 2;
+	assert_int_equal(published(dir, cfg, &lim, &n, &err), 0);
+
+	strata_limits_default(&lim);
+	lim.max_files = 1;
+	assert_int_equal(published(dir, cfg, &lim, &n, &err), STRATA_ELIMIT);
+	assert_string_equal(err.file, "env/prod:web.yaml");
+	assert_string_equal(err.msg, "too many files (limit 1)");
+	lim.max_files = 2;
+	assert_int_equal(published(dir, cfg, &lim, &n, &err), 0);
+
+	strata_config_free(cfg);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -582,6 +691,7 @@ int main(void)
 		cmocka_unit_test(test_diff__ignore_rules),
 		cmocka_unit_test(test_diff__myers_is_minimal),
 		cmocka_unit_test(test_diff__patch_headers),
+		cmocka_unit_test(test_diff__published_side_limits),
 	};
 
 	return cmocka_run_group_tests_name("diff", tests, NULL, NULL);

@@ -156,7 +156,8 @@ typedef struct strata_diff_side strata_diff_side;
 /*
  * Render env from repo and describe it as a side called label (copied).
  * revision is "worktree" or the source's commit id (the source's
- * describe).  repo must outlive the side.
+ * describe).  repo must outlive the side.  The input limits are the
+ * repo's (the strata_limits given to strata_repo_open).
  */
 int strata_diff_side_render(strata_diff_side **out, strata_repo *repo,
 			    const char *env, const char *label,
@@ -175,6 +176,21 @@ int strata_diff_side_published(strata_diff_side **out, const char *repo_dir,
 			       const strata_config *cfg, const char *env,
 			       const char *remote, const char *label,
 			       strata_error *err);
+
+/*
+ * strata_diff_side_published under the input limits lim (NULL: the
+ * defaults, which is what strata_diff_side_published uses): every blob
+ * counts against max_file, max_total and max_files, and is parsed under
+ * the loader's limits (depth, scalar, alias nodes).  A blob over a limit
+ * fails the side with STRATA_ELIMIT, the error naming "BRANCH:PATH" (with
+ * line and column when the parser found it).
+ */
+int strata_diff_side_published_limits(strata_diff_side **out,
+				      const char *repo_dir,
+				      const strata_config *cfg, const char *env,
+				      const char *remote, const char *label,
+				      const strata_limits *lim,
+				      strata_error *err);
 const strata_diff_input *strata_diff_side_input(const strata_diff_side *s);
 void strata_diff_side_free(strata_diff_side *s);
 

@@ -5,8 +5,9 @@
  * revision, read without a checkout) or ENV@published[:REMOTE] (the tree of
  * the environment branch).  Every revision is opened once: sides that
  * resolve to the same commit share one strata_repo, so its base is parsed
- * once for all of them.  Everything is computed before anything is
- * written; the exit code follows diff(1).
+ * once for all of them.  Every side is read under the same input limits
+ * (cli_limits: the global --limit and diff's own).  Everything is computed
+ * before anything is written; the exit code follows diff(1).
  */
 #include "cli.h"
 
@@ -45,6 +46,9 @@ static void diff_usage(FILE *f)
 		"      --color[=WHEN]      auto (default: on a terminal, unless NO_COLOR\n"
 		"                          is set), always or never\n"
 		"  -U, --unified N         context lines in patches and line diffs (3)\n"
+		"  -L, --limit NAME=VALUE  raise or lower an input limit of every side:\n"
+		"                          alias-nodes, depth, scalar, file, total, files\n"
+		"                          (K/M/G suffixes; repeatable)\n"
 		"  -q, --quiet             print nothing; only the exit status\n"
 		"  -C, --repo DIR          the config repository (default: current directory)\n"
 		"  -h, --help              show this help\n\n"
@@ -124,7 +128,7 @@ static int get_repo(dctx *c, const char *rev, strata_repo **out)
 	{
 		char k[sizeof(src->describe)];
 		memcpy(k, src->describe, sizeof(k));
-		rc = strata_repo_open(&repo, src, NULL, c->err);
+		rc = strata_repo_open(&repo, src, &cli_limits, c->err);
 		if (rc < 0)
 			return rc;
 		rc = remember(c, k, repo);
@@ -228,8 +232,9 @@ static int load_side(dctx *c, const sidespec *s, const sidespec *other,
 		if (rc < 0)
 			return rc;
 		*cfg_out = strata_repo_config(repo);
-		return strata_diff_side_published(out, c->dir, strata_repo_config(repo),
-						  s->env, s->remote, s->label, c->err);
+		return strata_diff_side_published_limits(out, c->dir, strata_repo_config(repo),
+							 s->env, s->remote, s->label,
+							 &cli_limits, c->err);
 	}
 	rc = get_repo(c, s->rev, &repo);
 	if (rc < 0)
@@ -320,6 +325,7 @@ int cmd_diff(int argc, char **argv)
 		{ "colour", optional_argument, NULL, OPT_COLOR },
 		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 		{ "unified", required_argument, NULL, 'U' },
+		{ "limit", required_argument, NULL, 'L' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "repo", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
@@ -347,7 +353,7 @@ int cmd_diff(int argc, char **argv)
 	if (!ignores)
 		return EXIT_INTERNAL;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "ar:i:f:U:qC:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "ar:i:f:U:L:qC:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'a': all = true; break;
 		case 'r': rev = optarg; break;
@@ -380,6 +386,12 @@ int cmd_diff(int argc, char **argv)
 			fmt.context = (int)v;
 			break;
 		}
+		case 'L':
+			if (cli_parse_limit("diff", optarg) != 0) {
+				ret = EXIT_USAGE;
+				goto done;
+			}
+			break;
 		case 'q': quiet = true; break;
 		case 'C': repodir = optarg; break;
 		case 'h': diff_usage(stdout); ret = EXIT_OK; goto done;

@@ -100,7 +100,8 @@ typedef struct loader {
 	git_repository *repo;
 	strata_limits lim;
 	const char *branch; /* short name, for file names in errors */
-	size_t total;
+	size_t total;       /* bytes read, against lim.max_total */
+	size_t files;       /* files read, against lim.max_files */
 	size_t cap;
 	strata_error *err;
 	int rc;
@@ -133,6 +134,7 @@ static int walk_cb(const char *root, const git_tree_entry *te, void *payload)
 	size_t n = 0;
 	const char *name = git_tree_entry_name(te);
 	char *path;
+	size_t size;
 	int rc;
 
 	if (git_tree_entry_type(te) == GIT_OBJECT_TREE)
@@ -154,15 +156,24 @@ static int walk_cb(const char *root, const git_tree_entry *te, void *payload)
 		L->rc = git_fail(L->err, "cannot read published file");
 		return -1;
 	}
-	if ((size_t)git_blob_rawsize(blob) > L->lim.max_file ||
-	    (L->total += (size_t)git_blob_rawsize(blob)) > L->lim.max_total) {
-		git_blob_free(blob);
+	/* the limits a render of the same files would apply (render.c) */
+	size = (size_t)git_blob_rawsize(blob);
+	if (++L->files > L->lim.max_files)
 		L->rc = strata_error_set(L->err, STRATA_ELIMIT, path, 0, 0,
-					 "published file too large");
+					 "too many files (limit %zu)", L->lim.max_files);
+	else if (size > L->lim.max_file)
+		L->rc = strata_error_set(L->err, STRATA_ELIMIT, path, 0, 0,
+					 "file too large (%zu bytes, limit %zu)",
+					 size, L->lim.max_file);
+	else if ((L->total += size) > L->lim.max_total)
+		L->rc = strata_error_set(L->err, STRATA_ELIMIT, path, 0, 0,
+					 "total input exceeds %zu bytes", L->lim.max_total);
+	if (L->rc < 0) {
+		git_blob_free(blob);
 		return -1;
 	}
 	rc = strata_yaml_load(&docs, &n, s->arena, path, git_blob_rawcontent(blob),
-			      (size_t)git_blob_rawsize(blob), &L->lim, L->err);
+			      size, &L->lim, L->err);
 	git_blob_free(blob);
 	if (rc < 0) {
 		L->rc = rc;
@@ -192,6 +203,17 @@ int strata_diff_side_published(strata_diff_side **out, const char *repo_dir,
 			       const strata_config *cfg, const char *env,
 			       const char *remote, const char *label,
 			       strata_error *err)
+{
+	return strata_diff_side_published_limits(out, repo_dir, cfg, env, remote,
+						 label, NULL, err);
+}
+
+int strata_diff_side_published_limits(strata_diff_side **out,
+				      const char *repo_dir,
+				      const strata_config *cfg, const char *env,
+				      const char *remote, const char *label,
+				      const strata_limits *lim,
+				      strata_error *err)
 {
 	strata_diff_side *s;
 	git_repository *repo = NULL;
@@ -264,7 +286,10 @@ int strata_diff_side_published(strata_diff_side **out, const char *repo_dir,
 	L.repo = repo;
 	L.err = err;
 	L.branch = branch;
-	strata_limits_default(&L.lim);
+	if (lim)
+		L.lim = *lim;
+	else
+		strata_limits_default(&L.lim);
 	if (git_tree_walk(tree, GIT_TREEWALK_PRE, walk_cb, &L) < 0) {
 		rc = L.rc ? L.rc : git_fail(err, "cannot walk the published tree");
 		goto done;
