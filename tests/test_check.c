@@ -151,6 +151,29 @@ static void test_check__ini_errors_are_collected_and_envs_still_render(void **st
 	strata_check_result_free(&res);
 }
 
+/*
+ * Rules come from the error, not from its words: these messages quote
+ * "branch" and "unknown key", which the old message matching took for
+ * ini-branch and ini-unknown-key.
+ */
+static void test_check__ini_rule_is_the_errors_own(void **state)
+{
+	strata_check_result res;
+	strata_error err;
+
+	(void)state;
+	put("strata.ini",
+	    "[strata]\nbranch = a/{env}\nbranch = b/{env}\n\n"
+	    "[env \"dev\"]\nlabel.app = unknown key\nnamespace = branch_x\n");
+	put("base/a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n");
+	assert_int_equal(run_check(&res, NULL, 0, &err), STRATA_ECHECK);
+	assert_non_null(find(&res, "ini-duplicate", "strata.ini", 3));
+	assert_non_null(find(&res, "ini-syntax", "strata.ini", 6));
+	assert_non_null(find(&res, "ini-syntax", "strata.ini", 7));
+	assert_int_equal(res.errors, 3);
+	strata_check_result_free(&res);
+}
+
 static void test_check__plaintext_secrets(void **state)
 {
 	strata_check_result res;
@@ -380,6 +403,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_check__reports_every_problem, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check__ini_errors_are_collected_and_envs_still_render,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check__ini_rule_is_the_errors_own, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_check__plaintext_secrets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check__publish_hook_refuses_plaintext, setup,
 						teardown),

@@ -869,6 +869,110 @@ static void test_config__branches(void **state)
 	strata_config_free(cfg);
 }
 
+/* The check rule config.c names for the error text produces. */
+static void assert_rule_len(const char *text, size_t len, const char *rule)
+{
+	strata_config *cfg = NULL;
+	strata_error err;
+
+	strata_error_clear(&err);
+	assert_int_equal(strata_config_parse(&cfg, "strata.ini", text, len, &err),
+			 STRATA_ECONFIG);
+	assert_null(cfg);
+	if (!err.rule || strcmp(err.rule, rule) != 0)
+		fail_msg("%s: rule %s, wanted %s", err.msg,
+			 err.rule ? err.rule : "(none)", rule);
+}
+
+static void assert_rule(const char *text, const char *rule)
+{
+	assert_rule_len(text, strlen(text), rule);
+}
+
+/*
+ * Every strata.ini error names its `strata check` rule where it is made:
+ * check used to guess it from the message, so rewording one (or a value
+ * quoted in it) changed the rule users see.
+ */
+static void test_config__rule_ids(void **state)
+{
+	static const struct {
+		const char *text, *rule;
+	} cases[] = {
+		{ "[strata]\nbsae = x\n", "ini-unknown-key" },
+		{ "namespace = x\n", "ini-unknown-key" },
+		{ "[publsh]\n", "ini-unknown-section" },
+		{ "[strata \"x\"]\n", "ini-unknown-section" },
+		{ "[env \"a\"]\ninherit = b\n[env \"b\"]\ninherit = a\n",
+		  "ini-inherit-cycle" },
+		{ "[env \"a\"]\ninherit = zz\n", "ini-unknown-parent" },
+		{ "[env \"a..b\"]\n", "ini-env-name" },
+		{ "[env]\n", "ini-env-name" },
+		{ "[env \"a\"]\ninherit = -x\n", "ini-env-name" },
+		{ "[strata]\nbranch = fixed\n", "ini-branch" },
+		{ "[env \"a\"]\nbranch = s\n[env \"b\"]\nbranch = s\n", "ini-branch" },
+		{ "[env \"a\"]\nbranch = bad..name\n", "ini-branch" },
+		{ "[strata]\nbase = /abs\n", "ini-path" },
+		{ "[diff]\nignore = a ../b\n", "ini-path" },
+		{ "[env \"a\"]\nnamespace = x\nnamespace = y\n", "ini-duplicate" },
+		{ "[env \"a\"]\n[env \"a\"]\n", "ini-duplicate" },
+		{ "[env \"a\"]\noverlay = o o/\n", "ini-overlay-twice" },
+		{ "[strata]\nlayout = tree\n", "ini-syntax" },
+		{ "[env \"a\"]\nvar.A = \"open\n", "ini-syntax" },
+		{ "[env \"a\"]\n = x\n", "ini-syntax" },
+		{ "[env \"a\"\n", "ini-syntax" },
+		/* messages whose words once picked another rule */
+		{ "[strata]\nbranch = a/{env}\nbranch = b/{env}\n", "ini-duplicate" },
+		{ "[env \"branch\"]\n[env \"branch\"]\n", "ini-duplicate" },
+		{ "[env \"a\"]\noverlay = o\noverlay = p\n", "ini-duplicate" },
+		{ "[env \"a\"]\nlabel.app = invalid path\n", "ini-syntax" },
+		{ "[env \"a\"]\nlabel.app = unknown key\n", "ini-syntax" },
+		{ "[env \"a\"]\nnamespace = branch_x\n", "ini-syntax" },
+	};
+	char nul[] = "[env \"a\"]\nnamespace = a\0b\n";
+	char *longline;
+	size_t n;
+	strata_config *cfg;
+	strata_env *env = NULL;
+	strata_error err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_rule(cases[i].text, cases[i].rule);
+	assert_rule_len(nul, sizeof(nul) - 1, "ini-syntax");
+
+	longline = malloc(STRATA_CONFIG_MAX_LINE + 32);
+	assert_non_null(longline);
+	strcpy(longline, "[env \"a\"]\nvar.A = ");
+	n = strlen(longline);
+	memset(longline + n, 'x', STRATA_CONFIG_MAX_LINE);
+	longline[n + STRATA_CONFIG_MAX_LINE] = '\0';
+	assert_rule(longline, "ini-line-too-long");
+	free(longline);
+
+	/* resolving an environment the file does not define */
+	cfg = parse_ok("[env \"prod\"]\n");
+	strata_error_clear(&err);
+	assert_int_equal(strata_config_env(&env, cfg, "prd", &err), STRATA_ENOTFOUND);
+	assert_null(env);
+	assert_non_null(err.rule);
+	assert_string_equal(err.rule, "unknown-env");
+
+	/* the first error keeps its rule; clearing forgets it */
+	strata_error_set_rule(&err, "ini-syntax", STRATA_ECONFIG, NULL, 0, 0, "later");
+	strata_error_set(&err, STRATA_ECONFIG, NULL, 0, 0, "later");
+	assert_string_equal(err.rule, "unknown-env");
+	assert_int_equal(err.code, STRATA_ENOTFOUND);
+	strata_error_clear(&err);
+	assert_null(err.rule);
+	/* an error recorded without a rule does not take a later one's */
+	strata_error_set(&err, STRATA_ECONFIG, NULL, 0, 0, "first");
+	strata_error_set_rule(&err, "ini-syntax", STRATA_ECONFIG, NULL, 0, 0, "later");
+	assert_null(err.rule);
+	assert_string_equal(err.msg, "first");
+	strata_config_free(cfg);
+}
+
 static void test_config__free_null(void **state)
 {
 	(void)state;
@@ -907,6 +1011,7 @@ int main(void)
 		cmocka_unit_test(test_config__paths),
 		cmocka_unit_test(test_config__values),
 		cmocka_unit_test(test_config__branches),
+		cmocka_unit_test(test_config__rule_ids),
 		cmocka_unit_test(test_config__free_null),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

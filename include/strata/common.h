@@ -52,6 +52,10 @@ typedef struct strata_error {
 	int col;         /* 1-based; 0 when unknown */
 	char file[512];  /* repository-relative path; "" when unknown */
 	char msg[1536];  /* one line, lowercase, no trailing period */
+	/* The `strata check` rule the error breaks, a static string such as
+	 * "ini-unknown-key"; NULL when its maker did not name one.  Lets check
+	 * classify an error without reading its message. */
+	const char *rule;
 } strata_error;
 
 void strata_error_clear(strata_error *err);
@@ -66,6 +70,18 @@ int strata_error_set(strata_error *err, int code, const char *file, int line,
 	__attribute__((format(printf, 6, 7)));
 int strata_error_vset(strata_error *err, int code, const char *file, int line,
 		      int col, const char *fmt, va_list ap);
+
+/*
+ * The same, naming the check rule (a static string, or NULL).  The rule is
+ * stored only when this call records the error, so the first error keeps
+ * its own rule.
+ */
+int strata_error_set_rule(strata_error *err, const char *rule, int code,
+			  const char *file, int line, int col, const char *fmt,
+			  ...) __attribute__((format(printf, 7, 8)));
+int strata_error_vset_rule(strata_error *err, const char *rule, int code,
+			   const char *file, int line, int col, const char *fmt,
+			   va_list ap);
 
 /*
  * Format as one line: "file:line:col: msg", "file: msg" when there is no

@@ -15,8 +15,11 @@
  *  - Rules on the rendered result: plaintext Secrets, empty environments,
  *    overlay directories no environment uses.
  *
- * Render-stage rule names are refined here from the error (a "yaml"
- * problem about a duplicate key becomes "duplicate-key").  The list is
+ * Rule ids come from the error itself: its maker names the rule
+ * (strata_error.rule; config.c does for every strata.ini error).  Errors
+ * that name none are classified from their code and message, and a
+ * render-stage rule is refined that way (a "yaml" problem about a
+ * duplicate key becomes "duplicate-key").  The list is
  * sorted by position and problems seen in several environments are merged.
  * No message ever holds a Secret value: the secret rule names keys only.
  */
@@ -221,7 +224,10 @@ static bool has(const char *s, const char *what)
 	return strstr(s, what) != NULL;
 }
 
-/* A strata.ini error's rule, from its message. */
+/*
+ * A strata.ini error's rule: the one its maker named (config.c names one
+ * for every error), else guessed from the message.
+ */
 static const char *ini_rule(const strata_error *e)
 {
 	const char *m = e->msg;
@@ -230,6 +236,9 @@ static const char *ini_rule(const strata_error *e)
 		return "unsafe-path";
 	if (e->code == STRATA_ELIMIT)
 		return "limit";
+	if (e->rule)
+		return e->rule;
+	/* fallback for errors that name no rule */
 	if (has(m, "unknown section") || has(m, "takes no name"))
 		return "ini-unknown-section";
 	if (has(m, "unknown key") || has(m, "outside of any section"))
@@ -263,6 +272,8 @@ static const char *render_rule(const char *rule, const strata_error *e)
 	if (!strcmp(rule, "yaml")) {
 		if (e->code == STRATA_EIO)
 			return "io";
+		if (e->rule)
+			return e->rule;
 		if (has(e->msg, "duplicate key"))
 			return "duplicate-key";
 		if (has(e->msg, "UTF-8") || has(e->msg, "NUL byte") ||
@@ -271,6 +282,8 @@ static const char *render_rule(const char *rule, const strata_error *e)
 		return "yaml-syntax";
 	}
 	if (!strcmp(rule, "resource")) {
+		if (e->rule)
+			return e->rule;
 		if (has(e->msg, "not a mapping"))
 			return "not-a-mapping";
 		return "missing-field";
@@ -287,11 +300,16 @@ static const char *render_rule(const char *rule, const strata_error *e)
 	return "render";
 }
 
-/* The rule of an error that stopped a render. */
+/*
+ * The rule of an error that stopped a render: the one its maker named,
+ * else one guessed from its code and message.
+ */
 static const char *fatal_rule(const strata_error *e)
 {
 	switch (e->code) {
 	case STRATA_ECONFIG:
+		if (e->rule)
+			return e->rule;
 		if (has(e->msg, "not a strata repository"))
 			return "no-config";
 		if (has(e->msg, "base directory"))
@@ -300,6 +318,8 @@ static const char *fatal_rule(const strata_error *e)
 			return "missing-overlay";
 		return ini_rule(e);
 	case STRATA_ENOTFOUND:
+		if (e->rule)
+			return e->rule;
 		return has(e->msg, "environment") ? "unknown-env" : "render";
 	case STRATA_EPARSE:
 		return render_rule("yaml", e);
@@ -706,9 +726,10 @@ int strata_check_repo(strata_check_result *out, strata_source *src,
 	strata_error_clear(&e);
 	rc = src->stat(src, STRATA_CONFIG_FILE, &type, &e);
 	if (rc == 0 && type != STRATA_ENTRY_FILE)
-		rc = strata_error_set(&e, STRATA_ECONFIG, STRATA_CONFIG_FILE, 0, 0,
-				      "not a strata repository (no %s here; use -C DIR)",
-				      STRATA_CONFIG_FILE);
+		rc = strata_error_set_rule(&e, "no-config", STRATA_ECONFIG,
+					   STRATA_CONFIG_FILE, 0, 0,
+					   "not a strata repository (no %s here; use -C DIR)",
+					   STRATA_CONFIG_FILE);
 	if (rc == 0)
 		rc = src->read(src, STRATA_CONFIG_FILE, &buf, &len, &e);
 	if (rc < 0) {

@@ -17,14 +17,17 @@ void strata_error_clear(strata_error *err)
 	err->line = err->col = 0;
 	err->file[0] = '\0';
 	err->msg[0] = '\0';
+	err->rule = NULL;
 }
 
-int strata_error_vset(strata_error *err, int code, const char *file, int line,
-		      int col, const char *fmt, va_list ap)
+int strata_error_vset_rule(strata_error *err, const char *rule, int code,
+			   const char *file, int line, int col, const char *fmt,
+			   va_list ap)
 {
 	if (!err || err->code != 0)
 		return code;
 	err->code = code;
+	err->rule = rule;
 	err->line = line;
 	err->col = col;
 	snprintf(err->file, sizeof(err->file), "%s", file ? file : "");
@@ -36,13 +39,31 @@ int strata_error_vset(strata_error *err, int code, const char *file, int line,
 	return code;
 }
 
+int strata_error_vset(strata_error *err, int code, const char *file, int line,
+		      int col, const char *fmt, va_list ap)
+{
+	return strata_error_vset_rule(err, NULL, code, file, line, col, fmt, ap);
+}
+
 int strata_error_set(strata_error *err, int code, const char *file, int line,
 		     int col, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	code = strata_error_vset(err, code, file, line, col, fmt, ap);
+	code = strata_error_vset_rule(err, NULL, code, file, line, col, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int strata_error_set_rule(strata_error *err, const char *rule, int code,
+			  const char *file, int line, int col, const char *fmt,
+			  ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	code = strata_error_vset_rule(err, rule, code, file, line, col, fmt, ap);
 	va_end(ap);
 	return code;
 }

@@ -85,23 +85,44 @@ static const char *const diff_keys[] = { "ignore" };
 /* ------------------------------------------------------------------ */
 /* errors */
 
-static int perr_at(parser *p, int code, int line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+/*
+ * The `strata check` rule ids (docs/check.md) of strata.ini errors.  Every
+ * error names its rule where it is made, so check never has to guess one
+ * from the wording of a message.
+ */
+#define R_SYNTAX "ini-syntax"
+#define R_UNKNOWN_SECTION "ini-unknown-section"
+#define R_UNKNOWN_KEY "ini-unknown-key"
+#define R_LINE_TOO_LONG "ini-line-too-long"
+#define R_INHERIT_CYCLE "ini-inherit-cycle"
+#define R_UNKNOWN_PARENT "ini-unknown-parent"
+#define R_ENV_NAME "ini-env-name"
+#define R_BRANCH "ini-branch"
+#define R_PATH "ini-path"
+#define R_DUPLICATE "ini-duplicate"
+#define R_OVERLAY_TWICE "ini-overlay-twice"
+#define R_UNKNOWN_ENV "unknown-env"
 
-static int perr_at(parser *p, int code, int line, const char *fmt, ...)
+static int perr_at(parser *p, int code, int line, const char *rule,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int perr_at(parser *p, int code, int line, const char *rule,
+		   const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	strata_error_vset(p->err, code, p->file, line, line ? 1 : 0, fmt, ap);
+	strata_error_vset_rule(p->err, rule, code, p->file, line, line ? 1 : 0,
+			       fmt, ap);
 	va_end(ap);
 	if (!p->code)
 		p->code = code;
 	return code;
 }
 
+/* perr(p, RULE, fmt, ...): a strata.ini error at the current line */
 #define perr(p, ...) perr_at((p), STRATA_ECONFIG, (p)->line, __VA_ARGS__)
-#define poom(p) perr_at((p), STRATA_ENOMEM, (p)->line, "out of memory")
+#define poom(p) perr_at((p), STRATA_ENOMEM, (p)->line, NULL, "out of memory")
 
 /* " (did you mean 'x'?)" or "" into out. pre is put before the suggestion. */
 static void did_you_mean(char *out, size_t size, const char *word,
@@ -456,7 +477,8 @@ static int add_env(parser *p, char *name)
 
 	for (size_t i = 0; i < cfg->n_envs; i++) {
 		if (strcmp(cfg->envs[i].name, name) == 0) {
-			perr(p, "duplicate section [env \"%s\"] (first at line %d)",
+			perr(p, R_DUPLICATE,
+				"duplicate section [env \"%s\"] (first at line %d)",
 			     name, cfg->envs[i].line);
 			free(name);
 			return STRATA_ECONFIG;
@@ -513,7 +535,7 @@ static int parse_section(parser *p, const char *s, size_t n)
 		i++;
 	name_len = i - name_start;
 	if (name_len == 0 || name_len >= sizeof(name)) {
-		perr(p, "invalid section header '%.*s' (expected [NAME] or "
+		perr(p, R_SYNTAX, "invalid section header '%.*s' (expected [NAME] or "
 			"[env \"NAME\"])", shown, s);
 		goto done;
 	}
@@ -532,7 +554,7 @@ static int parse_section(parser *p, const char *s, size_t n)
 			sub[sub_len++] = s[i];
 		}
 		if (i >= n) {
-			perr(p, "unterminated quote in section header '%.*s'",
+			perr(p, R_SYNTAX, "unterminated quote in section header '%.*s'",
 			     shown, s);
 			goto done;
 		}
@@ -541,24 +563,27 @@ static int parse_section(parser *p, const char *s, size_t n)
 		skip_ws(s, n, &i);
 	}
 	if (i >= n || s[i] != ']') {
-		perr(p, "invalid section header '%.*s' (expected [NAME] or "
+		perr(p, R_SYNTAX, "invalid section header '%.*s' (expected [NAME] or "
 			"[env \"NAME\"])", shown, s);
 		goto done;
 	}
 	i++;
 	skip_ws(s, n, &i);
 	if (i < n && s[i] != ';' && s[i] != '#') {
-		perr(p, "unexpected text after section header '%.*s'", shown, s);
+		perr(p, R_SYNTAX,
+			"unexpected text after section header '%.*s'", shown, s);
 		goto done;
 	}
 
 	if (strcmp(name, "env") == 0) {
 		if (!sub) {
-			perr(p, "section [env] needs a name: [env \"NAME\"]");
+			perr(p, R_ENV_NAME,
+				"section [env] needs a name: [env \"NAME\"]");
 			goto done;
 		}
 		if (!strata_env_name_valid(sub)) {
-			perr(p, "invalid environment name '%.200s' (letters, "
+			perr(p, R_ENV_NAME,
+				"invalid environment name '%.200s' (letters, "
 				"digits, '.', '_' and '-', starting with a letter "
 				"or digit, at most %d characters, no '..', not "
 				"ending in '.' or '.lock')",
@@ -583,11 +608,12 @@ static int parse_section(parser *p, const char *s, size_t n)
 	else {
 		did_you_mean(msg, sizeof(msg), name, section_names,
 			     N_OF(section_names), NULL);
-		perr(p, "unknown section '%s'%s", name, msg);
+		perr(p, R_UNKNOWN_SECTION, "unknown section '%s'%s", name, msg);
 		goto done;
 	}
 	if (sub) {
-		perr(p, "section [%s] takes no name (found [%s \"%.100s\"])",
+		perr(p, R_UNKNOWN_SECTION,
+			"section [%s] takes no name (found [%s \"%.100s\"])",
 		     name, name, sub);
 		goto done;
 	}
@@ -625,9 +651,11 @@ static int decode_quoted(parser *p, const char *line, size_t n, size_t v)
 			case '"': case '\\': c = line[k]; break;
 			default:
 				free(out);
-				strata_error_set(p->err, STRATA_ECONFIG, p->file, p->line,
-						 (int)k, "unknown escape '\\%c' in quoted value",
-						 line[k]);
+				strata_error_set_rule(
+					p->err, R_SYNTAX, STRATA_ECONFIG, p->file,
+					p->line, (int)k,
+					"unknown escape '\\%c' in quoted value",
+					line[k]);
 				p->code = STRATA_ECONFIG;
 				return -1;
 			}
@@ -636,8 +664,8 @@ static int decode_quoted(parser *p, const char *line, size_t n, size_t v)
 	}
 	if (k >= n) {
 		free(out);
-		strata_error_set(p->err, STRATA_ECONFIG, p->file, p->line, (int)v + 1,
-				 "unterminated quoted value");
+		strata_error_set_rule(p->err, R_SYNTAX, STRATA_ECONFIG, p->file,
+				      p->line, (int)v + 1, "unterminated quoted value");
 		p->code = STRATA_ECONFIG;
 		return -1;
 	}
@@ -645,8 +673,9 @@ static int decode_quoted(parser *p, const char *line, size_t n, size_t v)
 		;
 	if (k < n && line[k] != ';' && line[k] != '#') {
 		free(out);
-		strata_error_set(p->err, STRATA_ECONFIG, p->file, p->line, (int)k + 1,
-				 "unexpected text after the closing quote");
+		strata_error_set_rule(p->err, R_SYNTAX, STRATA_ECONFIG, p->file,
+				      p->line, (int)k + 1,
+				      "unexpected text after the closing quote");
 		p->code = STRATA_ECONFIG;
 		return -1;
 	}
@@ -682,28 +711,29 @@ static char *read_line(char *str, int num, void *stream)
 		n -= 3;
 	}
 	if (n > STRATA_CONFIG_MAX_LINE) {
-		perr(p, "line too long (%zu bytes, limit %d)", n,
+		perr(p, R_LINE_TOO_LONG, "line too long (%zu bytes, limit %d)", n,
 		     STRATA_CONFIG_MAX_LINE);
 		return NULL;
 	}
 	for (size_t k = 0; k < n; k++) {
 		unsigned char c = (unsigned char)line[k];
 		if (c == 0) {
-			strata_error_set(p->err, STRATA_ECONFIG, p->file, p->line,
-					 (int)k + 1, "NUL byte in line");
+			strata_error_set_rule(p->err, R_SYNTAX, STRATA_ECONFIG, p->file,
+					      p->line, (int)k + 1, "NUL byte in line");
 			p->code = STRATA_ECONFIG;
 			return NULL;
 		}
 		if ((c < 0x20 && c != '\t') || c == 0x7f) {
-			strata_error_set(p->err, STRATA_ECONFIG, p->file, p->line,
-					 (int)k + 1, "control character 0x%02x in line",
-					 c);
+			strata_error_set_rule(p->err, R_SYNTAX, STRATA_ECONFIG, p->file,
+					      p->line, (int)k + 1,
+					      "control character 0x%02x in line", c);
 			p->code = STRATA_ECONFIG;
 			return NULL;
 		}
 	}
 	if (num < 0 || n + 2 > (size_t)num) { /* cannot happen: see parse */
-		perr(p, "line too long (%zu bytes, limit %d)", n, num - 2);
+		perr(p, R_LINE_TOO_LONG,
+			"line too long (%zu bytes, limit %d)", n, num - 2);
 		return NULL;
 	}
 
@@ -757,17 +787,19 @@ static char *read_line(char *str, int num, void *stream)
 					   line[end - 1] == '\t'))
 				end--;
 			if (i > 0 && p->prev_key)
-				perr(p, "continuation lines are not supported "
+				perr(p, R_SYNTAX,
+					"continuation lines are not supported "
 					"(write the whole value on one line)");
 			else
-				perr(p, "expected 'key = value' or a [section] "
+				perr(p, R_SYNTAX,
+					"expected 'key = value' or a [section] "
 					"header, found '%.*s%s'",
 				     end - i > 80 ? 80 : (int)(end - i), line + i,
 				     end - i > 80 ? "..." : "");
 			return NULL;
 		}
 		if (eq == line + i) {
-			perr(p, "missing key name before '='");
+			perr(p, R_SYNTAX, "missing key name before '='");
 			return NULL;
 		}
 		memcpy(str, line, n);
@@ -786,7 +818,8 @@ static char *read_line(char *str, int num, void *stream)
 
 static int dup_key(parser *p, const char *key, int first)
 {
-	return perr(p, "duplicate key '%s' in %s (first set at line %d)", key,
+	return perr(p, R_DUPLICATE,
+		       "duplicate key '%s' in %s (first set at line %d)", key,
 		    p->sec_text, first);
 }
 
@@ -809,7 +842,8 @@ static int check_path(parser *p, const char *key, const char *path)
 	const char *why = path_problem(path);
 
 	if (why)
-		return perr(p, "invalid path '%s' in '%s': it %s", path, key, why);
+		return perr(p, R_PATH,
+			       "invalid path '%s' in '%s': it %s", path, key, why);
 	return 0;
 }
 
@@ -837,7 +871,8 @@ static int unknown_key(parser *p, const char *key, const char *const *keys,
 	}
 	if (!msg[0])
 		did_you_mean(msg, sizeof(msg), key, keys, n, NULL);
-	return perr(p, "unknown key '%s' in %s%s", key, p->sec_text, msg);
+	return perr(p, R_UNKNOWN_KEY,
+		       "unknown key '%s' in %s%s", key, p->sec_text, msg);
 }
 
 static int handle_strata(parser *p, const char *key, const char *value)
@@ -852,14 +887,16 @@ static int handle_strata(parser *p, const char *key, const char *value)
 	}
 	if (strcmp(key, "branch") == 0) {
 		if (!strstr(value, "{env}"))
-			return perr(p, "branch template '%s' must contain {env} "
+			return perr(p, R_BRANCH,
+				       "branch template '%s' must contain {env} "
 				       "(each environment needs its own branch)",
 				    value);
 		return set_once(p, &cfg->branch, &p->branch_line, key, value);
 	}
 	if (strcmp(key, "layout") == 0) {
 		if (strcmp(value, "files") && strcmp(value, "stream"))
-			return perr(p, "invalid layout '%s' (expected 'files' "
+			return perr(p, R_SYNTAX,
+				       "invalid layout '%s' (expected 'files' "
 				       "or 'stream')",
 				    value);
 		return set_once(p, &cfg->layout, &p->layout_line, key, value);
@@ -906,31 +943,36 @@ static int handle_env_map(parser *p, strata_env_config *e, const char *key,
 	}
 	*handled = true;
 	if (!*k)
-		return perr(p, "empty %s name in '%s' (write %s.NAME = value)",
+		return perr(p, R_SYNTAX,
+			       "empty %s name in '%s' (write %s.NAME = value)",
 			    what, key, what);
 	if (l == &e->labels || l == &e->annotations) {
 		if (!valid_qualified_name(k))
-			return perr(p, "invalid %s key '%s': expected [PREFIX/]NAME, "
+			return perr(p, R_SYNTAX,
+				       "invalid %s key '%s': expected [PREFIX/]NAME, "
 				       "NAME at most 63 letters, digits, '-', "
 				       "'_' or '.' starting and ending with a "
 				       "letter or digit, PREFIX a lowercase DNS "
 				       "subdomain",
 				    what, k);
 		if (l == &e->labels && !valid_label_value(value))
-			return perr(p, "invalid value '%s' for label '%s': at most "
+			return perr(p, R_SYNTAX,
+				       "invalid value '%s' for label '%s': at most "
 				       "63 letters, digits, '-', '_' or '.', "
 				       "starting and ending with a letter or "
 				       "digit",
 				    value, k);
 	} else if (l == &e->images) {
 		if (has_space(k) || strchr(k, '@'))
-			return perr(p, "invalid image name '%s' in '%s'", k, key);
+			return perr(p, R_SYNTAX,
+				       "invalid image name '%s' in '%s'", k, key);
 		if (!valid_image_value(value))
-			return perr(p, "invalid image '%s' for '%s' (expected "
+			return perr(p, R_SYNTAX,
+				       "invalid image '%s' for '%s' (expected "
 				       "NAME[:TAG][@DIGEST], :TAG or @DIGEST)",
 				    value, key);
 	} else if (!valid_var_name(k)) {
-		return perr(p, "invalid variable name '%s' (expected "
+		return perr(p, R_SYNTAX, "invalid variable name '%s' (expected "
 			       "[A-Za-z_][A-Za-z0-9_]*)",
 			    k);
 	}
@@ -954,14 +996,15 @@ static int handle_env(parser *p, const char *key, const char *value)
 
 	if (strcmp(key, "inherit") == 0) {
 		if (!strata_env_name_valid(value))
-			return perr(p, "invalid environment name '%s' in "
+			return perr(p, R_ENV_NAME, "invalid environment name '%s' in "
 				       "'inherit'",
 				    value);
 		return set_once(p, &e->inherit, &e->inherit_line, key, value);
 	}
 	if (strcmp(key, "overlay") == 0) {
 		if (e->overlay_line)
-			return perr(p, "duplicate key 'overlay' in %s (first set "
+			return perr(p, R_DUPLICATE,
+				       "duplicate key 'overlay' in %s (first set "
 				       "at line %d; list several paths on one "
 				       "line, separated by spaces)",
 				    p->sec_text, e->overlay_line);
@@ -975,7 +1018,7 @@ static int handle_env(parser *p, const char *key, const char *value)
 	}
 	if (strcmp(key, "namespace") == 0) {
 		if (*value && !valid_dns_label(value, strlen(value)))
-			return perr(p, "invalid namespace '%s' (lowercase "
+			return perr(p, R_SYNTAX, "invalid namespace '%s' (lowercase "
 				       "letters, digits and '-', starting and "
 				       "ending with a letter or digit, at most "
 				       "63 characters)",
@@ -985,7 +1028,7 @@ static int handle_env(parser *p, const char *key, const char *value)
 	if (strcmp(key, "name_prefix") == 0 || strcmp(key, "name_suffix") == 0) {
 		bool pre = key[5] == 'p';
 		if (!valid_name_affix(value))
-			return perr(p, "invalid %s '%s' (lowercase letters, "
+			return perr(p, R_SYNTAX, "invalid %s '%s' (lowercase letters, "
 				       "digits, '-' and '.')",
 				    key, value);
 		return set_once(p, pre ? &e->name_prefix : &e->name_suffix,
@@ -993,13 +1036,13 @@ static int handle_env(parser *p, const char *key, const char *value)
 	}
 	if (strcmp(key, "branch") == 0) {
 		if (!*value)
-			return perr(p, "empty value for 'branch'");
+			return perr(p, R_BRANCH, "empty value for 'branch'");
 		return set_once(p, &e->branch, &e->branch_line, key, value);
 	}
 	if (strcmp(key, "allow_plaintext_secrets") == 0) {
 		int b = parse_bool(value);
 		if (b < 0)
-			return perr(p, "invalid boolean '%s' for "
+			return perr(p, R_SYNTAX, "invalid boolean '%s' for "
 				       "'allow_plaintext_secrets' (expected true, "
 				       "false, yes, no, 1 or 0)",
 				    value);
@@ -1011,7 +1054,8 @@ static int handle_env(parser *p, const char *key, const char *value)
 	}
 	if (!strcmp(key, "label") || !strcmp(key, "annotation") ||
 	    !strcmp(key, "image") || !strcmp(key, "var"))
-		return perr(p, "key '%s' needs a name: %s.NAME = value", key, key);
+		return perr(p, R_SYNTAX,
+			       "key '%s' needs a name: %s.NAME = value", key, key);
 	return unknown_key(p, key, env_keys, N_OF(env_keys));
 }
 
@@ -1023,7 +1067,7 @@ static int handle_publish(parser *p, const char *key, const char *value)
 	if (!email && strcmp(key, "name") != 0)
 		return unknown_key(p, key, publish_keys, N_OF(publish_keys));
 	if (!*value || strchr(value, '<') || strchr(value, '>'))
-		return perr(p, "invalid %s '%s' in [publish]", key, value);
+		return perr(p, R_SYNTAX, "invalid %s '%s' in [publish]", key, value);
 	return set_once(p, email ? &cfg->publish_email : &cfg->publish_name,
 			email ? &p->pub_email_line : &p->pub_name_line, key,
 			value);
@@ -1040,7 +1084,7 @@ static int handle_diff(parser *p, const char *key, const char *value)
 	if (strv_append_words(&cfg->diff_ignore, &cfg->n_diff_ignore, value))
 		return poom(p);
 	if (cfg->n_diff_ignore == before)
-		return perr(p, "empty value for 'ignore'");
+		return perr(p, R_SYNTAX, "empty value for 'ignore'");
 	for (size_t i = before; i < cfg->n_diff_ignore; i++) {
 		int rc = check_path(p, key, cfg->diff_ignore[i]);
 		if (rc)
@@ -1081,7 +1125,8 @@ static int on_key(void *user, const char *section, const char *name,
 		rc = handle_diff(p, key, value);
 		break;
 	default:
-		rc = perr(p, "key '%s' outside of any section (put it under "
+		rc = perr(p, R_UNKNOWN_KEY,
+			     "key '%s' outside of any section (put it under "
 			     "[strata] or [env \"NAME\"])",
 			  key);
 		break;
@@ -1203,7 +1248,7 @@ static int check_envs(parser *p)
 			goto done;
 		}
 		if (!valid_branch(branches[nb])) {
-			rc = perr_at(p, STRATA_ECONFIG, line,
+			rc = perr_at(p, STRATA_ECONFIG, line, R_BRANCH,
 				     "invalid branch name '%s' for environment "
 				     "'%s'",
 				     branches[nb], e->name);
@@ -1212,7 +1257,7 @@ static int check_envs(parser *p)
 		}
 		for (size_t j = 0; j < nb; j++) {
 			if (strcmp(branches[j], branches[nb]) == 0) {
-				rc = perr_at(p, STRATA_ECONFIG, line,
+				rc = perr_at(p, STRATA_ECONFIG, line, R_BRANCH,
 					     "environments '%s' and '%s' both "
 					     "publish to branch '%s'",
 					     cfg->envs[j].name, e->name,
@@ -1284,9 +1329,9 @@ int strata_config_parse(strata_config **out, const char *file, const char *buf,
 		goto done;
 	}
 	if (rc != 0) {
-		rc = strata_error_set(err, STRATA_ECONFIG, p.file, rc > 0 ? rc : 0,
-				      rc > 0 ? 1 : 0,
-				      "invalid line (expected 'key = value')");
+		rc = strata_error_set_rule(err, R_SYNTAX, STRATA_ECONFIG, p.file,
+					   rc > 0 ? rc : 0, rc > 0 ? 1 : 0,
+					   "invalid line (expected 'key = value')");
 		goto done;
 	}
 
@@ -1444,8 +1489,9 @@ static int apply_env(strata_env *env, size_t *cap, const strata_env_config *e,
 			if (strcmp(env->overlays[i], env->overlays[j]) == 0)
 				break;
 		if (j < env->n_overlays) {
-			return strata_error_set(
-				err, STRATA_ECONFIG, STRATA_CONFIG_FILE,
+			return strata_error_set_rule(
+				err, R_OVERLAY_TWICE, STRATA_ECONFIG,
+				STRATA_CONFIG_FILE,
 				e->overlay_line ? e->overlay_line : e->line, 1,
 				"overlay '%s' is applied twice in environment "
 				"'%s' (declared by '%s' and '%s')",
@@ -1478,7 +1524,7 @@ static void empty_to_null(char **s)
 /* except: an env never suggested (the child itself, for a parent) */
 static int env_not_found(const strata_config *cfg, const char *name,
 			 const char *except, strata_error *err, int code,
-			 int line, const char *what)
+			 const char *rule, int line, const char *what)
 {
 	const char **names = calloc(cfg->n_envs + 1, sizeof(*names));
 	char msg[128] = "";
@@ -1490,8 +1536,8 @@ static int env_not_found(const strata_config *cfg, const char *name,
 		did_you_mean(msg, sizeof(msg), name, names, cfg->n_envs, NULL);
 		free(names);
 	}
-	return strata_error_set(err, code, line ? STRATA_CONFIG_FILE : NULL, line,
-				line ? 1 : 0, "%s '%s'%s", what, name, msg);
+	return strata_error_set_rule(err, rule, code, line ? STRATA_CONFIG_FILE : NULL,
+				     line, line ? 1 : 0, "%s '%s'%s", what, name, msg);
 }
 
 int strata_config_env(strata_env **out, const strata_config *cfg,
@@ -1509,8 +1555,8 @@ int strata_config_env(strata_env **out, const strata_config *cfg,
 					"no environment given");
 	e = strata_config_find(cfg, name);
 	if (!e)
-		return env_not_found(cfg, name, NULL, err, STRATA_ENOTFOUND, 0,
-				     "unknown environment");
+		return env_not_found(cfg, name, NULL, err, STRATA_ENOTFOUND,
+				     R_UNKNOWN_ENV, 0, "unknown environment");
 	chain = calloc(cfg->n_envs + 1, sizeof(*chain));
 	if (!chain)
 		goto oom;
@@ -1523,7 +1569,7 @@ int strata_config_env(strata_env **out, const strata_config *cfg,
 		parent = strata_config_find(cfg, e->inherit);
 		if (!parent) {
 			rc = env_not_found(cfg, e->inherit, e->name, err,
-					   STRATA_ECONFIG,
+					   STRATA_ECONFIG, R_UNKNOWN_PARENT,
 					   e->inherit_line,
 					   "unknown parent environment");
 			goto done;
@@ -1539,9 +1585,9 @@ int strata_config_env(strata_env **out, const strata_config *cfg,
 					bad = strata_buf_printf(&b, " -> %s",
 								c->inherit);
 				}
-				rc = strata_error_set(
-					err, STRATA_ECONFIG, STRATA_CONFIG_FILE,
-					parent->inherit_line, 1,
+				rc = strata_error_set_rule(
+					err, R_INHERIT_CYCLE, STRATA_ECONFIG,
+					STRATA_CONFIG_FILE, parent->inherit_line, 1,
 					"inherit cycle: %s",
 					bad ? parent->name : b.ptr);
 				strata_buf_free(&b);

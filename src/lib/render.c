@@ -96,8 +96,9 @@ static int recover(const strata_render_opts *c, strata_error *keep,
 /* Replay a remembered problem into err (ordinary renders only). */
 static int replay(const strata_error *kept, strata_error *err)
 {
-	return strata_error_set(err, kept->code, kept->file[0] ? kept->file : NULL,
-				kept->line, kept->col, "%s", kept->msg);
+	return strata_error_set_rule(err, kept->rule, kept->code,
+				     kept->file[0] ? kept->file : NULL,
+				     kept->line, kept->col, "%s", kept->msg);
 }
 
 /* ---- loading ---- */
@@ -305,7 +306,7 @@ static int load_base(strata_repo *repo, strata_error *err)
 	if (rc < 0)
 		return rc;
 	if (type != STRATA_ENTRY_DIR)
-		return strata_error_set(err, STRATA_ECONFIG, STRATA_CONFIG_FILE,
+		return strata_error_set_rule(err, "missing-base", STRATA_ECONFIG, STRATA_CONFIG_FILE,
 					repo->cfg->base_line, repo->cfg->base_line ? 1 : 0,
 					"base directory '%s' %s", base,
 					type ? "is not a directory" : "does not exist");
@@ -365,7 +366,7 @@ static int load_layer(layer **out, strata_repo *repo, const char *path,
 	if (type != STRATA_ENTRY_DIR && (explicit_path || type != 0)) {
 		const strata_env_config *ec = strata_config_find(repo->cfg, declared_by);
 		int line = ec ? (explicit_path ? ec->overlay_line : ec->line) : 0;
-		rc = strata_error_set(err, STRATA_ECONFIG, STRATA_CONFIG_FILE, line,
+		rc = strata_error_set_rule(err, "missing-overlay", STRATA_ECONFIG, STRATA_CONFIG_FILE, line,
 				      line ? 1 : 0,
 				      "overlay '%s' of env '%s' %s", path, declared_by,
 				      type ? "is not a directory" : "does not exist");
@@ -432,7 +433,7 @@ int strata_repo_open(strata_repo **out, strata_source *src,
 	if (rc < 0)
 		goto fail;
 	if (type != STRATA_ENTRY_FILE) {
-		rc = strata_error_set(err, STRATA_ECONFIG, STRATA_CONFIG_FILE, 0, 0,
+		rc = strata_error_set_rule(err, "no-config", STRATA_ECONFIG, STRATA_CONFIG_FILE, 0, 0,
 				      "not a strata repository (no %s here; use -C DIR)",
 				      STRATA_CONFIG_FILE);
 		goto fail;

@@ -46,7 +46,7 @@ int strata_resource_init(strata_resource *r, strata_arena *a, strata_node *root,
 
 	memset(r, 0, sizeof(*r));
 	if (!root || root->type != STRATA_NODE_MAP)
-		return strata_error_set(err, STRATA_EPARSE, file, (int)line, (int)col,
+		return strata_error_set_rule(err, "not-a-mapping", STRATA_EPARSE, file, (int)line, (int)col,
 					"document is not a mapping");
 	if ((rc = require_string(root, "apiVersion", "apiVersion", file, line, col, err)) < 0 ||
 	    (rc = require_string(root, "kind", "kind", file, line, col, err)) < 0)
