@@ -30,8 +30,13 @@
 #
 # Prints one line per comparison and "N passed, N failed"; exits 1 on a
 # difference, 77 (CTest's SKIP_RETURN_CODE) when kubectl is not installed.
+#
+# To add a comparison: write the kustomize/<env>/kustomization.yaml beside
+# an example or a fixtures/render case (ctest: kustomize_diff).  The work
+# directory and the tally come from runner_lib.sh.
 
 set -u
+. "$(dirname "$0")/runner_lib.sh"
 
 if [ $# -lt 3 ]; then
 	echo "usage: $0 STRATA YAMLCMP SOURCE_DIR [NAME...]" >&2
@@ -47,8 +52,7 @@ if ! command -v kubectl >/dev/null 2>&1; then
 	exit 77
 fi
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/strata-kdiff.XXXXXX") || exit 2
-trap 'rm -rf "$work"' EXIT
+runner_workdir strata-kdiff
 
 # Known divergences: <kind glob> <path glob>, one per line (yamlcmp.c),
 # where strata deliberately differs from kustomize (../shared/DEPS.md, the
@@ -95,28 +99,22 @@ substitute() { # varsfile
 	' "$1"
 }
 
-passed=0
-failed=0
-
 compare() { # name repo env kdir
 	local name=$1 repo=$2 env=$3 kdir=$4 out
 	out="$work/$(echo "$name" | tr / _)"
 	mkdir -p "$out"
 	if ! "$strata" -C "$repo" render "$env" >"$out/strata.yaml" 2>"$out/strata.err"; then
-		echo "FAIL $name: strata render failed: $(head -1 "$out/strata.err")"
-		failed=$((failed + 1))
+		runner_fail "$name: strata render failed: $(head -1 "$out/strata.err")"
 		return
 	fi
 	if ! kubectl kustomize --load-restrictor LoadRestrictionsNone "$kdir" \
 		>"$out/kustomize.yaml" 2>"$out/kustomize.err"; then
-		echo "FAIL $name: kubectl kustomize failed: $(head -1 "$out/kustomize.err")"
-		failed=$((failed + 1))
+		runner_fail "$name: kubectl kustomize failed: $(head -1 "$out/kustomize.err")"
 		return
 	fi
 	if [ -f "$kdir/vars.env" ]; then
 		if ! substitute "$kdir/vars.env" <"$out/kustomize.yaml" >"$out/kustomize.subst.yaml" 2>"$out/subst.err"; then
-			echo "FAIL $name: substituting vars.env: $(head -1 "$out/subst.err")"
-			failed=$((failed + 1))
+			runner_fail "$name: substituting vars.env: $(head -1 "$out/subst.err")"
 			return
 		fi
 		mv "$out/kustomize.subst.yaml" "$out/kustomize.yaml"
@@ -124,12 +122,10 @@ compare() { # name repo env kdir
 	cat "$work/known" >"$out/known"
 	[ -f "$kdir/known-divergences" ] && cat "$kdir/known-divergences" >>"$out/known"
 	if "$yamlcmp" -s "$out/known" "$out/strata.yaml" "$out/kustomize.yaml" >"$out/diff" 2>&1; then
-		echo "ok   $name$(grep -o "(.*skipped)" "$out/diff" | sed "s/^/ /")"
-		passed=$((passed + 1))
+		runner_pass "$name$(grep -o "(.*skipped)" "$out/diff" | sed "s/^/ /")"
 	else
-		echo "FAIL $name (left: strata, right: kustomize)"
+		runner_fail "$name (left: strata, right: kustomize)"
 		sed -e 's/^/  /' "$out/diff"
-		failed=$((failed + 1))
 	fi
 }
 
@@ -147,5 +143,4 @@ for kdir in "$src"/examples/*/kustomize/*/ "$src"/fixtures/render/*/kustomize/*/
 	compare "$name" "$repo" "$env" "$kdir"
 done
 
-echo "$passed passed, $failed failed"
-[ $failed -eq 0 ]
+runner_summary

@@ -39,34 +39,22 @@
 #
 # STRATA_ADV_WRAPPER, when set, is put in front of the strata command.
 # Prints one line per case and mode, then "N passed, N failed"; exits 1 when
-# a case failed, 2 on bad usage.
+# a case failed, 2 on bad usage.  A failing mode lists each broken check,
+# then the first 400 bytes of its stderr and stdout.
+#
+# To add a case: make FIXTURES_DIR/<case>/ with repo/ (or a setup), expect
+# and message, and run `run_adversarial.sh STRATA FIXTURES_DIR <case>`
+# (ctest: adversarial).  The shared plumbing (arguments, work directory,
+# tally) is in runner_lib.sh.
 
 set -u
+. "$(dirname "$0")/runner_lib.sh"
 
-if [ $# -lt 2 ]; then
-	echo "usage: $0 STRATA FIXTURES_DIR [CASE...]" >&2
-	exit 2
-fi
-
-abspath() {
-	case "$1" in
-	/*) printf '%s\n' "$1" ;;
-	*) printf '%s/%s\n' "$(pwd)" "$1" ;;
-	esac
-}
-
-strata=$(abspath "$1")
-fixtures=$(abspath "$2")
+runner_init strata-adv "$@"
 shift 2
 timeout_s=${STRATA_ADV_TIMEOUT:-120}
 # shellcheck disable=SC2206
 wrapper=(${STRATA_ADV_WRAPPER:-})
-
-[ -x "$strata" ] || { echo "$0: '$strata' is not an executable" >&2; exit 2; }
-[ -d "$fixtures" ] || { echo "$0: '$fixtures' is not a directory" >&2; exit 2; }
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/strata-adv.XXXXXX") || exit 2
-trap 'rm -rf "$work"' EXIT
 
 # Secrets of the machine that must never reach the output.
 always_forbid=("/etc/passwd" "/etc/hostname" "../..")
@@ -79,9 +67,6 @@ if [ -r /etc/hostname ]; then
 	# short host names could appear by chance in messages
 	[ ${#host} -ge 8 ] && always_forbid+=("$host")
 fi
-
-passed=0
-failed=0
 
 # A listing of the files of dir (not .git): path, type, size, link target.
 snapshot() {
@@ -191,38 +176,18 @@ run_mode() {
 	rm -rf "$sandbox"
 }
 
-if [ $# -gt 0 ]; then
-	cases=("$@")
-else
-	cases=()
-	for d in "$fixtures"/*/; do
-		[ -d "$d" ] && cases+=("$(basename "$d")")
-	done
-fi
-
+runner_cases "$@"
 for name in "${cases[@]}"; do
 	dir="$fixtures/$name"
 	if [ ! -f "$dir/expect" ]; then
-		echo "FAIL $name: no expect file"
-		failed=$((failed + 1))
+		runner_fail "$name: no expect file"
 		continue
 	fi
 	while read -r -a line; do
 		[ ${#line[@]} -ge 2 ] || continue
 		case ${line[0]} in '#'*) continue ;; esac
 		run_mode "$dir" "$name" "${line[@]}"
-		if [ ${#problems[@]} -eq 0 ]; then
-			echo "ok   $name ${line[0]}"
-			passed=$((passed + 1))
-		else
-			echo "FAIL $name ${line[0]}"
-			for p in "${problems[@]}"; do
-				printf '  %s\n' "$p"
-			done
-			failed=$((failed + 1))
-		fi
+		runner_report "$name ${line[0]}"
 	done <"$dir/expect"
 done
-
-echo "$passed passed, $failed failed"
-[ $failed -eq 0 ]
+runner_summary

@@ -37,41 +37,27 @@
 # results (review the diff before committing).
 #
 # Prints one line per case, then "N passed, N failed"; exits 1 when a case
-# failed, 2 on bad usage.
+# failed, 2 on bad usage.  On failure the case's lines show what differs:
+# the exit code, a unified diff of expected and actual output (80 lines at
+# most), the setup's log when the setup failed.
+#
+# To add a case: make FIXTURES_DIR/<case>/ with repo/ (or uses), setup if it
+# needs history, and args; run `STRATA_GOLDEN_UPDATE=1 run_diff_golden.sh
+# STRATA FIXTURES_DIR <case>` to write expected.*, read them, then run it
+# again without the variable (ctest: golden_diff).  The shared plumbing
+# (arguments, work directory, tally) is in runner_lib.sh.
 
 set -u
+. "$(dirname "$0")/runner_lib.sh"
 
-if [ $# -lt 2 ]; then
-	echo "usage: $0 STRATA FIXTURES_DIR [CASE...]" >&2
-	exit 2
-fi
-
-abspath() {
-	case "$1" in
-	/*) printf '%s\n' "$1" ;;
-	*) printf '%s/%s\n' "$(pwd)" "$1" ;;
-	esac
-}
-
-strata=$(abspath "$1")
-fixtures=$(abspath "$2")
+runner_init strata-diff-golden "$@"
 shift 2
-
-if [ ! -x "$strata" ]; then
-	echo "$0: '$strata' is not an executable" >&2
-	exit 2
-fi
-if [ ! -d "$fixtures" ]; then
-	echo "$0: '$fixtures' is not a directory" >&2
-	exit 2
-fi
 if ! command -v git >/dev/null 2>&1; then
 	echo "$0: git is needed" >&2
 	exit 2
 fi
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/strata-diff-golden.XXXXXX") || exit 2
-trap 'rm -rf "$work"' EXIT
+runner_skip='_*'      # _repos/: repositories shared by cases, not a case
+runner_diff_lines=80  # keep a failing case's report short
 
 # shellcheck disable=SC2206
 wrapper=(${STRATA_GOLDEN_WRAPPER:-})
@@ -83,27 +69,6 @@ export GIT_AUTHOR_NAME="Strata Test" GIT_AUTHOR_EMAIL="test@example.com"
 export GIT_COMMITTER_NAME="Strata Test" GIT_COMMITTER_EMAIL="test@example.com"
 export GIT_AUTHOR_DATE="2024-01-01T12:00:00Z" GIT_COMMITTER_DATE="2024-01-01T12:00:00Z"
 unset NO_COLOR GIT_DIR GIT_WORK_TREE
-
-passed=0
-failed=0
-
-normalise() {
-	local f=$1 tmp="$1.norm"
-	sed -e "s|$sandbox/repo|@REPO@|g" "$f" >"$tmp" && mv "$tmp" "$f"
-}
-
-check_stream() {
-	local exp=$1 act=$2 what=$3
-	if [ -f "$exp" ]; then
-		if ! cmp -s "$exp" "$act"; then
-			problems+=("$what differs (--- expected, +++ actual):")
-			problems+=("$(diff -u "$exp" "$act" | sed -e '1,2d' -e 's/^/    /' | head -80)")
-		fi
-	elif [ -s "$act" ]; then
-		problems+=("unexpected $what:")
-		problems+=("$(sed -e 's/^/    /' "$act" | head -20)")
-	fi
-}
 
 run_case() {
 	local dir=$1 name=$2
@@ -152,8 +117,8 @@ run_case() {
 		>"$sandbox/stdout" 2>"$sandbox/stderr"
 	code=$?
 
-	normalise "$sandbox/stdout"
-	normalise "$sandbox/stderr"
+	normalise "$sandbox/stdout" "$sandbox/repo" @REPO@
+	normalise "$sandbox/stderr" "$sandbox/repo" @REPO@
 	if [ "${STRATA_GOLDEN_UPDATE:-}" = 1 ]; then
 		if [ -f "$sandbox/expected.out" ]; then :; elif [ -s "$sandbox/stdout" ]; then cp "$sandbox/stdout" "$dir/expected.out"; else rm -f "$dir/expected.out"; fi
 		if [ -s "$sandbox/stderr" ]; then cp "$sandbox/stderr" "$dir/expected.err"; else rm -f "$dir/expected.err"; fi
@@ -179,36 +144,6 @@ run_case() {
 	fi
 }
 
-if [ $# -gt 0 ]; then
-	cases=("$@")
-else
-	cases=()
-	for d in "$fixtures"/*/; do
-		b=$(basename "$d")
-		case "$b" in _*) continue ;; esac
-		cases+=("$b")
-	done
-fi
-
-for name in "${cases[@]}"; do
-	dir="$fixtures/$name"
-	if [ ! -d "$dir" ]; then
-		echo "FAIL $name: no such case"
-		failed=$((failed + 1))
-		continue
-	fi
-	run_case "$dir" "$name"
-	if [ ${#problems[@]} -eq 0 ]; then
-		echo "ok   $name"
-		passed=$((passed + 1))
-	else
-		echo "FAIL $name"
-		for p in "${problems[@]}"; do
-			printf '  %s\n' "$p"
-		done
-		failed=$((failed + 1))
-	fi
-done
-
-echo "$passed passed, $failed failed"
-[ $failed -eq 0 ]
+runner_cases "$@"
+runner_run_cases run_case
+runner_summary

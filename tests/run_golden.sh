@@ -35,64 +35,24 @@
 # e.g. STRATA_GOLDEN_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full".
 #
 # Prints one line per case, then "N passed, N failed"; exits 1 when a case
-# failed, 2 on bad usage.
+# failed, 2 on bad usage.  On failure the case's lines show what differs:
+# the exit code, a unified diff of expected and actual output, `diff -r` of
+# the tree.
+#
+# To add a case: make FIXTURES_DIR/<case>/ with repo/ and args, write the
+# expected.* files (checked by hand, not copied blindly from a run), and run
+# `run_golden.sh STRATA FIXTURES_DIR <case>` (ctest: golden_render, and
+# golden_check for fixtures/check).  The shared plumbing (arguments, work
+# directory, tally) is in runner_lib.sh.
 
 set -u
+. "$(dirname "$0")/runner_lib.sh"
 
-if [ $# -lt 2 ]; then
-	echo "usage: $0 STRATA FIXTURES_DIR [CASE...]" >&2
-	exit 2
-fi
-
-abspath() {
-	case "$1" in
-	/*) printf '%s\n' "$1" ;;
-	*) printf '%s/%s\n' "$(pwd)" "$1" ;;
-	esac
-}
-
-strata=$(abspath "$1")
-fixtures=$(abspath "$2")
+runner_init strata-golden "$@"
 shift 2
-
-if [ ! -x "$strata" ]; then
-	echo "$0: '$strata' is not an executable" >&2
-	exit 2
-fi
-if [ ! -d "$fixtures" ]; then
-	echo "$0: '$fixtures' is not a directory" >&2
-	exit 2
-fi
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/strata-golden.XXXXXX") || exit 2
-trap 'rm -rf "$work"' EXIT
 
 # shellcheck disable=SC2206
 wrapper=(${STRATA_GOLDEN_WRAPPER:-})
-
-passed=0
-failed=0
-
-# Replace sandbox paths in file $1 (in place).
-normalise() {
-	local f=$1 tmp="$1.norm"
-	# sed with | as delimiter: sandbox paths never contain |
-	sed -e "s|$sandbox/repo|@REPO@|g" -e "s|$out|@OUT@|g" "$f" >"$tmp" && mv "$tmp" "$f"
-}
-
-# Compare expected file $1 (may be absent = empty) with actual $2; label $3.
-check_stream() {
-	local exp=$1 act=$2 what=$3
-	if [ -f "$exp" ]; then
-		if ! cmp -s "$exp" "$act"; then
-			problems+=("$what differs (--- expected, +++ actual):")
-			problems+=("$(diff -u "$exp" "$act" | sed -e '1,2d' -e 's/^/    /')")
-		fi
-	elif [ -s "$act" ]; then
-		problems+=("unexpected $what:")
-		problems+=("$(sed -e 's/^/    /' "$act" | head -20)")
-	fi
-}
 
 run_case() {
 	local dir=$1 name=$2
@@ -138,8 +98,8 @@ run_case() {
 	fi
 	code=$?
 
-	normalise "$sandbox/stdout"
-	normalise "$sandbox/stderr"
+	normalise "$sandbox/stdout" "$sandbox/repo" @REPO@ "$out" @OUT@
+	normalise "$sandbox/stderr" "$sandbox/repo" @REPO@ "$out" @OUT@
 	if [ "$code" != "$want_code" ]; then
 		problems+=("exit code $code, expected $want_code")
 	fi
@@ -173,34 +133,6 @@ run_case() {
 	fi
 }
 
-if [ $# -gt 0 ]; then
-	cases=("$@")
-else
-	cases=()
-	for d in "$fixtures"/*/; do
-		[ -d "$d" ] && cases+=("$(basename "$d")")
-	done
-fi
-
-for name in "${cases[@]}"; do
-	dir="$fixtures/$name"
-	if [ ! -d "$dir" ]; then
-		echo "FAIL $name: no such case"
-		failed=$((failed + 1))
-		continue
-	fi
-	run_case "$dir" "$name"
-	if [ ${#problems[@]} -eq 0 ]; then
-		echo "ok   $name"
-		passed=$((passed + 1))
-	else
-		echo "FAIL $name"
-		for p in "${problems[@]}"; do
-			printf '  %s\n' "$p"
-		done
-		failed=$((failed + 1))
-	fi
-done
-
-echo "$passed passed, $failed failed"
-[ $failed -eq 0 ]
+runner_cases "$@"
+runner_run_cases run_case
+runner_summary
