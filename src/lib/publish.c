@@ -7,10 +7,12 @@
  * sorted, so every directory's files are contiguous).  No index, no
  * worktree, nothing on disk but objects, so a dirty checkout is never
  * touched and a killed process leaves at most unreferenced objects.
- * The blobs and trees go to an in-memory object database (libgit2's
- * mempack backend) and reach the target as ONE packfile, written before
+ * The objects the target lacks reach it as ONE packfile, written before
  * any ref can point at them: a loose file per object made publish spend
- * most of its time creating inodes.
+ * most of its time creating inodes.  A resource's text is not kept: its
+ * blob id is hashed as it is emitted, and the packbuilder reads the blob
+ * back through an odb backend that emits the resource again, so publish
+ * needs little more memory than the render.
  *
  * The only state that matters is the branch ref, and it moves in one place,
  * land(): read the tip, build a commit on it, then compare-and-swap the
@@ -36,6 +38,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,10 +293,10 @@ static int check_owned(pub *p, const git_oid *tip, const char *where)
 
 /* ---- the tree ---- */
 
+/* A file of the branch: its path and its blob's id. */
 typedef struct tfile {
 	const char *path;
-	const char *data;
-	size_t len;
+	git_oid id;
 } tfile;
 
 static int cmp_tfile(const void *a, const void *b)
@@ -301,19 +304,127 @@ static int cmp_tfile(const void *a, const void *b)
 	return strcmp(((const tfile *)a)->path, ((const tfile *)b)->path);
 }
 
+/* A resource's file, emitted again whenever its blob is read. */
+typedef struct rblob {
+	git_oid id;
+	size_t len;
+	const strata_resource *res;
+} rblob;
+
+static int cmp_rblob(const void *a, const void *b)
+{
+	return git_oid_cmp(&((const rblob *)a)->id, &((const rblob *)b)->id);
+}
+
 /*
- * Where the tree is built: a repository over an odb holding only a
- * mempack backend, so nothing touches the disk and no lookup miss
- * rescans objects/pack.  The objects the target lacks are queued in a
- * packbuilder (git_mempack_dump would not do: in libgit2 1.5 it packs
- * only what is reachable from commits in the mempack, and all of it).
+ * An object database backend holding no data: it serves each resource's
+ * blob by emitting the resource again from the render.  The rendered text
+ * is bigger than the input (43 MB at 40,000 resources); holding it, plus
+ * a copy in a mempack, plus the packbuilder's, made publish's peak 2.5
+ * times the render's.  Emitting is
+ * deterministic, and libgit2 checks every object it reads against its id
+ * (strict hash verification), so a blob read back is the blob that was
+ * hashed.  The packbuilder reads from several threads: one emits at a
+ * time.
+ */
+typedef struct rbackend {
+	git_odb_backend parent;
+	rblob *v;               /* sorted by id */
+	size_t n;
+	pthread_mutex_t lock;
+} rbackend;
+
+static const rblob *rb_find(const rbackend *rb, const git_oid *id)
+{
+	size_t lo = 0, hi = rb->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = git_oid_cmp(&rb->v[mid].id, id);
+
+		if (c == 0)
+			return &rb->v[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static int rb_read(void **out, size_t *len, git_object_t *type,
+		   git_odb_backend *be, const git_oid *id)
+{
+	rbackend *rb = (rbackend *)be;
+	const rblob *b = rb_find(rb, id);
+	strata_buf text = STRATA_BUF_INIT;
+	int rc;
+
+	if (!b)
+		return GIT_ENOTFOUND;
+	pthread_mutex_lock(&rb->lock);
+	rc = strata_render_resource_yaml(&text, b->res);
+	pthread_mutex_unlock(&rb->lock);
+	*out = rc < 0 ? NULL : git_odb_backend_data_alloc(be, text.len + 1);
+	if (!*out) {
+		strata_buf_free(&text);
+		git_error_set_oom();
+		return -1;
+	}
+	memcpy(*out, text.ptr ? text.ptr : "", text.len);
+	*len = text.len;
+	*type = GIT_OBJECT_BLOB;
+	strata_buf_free(&text);
+	return 0;
+}
+
+static int rb_read_header(size_t *len, git_object_t *type,
+			  git_odb_backend *be, const git_oid *id)
+{
+	const rblob *b = rb_find((rbackend *)be, id);
+
+	if (!b)
+		return GIT_ENOTFOUND;
+	*len = b->len;
+	*type = GIT_OBJECT_BLOB;
+	return 0;
+}
+
+static int rb_exists(git_odb_backend *be, const git_oid *id)
+{
+	return rb_find((rbackend *)be, id) != NULL;
+}
+
+static void rb_free(git_odb_backend *be)
+{
+	rbackend *rb = (rbackend *)be;
+
+	pthread_mutex_destroy(&rb->lock);
+	free(rb->v);
+	free(rb);
+}
+
+/*
+ * Where the tree is built: a repository over an odb holding only the
+ * resources' blobs (rbackend) and a mempack backend for everything else
+ * (trees, kustomization.yaml, the stream layout's one file), so nothing
+ * touches the disk and no lookup miss rescans objects/pack.  The objects
+ * the target lacks are queued in a packbuilder and streamed into the
+ * target's pack writer (git_mempack_dump would not do: in libgit2 1.5 it
+ * packs only what is reachable from commits in the mempack, and all of
+ * it).
  */
 typedef struct builder {
 	git_odb *odb;           /* the in-memory odb */
-	git_odb_backend *mem;   /* its mempack backend, owned by odb */
+	rbackend *rb;           /* the resources' blobs */
+	bool rb_added;          /* ... then owned by odb */
+	git_odb_backend *mem;   /* the rest; owned by odb once added */
 	git_repository *repo;   /* wraps odb */
 	git_odb *target;        /* the target repository's odb */
 	git_packbuilder *pb;    /* the objects the target does not have */
+	strata_arena *arena;    /* the files' paths */
+	strata_filelist files;  /* the files; data only for non-resources */
+	tfile *f;               /* the files, sorted by path */
 } builder;
 
 /* Queue id for the pack unless the target already has it. */
@@ -353,12 +464,7 @@ static int build_dir(builder *b, const tfile *f, size_t lo, size_t hi,
 			goto done;
 		}
 		if (!slash) {
-			if (git_blob_create_from_buffer(&id, b->repo, f[i].data,
-							f[i].len) < 0) {
-				rc = gitfail(err, STRATA_EGIT,
-					     "cannot write '%s'", f[i].path);
-				goto done;
-			}
+			id = f[i].id;
 			rc = queue(b, &id, comp, err);
 			if (rc < 0)
 				goto done;
@@ -395,80 +501,232 @@ done:
 	return rc;
 }
 
-/* Write the queued objects into the target as one pack. */
+/*
+ * The files of r, as `strata render --out` writes them: one per resource
+ * (only its path and blob id are kept: b->rb serves the blob), or the
+ * stream layout's manifests.yaml; then kustomization.yaml.
+ */
+static int render_files(builder *b, const strata_render *r, bool stream,
+			strata_error *err)
+{
+	size_t n = stream ? 0 : strata_render_count(r);
+	strata_buf text = STRATA_BUF_INIT;
+	int rc = 0;
+
+	if (n) {
+		b->rb->v = malloc(n * sizeof(*b->rb->v));
+		if (!b->rb->v)
+			return oom(err);
+	}
+	if (stream) {
+		char *data;
+		size_t len;
+
+		if (strata_render_stream(&text, r) < 0 ||
+		    (!text.ptr && strata_buf_puts(&text, "") < 0)) {
+			strata_buf_free(&text);
+			return oom(err);
+		}
+		data = strata_buf_detach(&text, &len);
+		if (strata_filelist_add(&b->files, "manifests.yaml", data,
+					len) < 0)
+			return oom(err);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const strata_resource *res = strata_render_at(r, i);
+		const char *path = strata_render_path(b->arena, res);
+		rblob *rbl = &b->rb->v[i];
+
+		text.len = 0;
+		if (!path || strata_render_resource_yaml(&text, res) < 0 ||
+		    strata_filelist_add(&b->files, path, NULL, text.len) < 0) {
+			rc = oom(err);
+			goto done;
+		}
+		if (git_odb_hash(&rbl->id, text.ptr ? text.ptr : "", text.len,
+				 GIT_OBJECT_BLOB) < 0) {
+			rc = gitfail(err, STRATA_EGIT, "cannot hash '%s'", path);
+			goto done;
+		}
+		rbl->len = text.len;
+		rbl->res = res;
+		b->rb->n++;
+	}
+	if (strata_filelist_add_kustomization(&b->files, "", 0) < 0)
+		rc = oom(err);
+done:
+	strata_buf_free(&text);
+	return rc;
+}
+
+/* Set up b's in-memory repository. */
+static int builder_open(builder *b, git_repository *target,
+			strata_error *err)
+{
+	b->rb = calloc(1, sizeof(*b->rb));
+	if (b->rb && pthread_mutex_init(&b->rb->lock, NULL) != 0) {
+		free(b->rb);
+		b->rb = NULL;
+	}
+	b->arena = strata_arena_new();
+	if (!b->rb || !b->arena)
+		return oom(err);
+	if (git_odb_init_backend(&b->rb->parent, GIT_ODB_BACKEND_VERSION) < 0)
+		return gitfail(err, STRATA_EGIT, "cannot set up the object store");
+	b->rb->parent.read = rb_read;
+	b->rb->parent.read_header = rb_read_header;
+	b->rb->parent.exists = rb_exists;
+	b->rb->parent.free = rb_free;
+	if (git_repository_odb(&b->target, target) < 0 ||
+	    git_odb_new(&b->odb) < 0 ||
+	    git_odb_add_backend(b->odb, &b->rb->parent, 1000) < 0)
+		return gitfail(err, STRATA_EGIT, "cannot set up the object store");
+	b->rb_added = true;
+	if (git_mempack_new(&b->mem) < 0)
+		return gitfail(err, STRATA_EGIT, "cannot set up the object store");
+	if (git_odb_add_backend(b->odb, b->mem, 999) < 0) {
+		b->mem->free(b->mem);
+		b->mem = NULL;
+		return gitfail(err, STRATA_EGIT, "cannot set up the object store");
+	}
+	if (git_repository_wrap_odb(&b->repo, b->odb) < 0 ||
+	    git_packbuilder_new(&b->pb, b->repo) < 0)
+		return gitfail(err, STRATA_EGIT, "cannot set up the object store");
+	git_packbuilder_set_threads(b->pb, 0); /* delta search on every CPU */
+	return 0;
+}
+
+static void builder_free(builder *b)
+{
+	git_packbuilder_free(b->pb);
+	git_repository_free(b->repo);
+	if (b->mem)
+		git_mempack_reset(b->mem);
+	git_odb_free(b->odb);   /* frees the backends added to it */
+	if (b->rb && !b->rb_added)
+		rb_free(&b->rb->parent);
+	git_odb_free(b->target);
+	strata_filelist_free(&b->files);
+	strata_arena_free(b->arena);
+	free(b->f);
+}
+
+/*
+ * The packbuilder hands the pack over in pieces of a few bytes (each
+ * object's header, then its data): gather them, so the pack writer gets
+ * (and writes) large chunks.
+ */
+#define PACK_CHUNK (1024 * 1024)
+
+typedef struct packsink {
+	git_odb_writepack *wp;
+	git_indexer_progress st;
+	char *buf;
+	size_t len;
+} packsink;
+
+static int sink_flush(packsink *s)
+{
+	int grc = s->len ? s->wp->append(s->wp, s->buf, s->len, &s->st) : 0;
+
+	s->len = 0;
+	return grc;
+}
+
+static int sink_put(void *data, size_t size, void *payload)
+{
+	packsink *s = payload;
+	int grc;
+
+	if (s->len + size > PACK_CHUNK && (grc = sink_flush(s)) < 0)
+		return grc;
+	if (size >= PACK_CHUNK)
+		return s->wp->append(s->wp, data, size, &s->st);
+	memcpy(s->buf + s->len, data, size);
+	s->len += size;
+	return 0;
+}
+
+/* Stream the queued objects into the target as one pack. */
 static int write_pack(builder *b, strata_error *err)
 {
-	git_buf pack = { 0 };
-	git_odb_writepack *wp = NULL;
-	git_indexer_progress st = { 0 };
+	packsink s = { 0 };
 	int rc = 0;
 
 	if (git_packbuilder_object_count(b->pb) == 0)
 		return 0;
-	if (git_packbuilder_write_buf(&pack, b->pb) < 0)
-		return gitfail(err, STRATA_EGIT, "cannot build pack");
-	if (git_odb_write_pack(&wp, b->target, NULL, NULL) < 0 ||
-	    wp->append(wp, pack.ptr, pack.size, &st) < 0 ||
-	    wp->commit(wp, &st) < 0)
+	s.buf = malloc(PACK_CHUNK);
+	if (!s.buf)
+		return oom(err);
+	if (git_odb_write_pack(&s.wp, b->target, NULL, NULL) < 0) {
+		free(s.buf);
+		return gitfail(err, STRATA_EGIT, "cannot write pack");
+	}
+	if (git_packbuilder_foreach(b->pb, sink_put, &s) < 0 ||
+	    sink_flush(&s) < 0 || s.wp->commit(s.wp, &s.st) < 0)
 		rc = gitfail(err, STRATA_EGIT, "cannot write pack");
-	if (wp)
-		wp->free(wp);
-	git_buf_dispose(&pack);
+	s.wp->free(s.wp);
+	free(s.buf);
 	return rc;
 }
 
-static int build_tree(git_repository *repo, const strata_filelist *files,
-		      git_oid *out, strata_error *err)
+/*
+ * Put r's files into target's object database (the objects it lacks, as
+ * one pack) and return the root tree's id in out.  Nothing refers to
+ * them yet: a failure leaves at most an unreferenced pack.
+ */
+static int build_tree(git_repository *target, const strata_render *r,
+		      bool stream, git_oid *out, strata_error *err)
 {
 	builder b = { 0 };
-	tfile *f;
+	size_t n;
 	int rc;
 
-	f = calloc(files->n ? files->n : 1, sizeof(*f));
-	if (!f)
-		return oom(err);
-	for (size_t i = 0; i < files->n; i++) {
-		f[i].path = files->items[i].path;
-		f[i].data = files->items[i].data;
-		f[i].len = files->items[i].len;
-		if (!f[i].path[0] || f[i].path[0] == '/' ||
-		    strstr(f[i].path, "//") ||
-		    f[i].path[strlen(f[i].path) - 1] == '/') {
+	rc = builder_open(&b, target, err);
+	if (rc == 0)
+		rc = render_files(&b, r, stream, err);
+	if (rc < 0)
+		goto done;
+	n = b.files.n;
+	b.f = calloc(n ? n : 1, sizeof(*b.f));
+	if (!b.f) {
+		rc = oom(err);
+		goto done;
+	}
+	/* the resources' files come first, in render order */
+	for (size_t i = 0; i < b.rb->n; i++)
+		b.f[i].id = b.rb->v[i].id;
+	if (b.rb->n)
+		qsort(b.rb->v, b.rb->n, sizeof(*b.rb->v), cmp_rblob);
+	for (size_t i = 0; i < n; i++) {
+		strata_file *fi = &b.files.items[i];
+
+		b.f[i].path = fi->path;
+		if (!fi->path[0] || fi->path[0] == '/' ||
+		    strstr(fi->path, "//") ||
+		    fi->path[strlen(fi->path) - 1] == '/') {
 			rc = strata_error_set(err, STRATA_EUNSAFE, NULL, 0, 0,
-					      "bad output path '%s'",
-					      files->items[i].path);
+					      "bad output path '%s'", fi->path);
 			goto done;
 		}
+		if (i < b.rb->n)
+			continue;
+		if (git_blob_create_from_buffer(&b.f[i].id, b.repo,
+						fi->data ? fi->data : "",
+						fi->len) < 0) {
+			rc = gitfail(err, STRATA_EGIT, "cannot write '%s'",
+				     fi->path);
+			goto done;
+		}
+		free(fi->data);   /* the mempack has it now */
+		fi->data = NULL;
 	}
-	qsort(f, files->n, sizeof(*f), cmp_tfile);
-	if (git_repository_odb(&b.target, repo) < 0 ||
-	    git_odb_new(&b.odb) < 0 || git_mempack_new(&b.mem) < 0) {
-		rc = gitfail(err, STRATA_EGIT, "cannot set up the object store");
-		goto done;
-	}
-	if (git_odb_add_backend(b.odb, b.mem, 1000) < 0) {
-		b.mem->free(b.mem);
-		b.mem = NULL;
-		rc = gitfail(err, STRATA_EGIT, "cannot set up the object store");
-		goto done;
-	}
-	if (git_repository_wrap_odb(&b.repo, b.odb) < 0 ||
-	    git_packbuilder_new(&b.pb, b.repo) < 0) {
-		rc = gitfail(err, STRATA_EGIT, "cannot set up the object store");
-		goto done;
-	}
-	git_packbuilder_set_threads(b.pb, 0); /* delta search on every CPU */
-	rc = build_dir(&b, f, 0, files->n, 0, out, err);
+	qsort(b.f, n, sizeof(*b.f), cmp_tfile);
+	rc = build_dir(&b, b.f, 0, n, 0, out, err);
 	if (rc == 0)
 		rc = write_pack(&b, err);
 done:
-	git_packbuilder_free(b.pb);
-	git_repository_free(b.repo);
-	if (b.mem)
-		git_mempack_reset(b.mem);
-	git_odb_free(b.odb);     /* frees the mempack backend */
-	git_odb_free(b.target);
-	free(f);
+	builder_free(&b);
 	return rc;
 }
 
@@ -1172,7 +1430,6 @@ int strata_publish_env(strata_publish_result *out, strata_repo *repo,
 	const strata_config *cfg = strata_repo_config(repo);
 	strata_source *src = strata_repo_source(repo);
 	strata_render *r = NULL;
-	strata_filelist files = { 0 };
 	git_repository *crepo = NULL;
 	git_commit *scommit = NULL;
 	strata_buf msg = STRATA_BUF_INIT;
@@ -1199,32 +1456,6 @@ int strata_publish_env(strata_publish_result *out, strata_repo *repo,
 	rc = strata_check_render(NULL, r, err);
 	if (rc < 0)
 		goto done;
-	if (cfg->layout && !strcmp(cfg->layout, "stream")) {
-		strata_buf s = STRATA_BUF_INIT;
-		char *data;
-		size_t len;
-
-		if (strata_render_stream(&s, r) < 0) {
-			strata_buf_free(&s);
-			rc = oom(err);
-			goto done;
-		}
-		if (!s.ptr && strata_buf_puts(&s, "") < 0) {
-			rc = oom(err);
-			goto done;
-		}
-		data = strata_buf_detach(&s, &len);
-		rc = strata_filelist_add(&files, "manifests.yaml", data, len);
-	} else {
-		rc = strata_render_files(&files, r, "");
-	}
-	if (rc == 0 && cfg->layout && !strcmp(cfg->layout, "stream"))
-		rc = strata_filelist_add_kustomization(&files, "", 0);
-	if (rc < 0) {
-		rc = oom(err);
-		goto done;
-	}
-
 	rc = pub_open(&p, cfg);
 	if (rc < 0)
 		goto done;
@@ -1277,9 +1508,13 @@ int strata_publish_env(strata_publish_result *out, strata_repo *repo,
 	rc = signature(&p, cfg, when, offset);
 	if (rc < 0)
 		goto done;
-	rc = build_tree(p.repo, &files, &p.tree, err);
+	rc = build_tree(p.repo, r, cfg->layout && !strcmp(cfg->layout, "stream"),
+			&p.tree, err);
 	if (rc < 0)
 		goto done;
+	/* Landing (and pushing: another pack) needs only the target's odb. */
+	strata_render_free(r);
+	r = NULL;
 	rc = land(&p);
 done:
 	if (rc < 0) {
@@ -1289,7 +1524,6 @@ done:
 	strata_buf_free(&msg);
 	git_commit_free(scommit);
 	git_repository_free(crepo);
-	strata_filelist_free(&files);
 	strata_render_free(r);
 	pub_free(&p);
 	git_libgit2_shutdown();
