@@ -416,7 +416,8 @@ static int fs_read(strata_source *s, const char *path, char **out,
 				      (intmax_t)res.st.st_size, s->max_file);
 		goto done;
 	}
-	cap = (size_t)res.st.st_size + 1;
+	/* room for one byte more than fstat said: a short read then ends it */
+	cap = (size_t)res.st.st_size + 2;
 	buf = malloc(cap);
 	if (!buf) {
 		rc = oom(err);
@@ -469,6 +470,12 @@ static int fs_read(strata_source *s, const char *path, char **out,
 		if (r == 0)
 			break;
 		n += (size_t)r;
+		/*
+		 * All fstat promised, in a read that asked for one byte more:
+		 * the end, without another read(2) to see EOF.
+		 */
+		if (n == (size_t)res.st.st_size)
+			break;
 	}
 	if (s->max_file && n > s->max_file) {
 		rc = strata_error_set(err, STRATA_ELIMIT, norm, 0, 0,

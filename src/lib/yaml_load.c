@@ -20,6 +20,7 @@
 #include "strata/yaml.h"
 
 #include <libfyaml.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1092,6 +1093,24 @@ static int parse_error(loader *L, struct fy_diag *diag, bool *poisoned)
 static struct fy_parser *volatile quarantine[QUARANTINE]; /* volatile: never read */
 static atomic_uint n_quarantined;
 
+/*
+ * fy_diag_cfg_default() asks isatty(stderr) (an ioctl) on every call; the
+ * answer is overridden anyway, so it is asked once per process.
+ */
+static struct fy_diag_cfg diag_cfg_cached;
+static pthread_once_t diag_cfg_once = PTHREAD_ONCE_INIT;
+
+static void diag_cfg_init(void)
+{
+	fy_diag_cfg_default(&diag_cfg_cached);
+}
+
+static void diag_cfg_default(struct fy_diag_cfg *cfg)
+{
+	pthread_once(&diag_cfg_once, diag_cfg_init);
+	*cfg = diag_cfg_cached;
+}
+
 static void diag_discard(struct fy_diag *diag, void *user, const char *buf, size_t len)
 {
 	(void)diag;
@@ -1136,7 +1155,7 @@ int strata_yaml_load(strata_yaml_doc **out_docs, size_t *out_n, strata_arena *a,
 	if (!len)
 		return 0;
 
-	fy_diag_cfg_default(&dcfg);
+	diag_cfg_default(&dcfg);
 	dcfg.fp = NULL;
 	dcfg.output_fn = diag_discard;
 	dcfg.colorize = false;
