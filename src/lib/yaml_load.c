@@ -205,13 +205,13 @@ static int check_input(const char *file, const unsigned char *s, size_t len,
 		return 0;
 	position_of(s, i, &line, &col);
 	if (what[0] == 'i')
-		return strata_error_set(err, STRATA_EPARSE, file, line, col,
-					"%s 0x%02x", what, (unsigned)cp);
+		return strata_error_set_rule(err, "yaml-encoding", STRATA_EPARSE, file, line, col,
+					     "%s 0x%02x", what, (unsigned)cp);
 	if (cp == 0)
-		return strata_error_set(err, STRATA_EPARSE, file, line, col,
-					"NUL byte is not allowed");
-	return strata_error_set(err, STRATA_EPARSE, file, line, col,
-				"%s U+%04X is not allowed", what, (unsigned)cp);
+		return strata_error_set_rule(err, "yaml-encoding", STRATA_EPARSE, file, line, col,
+					     "NUL byte is not allowed");
+	return strata_error_set_rule(err, "yaml-encoding", STRATA_EPARSE, file, line, col,
+				     "%s U+%04X is not allowed", what, (unsigned)cp);
 }
 
 /* ---- scratch stacks ---- */
