@@ -170,6 +170,15 @@ int cmd_publish(int argc, char **argv)
 				ret = r->exit;
 			n_failed++;
 		}
+		/* the overlays only this environment used are not needed again */
+		if (i + 1 < n_envs) {
+			strata_error_clear(&err);
+			rc = strata_repo_trim(repo, envs + i + 1, n_envs - i - 1, &err);
+			if (rc < 0) {
+				ret = cli_report(&err, rc);
+				goto done;
+			}
+		}
 	}
 
 	/* The summary: one row per environment. */
