@@ -15,23 +15,10 @@
 
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include "strata.h"
 
-static char root[256];
-
-static void put(const char *rel, const char *text)
-{
-	char path[512], cmd[700];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\"", path);
-	assert_int_equal(system(cmd), 0);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
 
 /* A source that counts reads per path, wrapping the filesystem source. */
 typedef struct counting {

@@ -125,6 +125,12 @@ char *strata_arena_printf(strata_arena *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Bytes handed out so far (for memory accounting and limits). */
 size_t strata_arena_used(const strata_arena *a);
+/*
+ * Move everything from's memory holds into a, then free from: what was
+ * allocated in from lives until a is freed.  (Threads each fill an arena
+ * of their own; the results end up in one.)
+ */
+void strata_arena_adopt(strata_arena *a, strata_arena *from);
 
 /*
  * Edit distance used for "did you mean" suggestions.  Returns the best of

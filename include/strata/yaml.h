@@ -26,10 +26,14 @@ typedef struct strata_limits {
 	size_t max_file;         /* bytes in one file */
 	size_t max_total;        /* bytes read in one load of a repository */
 	size_t max_files;        /* files read in one load of a repository */
+	/* Not a limit but a budget: how many threads a repository load may
+	 * use to read and parse its files (1 = the caller's thread only).
+	 * Results do not depend on it. */
+	unsigned jobs;
 } strata_limits;
 
 /* The defaults: 1,000,000 alias nodes, depth 200, 16 MiB scalars,
- * 64 MiB files, 1 GiB total, 100,000 files. */
+ * 64 MiB files, 1 GiB total, 100,000 files; one job. */
 void strata_limits_default(strata_limits *out);
 
 /* One document of a multi-document file. */

@@ -5,9 +5,11 @@
 #include "cli.h"
 #include "strata/check.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char *cli_global_repo;
 strata_limits cli_limits;
@@ -39,6 +41,8 @@ static void usage(FILE *f)
 		   "  -C, --repo DIR  run as if started in DIR (the config repository)\n"
 		   "  --limit NAME=VALUE  raise or lower an input limit (alias-nodes, depth,\n"
 		   "                  scalar, file, total, files; K/M/G suffixes)\n"
+		   "  -j, --jobs N    threads that read and parse files (default: the\n"
+		   "                  number of CPUs, at most 8; output never depends on it)\n"
 		   "  -h, --help      show this help\n"
 		   "  --version       show the version\n\n"
 		   "'strata <command> --help' describes a command.\n");
@@ -145,11 +149,27 @@ int cli_write_stdout(const char *data, size_t len)
 	return EXIT_OK;
 }
 
+/* -j N: 1..64 threads for loading files. */
+static int parse_jobs(const char *s)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || n < 1 || n > 64)
+		return cli_usage_error(NULL, "--jobs wants a number from 1 to 64, not '%s'", s);
+	cli_limits.jobs = (unsigned)n;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int i = 1;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 	strata_limits_default(&cli_limits);
+	cli_limits.jobs = cpus < 1 ? 1 : cpus > 8 ? 8 : (unsigned)cpus;
 
 	while (i < argc && argv[i][0] == '-') {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -165,6 +185,14 @@ int main(int argc, char **argv)
 			if (cli_parse_limit(NULL, argv[i + 1]) != 0)
 				return EXIT_USAGE;
 			i += 2;
+		} else if ((!strcmp(argv[i], "-j") || !strcmp(argv[i], "--jobs")) && i + 1 < argc) {
+			if (parse_jobs(argv[i + 1]) != 0)
+				return EXIT_USAGE;
+			i += 2;
+		} else if (!strncmp(argv[i], "--jobs=", 7)) {
+			if (parse_jobs(argv[i] + 7) != 0)
+				return EXIT_USAGE;
+			i++;
 		} else if (!strncmp(argv[i], "--repo=", 7)) {
 			cli_global_repo = argv[i] + 7;
 			i++;

@@ -316,6 +316,28 @@ char *strata_arena_printf(strata_arena *a, const char *fmt, ...)
 	return p;
 }
 
+void strata_arena_adopt(strata_arena *a, strata_arena *from)
+{
+	struct arena_chunk *last;
+
+	if (!from)
+		return;
+	if (from->head) {
+		/* behind a's current chunk, which stays the one that fills */
+		for (last = from->head; last->next; last = last->next)
+			;
+		if (a->head) {
+			last->next = a->head->next;
+			a->head->next = from->head;
+		} else {
+			a->head = from->head;
+		}
+	}
+	a->used += from->used;
+	free(from->keytab);
+	free(from);
+}
+
 size_t strata_arena_used(const strata_arena *a)
 {
 	return a ? a->used : 0;

@@ -10,7 +10,7 @@
 #include "arena_keys.h"
 
 #include <stdarg.h>
-#include <stdatomic.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -304,7 +304,7 @@ strata_scalar_kind strata_scalar_kind_of(const strata_node *n)
  * any arena keeps them.  A loaded file takes one id for all its untagged
  * nodes; each distinct (file, tag) pair takes one more.  Records live in
  * fixed chunks that never move, so readers need no lock; writers take a
- * spin lock (ids are made per file and per tag, not per node).  The table
+ * mutex (ids are made per file and per tag, not per node).  The table
  * is released at exit.
  */
 #define ORIGIN_CHUNK_BITS 12
@@ -320,7 +320,7 @@ static struct origin *origin_chunks[ORIGIN_CHUNKS];
 static uint32_t origin_n = 1; /* id 0: no file, no tag */
 static uint32_t *origin_slots; /* open addressing over ids */
 static size_t origin_cap;
-static atomic_flag origin_lock = ATOMIC_FLAG_INIT;
+static pthread_mutex_t origin_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const struct origin *origin_get(uint32_t id)
 {
@@ -367,8 +367,7 @@ uint32_t strata_origin(const char *file, const char *tag)
 	if (!file && !tag)
 		return 0;
 	h = origin_hash(file, tag);
-	while (atomic_flag_test_and_set_explicit(&origin_lock, memory_order_acquire))
-		;
+	pthread_mutex_lock(&origin_lock);
 	if (((size_t)origin_n + 1) * 2 > origin_cap && origin_rehash())
 		goto out;
 	for (j = h & (origin_cap - 1); origin_slots[j]; j = (j + 1) & (origin_cap - 1)) {
@@ -397,7 +396,7 @@ uint32_t strata_origin(const char *file, const char *tag)
 		origin_slots[j] = id;
 	}
 out:
-	atomic_flag_clear_explicit(&origin_lock, memory_order_release);
+	pthread_mutex_unlock(&origin_lock);
 	return id;
 }
 

@@ -21,6 +21,7 @@
 #include "strata/merge.h"
 #include "strata/transform.h"
 
+#include "load.h"
 #include "pipeline.h"
 
 #include <stdlib.h>
@@ -196,64 +197,59 @@ static int load_split(strata_repo *repo, loaded_file *f, const char *buf,
 	return 1;
 }
 
-static int load_file(strata_repo *repo, loaded_dir *out, const char *path,
-		     strata_error *err)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	int rc;
-	loaded_file *f;
+/*
+ * What load_tree listed, in load order: files, and listing problems in
+ * their place (path NULL, read_rc the error, err its text).
+ */
+typedef struct listing {
+	strata_load_file *v;
+	size_t n, cap;
+} listing;
 
-	if (++repo->files_read > repo->lim.max_files)
-		return strata_error_set(err, STRATA_ELIMIT, path, 0, 0,
-					"too many files (limit %zu)", repo->lim.max_files);
-	rc = repo->src->read(repo->src, path, &buf, &len, err);
-	if (rc < 0)
-		return recover(repo->collect, repo->keep,
-			       rc == STRATA_EUNSAFE ? "unsafe-path" : "yaml", rc, err);
-	repo->bytes_read += len;
-	if (repo->bytes_read > repo->lim.max_total) {
-		free(buf);
-		return strata_error_set(err, STRATA_ELIMIT, path, 0, 0,
-					"total input exceeds %zu bytes", repo->lim.max_total);
+static strata_load_file *listing_add(listing *ls)
+{
+	if (ls->n == ls->cap) {
+		size_t cap = ls->cap ? ls->cap * 2 : 64;
+		strata_load_file *v = realloc(ls->v, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		ls->v = v;
+		ls->cap = cap;
 	}
-	if (out->n == out->cap) {
-		size_t cap = out->cap ? out->cap * 2 : 16;
-		loaded_file *files = strata_arena_alloc(repo->load, cap * sizeof(*files));
-		if (!files) {
-			free(buf);
-			return STRATA_ENOMEM;
-		}
-		if (out->n)
-			memcpy(files, out->files, out->n * sizeof(*files));
-		out->files = files;
-		out->cap = cap;
-	}
-	f = &out->files[out->n];
-	f->path = path;
-	rc = strata_yaml_load(&f->docs, &f->n, repo->load, path, buf, len,
-			      &repo->lim, err);
-	if (rc == STRATA_EPARSE && repo->collect) {
-		strata_error first = *err;
-		strata_error_clear(err);
-		rc = load_split(repo, f, buf, len, err);
-		if (rc == 0)
-			*err = first;
-		rc = rc > 0 ? 0 : rc == 0 ? STRATA_EPARSE : rc;
-	}
-	free(buf);
-	if (rc < 0)
-		return recover(repo->collect, repo->keep, "yaml", rc, err);
-	out->n++;
-	return 0;
+	memset(&ls->v[ls->n], 0, sizeof(ls->v[0]));
+	return &ls->v[ls->n++];
+}
+
+/* Put a listing problem in its place; 1 when listing must stop there. */
+static int listing_problem(listing *ls, int rc, const strata_error *err,
+			   bool go_on)
+{
+	strata_load_file *f = listing_add(ls);
+
+	if (!f || !(f->err = malloc(sizeof(*f->err))))
+		return STRATA_ENOMEM;
+	*f->err = *err;
+	f->read_rc = rc;
+	return go_on ? 0 : 1;
+}
+
+static void listing_free(listing *ls)
+{
+	for (size_t i = 0; i < ls->n; i++)
+		strata_load_file_release(&ls->v[i]);
+	free(ls->v);
+	ls->v = NULL;
+	ls->n = ls->cap = 0;
 }
 
 /*
- * Load every *.yaml / *.yml below dir, depth first in sorted name order.
+ * List every *.yaml / *.yml below dir, depth first in sorted name order.
  * Hidden entries (".git", ".cache.yaml") are skipped.  skip, when set, is a
  * subdirectory path not to descend into (an overlay's resources/).
+ * Returns 0, 1 when a problem ended the listing (it is in ls, in its
+ * place), or STRATA_ENOMEM.
  */
-static int load_tree(strata_repo *repo, loaded_dir *out, const char *dir,
+static int load_tree(strata_repo *repo, listing *ls, const char *dir,
 		     const char *skip, strata_error *err)
 {
 	strata_source_entry *ents = NULL;
@@ -261,10 +257,14 @@ static int load_tree(strata_repo *repo, loaded_dir *out, const char *dir,
 	int rc;
 
 	rc = repo->src->list(repo->src, dir, &ents, &n, err);
-	if (rc < 0)
-		return rc == STRATA_EUNSAFE
-			? recover(repo->collect, repo->keep, "unsafe-path", rc, err)
-			: rc;
+	if (rc < 0) {
+		/* a collecting load steps over a directory that leaves the repo */
+		rc = rc == STRATA_ENOMEM ? rc
+			: listing_problem(ls, rc, err,
+					  rc == STRATA_EUNSAFE && repo->collect);
+		strata_error_clear(err);
+		return rc;
+	}
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		char *path;
 		if (ents[i].name[0] == '.')
@@ -277,13 +277,124 @@ static int load_tree(strata_repo *repo, loaded_dir *out, const char *dir,
 		if (ents[i].type == STRATA_ENTRY_DIR) {
 			if (skip && !strcmp(path, skip))
 				continue;
-			rc = load_tree(repo, out, path, skip, err);
+			rc = load_tree(repo, ls, path, skip, err);
 		} else if (ents[i].type == STRATA_ENTRY_FILE && is_yaml_name(ents[i].name)) {
-			rc = load_file(repo, out, path, err);
+			strata_load_file *f;
+			if (++repo->files_read > repo->lim.max_files) {
+				strata_error_set(err, STRATA_ELIMIT, path, 0, 0,
+						 "too many files (limit %zu)",
+						 repo->lim.max_files);
+				rc = listing_problem(ls, STRATA_ELIMIT, err, false);
+				strata_error_clear(err);
+				break;
+			}
+			if (!(f = listing_add(ls))) {
+				rc = STRATA_ENOMEM;
+				break;
+			}
+			f->path = path;
 		}
 	}
 	strata_source_entries_free(ents, n);
 	return rc;
+}
+
+/*
+ * Read and parse what load_tree listed (strata_load_files: on lim.jobs
+ * threads), then take the outcomes in list order, so the first problem in
+ * that order is the one reported, or, collecting, the problems reach the
+ * sink in that order: the same as loading one file after the other.
+ */
+static int load_listed(strata_repo *repo, loaded_dir *out, listing *ls,
+		       strata_error *err)
+{
+	strata_load_job job = {
+		.src = repo->src, .lim = &repo->lim, .arena = repo->load,
+		.bytes_before = repo->bytes_read, .keep_bad = repo->collect != NULL,
+	};
+	bool skipped = false;
+	int rc;
+
+	if (!ls->n)
+		return 0;
+	rc = strata_load_files(ls->v, ls->n, &job);
+	if (rc == 0 && !(out->files = strata_arena_alloc(repo->load,
+							 ls->n * sizeof(*out->files))))
+		rc = STRATA_ENOMEM;
+	for (size_t i = 0; i < ls->n && rc == 0; i++) {
+		strata_load_file *f = &ls->v[i];
+		loaded_file *lf;
+
+		if (f->read_rc < 0) {
+			const char *rule = f->read_rc == STRATA_EUNSAFE ? "unsafe-path" : "yaml";
+			if (!f->err) {
+				rc = STRATA_ENOMEM;
+				break;
+			}
+			*err = *f->err;
+			/* a listing problem other than an unsafe link is fatal */
+			rc = !f->path && f->read_rc != STRATA_EUNSAFE
+				? f->read_rc
+				: recover(repo->collect, repo->keep, rule, f->read_rc, err);
+			continue;
+		}
+		if (!f->path)
+			continue;
+		repo->bytes_read += f->len;
+		if (repo->bytes_read > repo->lim.max_total) {
+			rc = strata_error_set(err, STRATA_ELIMIT, f->path, 0, 0,
+					      "total input exceeds %zu bytes",
+					      repo->lim.max_total);
+			break;
+		}
+		if (!f->done) {
+			skipped = true; /* never: a failure before it ends the walk */
+			continue;
+		}
+		lf = &out->files[out->n];
+		lf->path = f->path;
+		lf->docs = f->docs;
+		lf->n = f->n;
+		if ((rc = f->rc) < 0) {
+			if (!f->err) {
+				rc = STRATA_ENOMEM;
+				break;
+			}
+			*err = *f->err;
+		}
+		if (rc == STRATA_EPARSE && repo->collect) {
+			strata_error first = *err;
+			strata_error_clear(err);
+			rc = load_split(repo, lf, f->buf, f->len, err);
+			if (rc == 0)
+				*err = first;
+			rc = rc > 0 ? 0 : rc == 0 ? STRATA_EPARSE : rc;
+		}
+		if (rc < 0) {
+			rc = recover(repo->collect, repo->keep, "yaml", rc, err);
+			continue;
+		}
+		out->n++;
+	}
+	if (rc == 0 && skipped)
+		rc = strata_error_set(err, STRATA_ERROR, NULL, 0, 0,
+				      "internal error: a file was not loaded");
+	listing_free(ls);
+	return rc;
+}
+
+/* List dir (load_tree), then load what was listed. */
+static int load_dir(strata_repo *repo, loaded_dir *out, const char *dir,
+		    const char *skip, strata_error *err)
+{
+	listing ls = { 0 };
+	int rc = load_tree(repo, &ls, dir, skip, err);
+
+	if (rc < 0) {
+		listing_free(&ls);
+		return rc;
+	}
+	return load_listed(repo, out, &ls, err);
 }
 
 static int load_base(strata_repo *repo, strata_error *err)
@@ -310,7 +421,7 @@ static int load_base(strata_repo *repo, strata_error *err)
 					repo->cfg->base_line, repo->cfg->base_line ? 1 : 0,
 					"base directory '%s' %s", base,
 					type ? "is not a directory" : "does not exist");
-	rc = load_tree(repo, &dir, base, NULL, err);
+	rc = load_dir(repo, &dir, base, NULL, err);
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < dir.n; i++)
@@ -390,14 +501,14 @@ static int load_layer(layer **out, strata_repo *repo, const char *path,
 			rc = STRATA_ENOMEM;
 			goto fail;
 		}
-		rc = load_tree(repo, &l->patches, path, res_dir, err);
+		rc = load_dir(repo, &l->patches, path, res_dir, err);
 		if (rc < 0)
 			goto fail;
 		rc = repo->src->stat(repo->src, res_dir, &type, err);
 		if (rc < 0)
 			goto fail;
 		if (type == STRATA_ENTRY_DIR) {
-			rc = load_tree(repo, &l->resources, res_dir, NULL, err);
+			rc = load_dir(repo, &l->resources, res_dir, NULL, err);
 			if (rc < 0)
 				goto fail;
 		}

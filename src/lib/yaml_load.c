@@ -33,6 +33,7 @@ void strata_limits_default(strata_limits *out)
 	out->max_file = (size_t)64 << 20;
 	out->max_total = (size_t)1 << 30;
 	out->max_files = 100000;
+	out->jobs = 1;
 }
 
 /* Maps with more keys than this get a hash table for duplicate checks. */

@@ -1,0 +1,180 @@
+/*
+ * load.c - read and parse a list of files on up to lim->jobs threads.
+ *
+ * Threads take the next file from one counter, so the files taken are
+ * always a prefix of the list; a thread finishes every file it took.  Each
+ * extra thread parses into an arena of its own, adopted by the job's arena
+ * at the end; the caller's thread parses into the job's arena directly.
+ * Reads go through the source one at a time (a source keeps a directory
+ * cache and libgit2 objects that are not shared between threads); the
+ * parse, most of the cost, runs in parallel.  The origin table (doc.c) and
+ * libfyaml's diag defaults (yaml_load.c) are the only state parses share,
+ * and both are guarded.
+ */
+#include "load.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_JOBS 64
+
+/* Below this many files per thread a thread costs more than it saves. */
+#define FILES_PER_THREAD 4
+
+typedef struct shared {
+	strata_load_file *files;
+	size_t n;
+	const strata_load_job *job;
+	atomic_size_t next;
+	atomic_size_t bytes;
+	atomic_bool stop;
+	pthread_mutex_t read_lock;
+} shared;
+
+typedef struct worker {
+	shared *sh;
+	strata_arena *arena;
+	pthread_t tid;
+	int rc;
+} worker;
+
+static strata_error *keep_error(const strata_error *e)
+{
+	strata_error *copy = malloc(sizeof(*copy));
+
+	if (copy)
+		*copy = *e;
+	return copy;
+}
+
+static void load_one(shared *sh, strata_load_file *f, strata_arena *arena,
+		     strata_error *scratch)
+{
+	const strata_load_job *job = sh->job;
+	char *buf = NULL;
+	size_t len = 0, total;
+
+	strata_error_clear(scratch);
+	pthread_mutex_lock(&sh->read_lock);
+	f->read_rc = job->src->read(job->src, f->path, &buf, &len, scratch);
+	pthread_mutex_unlock(&sh->read_lock);
+	if (f->read_rc < 0) {
+		f->err = keep_error(scratch);
+		if (!job->keep_bad || f->read_rc == STRATA_ENOMEM)
+			atomic_store(&sh->stop, true);
+		f->done = true;
+		return;
+	}
+	f->len = len;
+	total = atomic_fetch_add(&sh->bytes, len) + len;
+	if (total > job->lim->max_total) {
+		/*
+		 * Not parsed, and not done: the caller, adding lengths in
+		 * list order, passes the limit at this file or an earlier one
+		 * (every file taken was read, and their sum is over).
+		 */
+		atomic_store(&sh->stop, true);
+		free(buf);
+		return;
+	}
+	f->rc = strata_yaml_load(&f->docs, &f->n, arena, f->path, buf, len,
+				 job->lim, scratch);
+	if (f->rc < 0) {
+		f->err = keep_error(scratch);
+		if (!job->keep_bad || f->rc == STRATA_ENOMEM)
+			atomic_store(&sh->stop, true);
+	}
+	if (f->rc == STRATA_EPARSE && job->keep_bad)
+		f->buf = buf;
+	else
+		free(buf);
+	f->done = true;
+}
+
+static void *run(void *arg)
+{
+	worker *w = arg;
+	shared *sh = w->sh;
+	strata_error *scratch = malloc(sizeof(*scratch));
+
+	if (!scratch) {
+		atomic_store(&sh->stop, true);
+		w->rc = STRATA_ENOMEM;
+		return NULL;
+	}
+	for (;;) {
+		size_t i;
+
+		/* checked before taking: a file taken is always finished */
+		if (atomic_load(&sh->stop))
+			break;
+		i = atomic_fetch_add(&sh->next, 1);
+		if (i >= sh->n)
+			break;
+		if (sh->files[i].path)
+			load_one(sh, &sh->files[i], w->arena, scratch);
+		else
+			sh->files[i].done = true;
+	}
+	free(scratch);
+	return NULL;
+}
+
+int strata_load_files(strata_load_file *files, size_t n,
+		      const strata_load_job *job)
+{
+	worker ws[MAX_JOBS];
+	shared sh;
+	size_t jobs = job->lim->jobs ? job->lim->jobs : 1, started = 0;
+	int rc = 0;
+
+	if (jobs > MAX_JOBS)
+		jobs = MAX_JOBS;
+	if (jobs > n / FILES_PER_THREAD)
+		jobs = n / FILES_PER_THREAD ? n / FILES_PER_THREAD : 1;
+	memset(&sh, 0, sizeof(sh));
+	sh.files = files;
+	sh.n = n;
+	sh.job = job;
+	atomic_init(&sh.next, 0);
+	atomic_init(&sh.bytes, job->bytes_before);
+	atomic_init(&sh.stop, false);
+	if (pthread_mutex_init(&sh.read_lock, NULL) != 0)
+		return STRATA_ENOMEM;
+	for (size_t t = 1; t < jobs; t++) {
+		worker *w = &ws[started];
+		w->sh = &sh;
+		w->rc = 0;
+		w->arena = strata_arena_new();
+		if (!w->arena)
+			break;
+		if (pthread_create(&w->tid, NULL, run, w) != 0) {
+			strata_arena_free(w->arena);
+			break; /* fewer threads: same result, later */
+		}
+		started++;
+	}
+	{
+		worker self = { .sh = &sh, .arena = job->arena, .rc = 0 };
+		run(&self);
+		rc = self.rc;
+	}
+	for (size_t t = 0; t < started; t++) {
+		pthread_join(ws[t].tid, NULL);
+		strata_arena_adopt(job->arena, ws[t].arena);
+		if (ws[t].rc < 0 && rc == 0)
+			rc = ws[t].rc;
+	}
+	pthread_mutex_destroy(&sh.read_lock);
+	return rc;
+}
+
+void strata_load_file_release(strata_load_file *f)
+{
+	free(f->buf);
+	free(f->err);
+	f->buf = NULL;
+	f->err = NULL;
+}

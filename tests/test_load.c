@@ -1,0 +1,233 @@
+/*
+ * test_load.c - loading files on several threads (load.c, and render.c's
+ * walk over the outcomes) gives what loading one after the other gives:
+ * the same output, the first problem in file order, problems reported in
+ * that order, the same file where a limit is passed.  Each case runs many
+ * times with 1 and 4 jobs so a race would show.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "test_util.h"
+
+#include "strata.h"
+#include "strata/check.h"
+
+#define N_FILES 60
+#define ROUNDS 25
+
+
+static void put_app(int i, const char *extra)
+{
+	char rel[64], text[512];
+
+	snprintf(rel, sizeof(rel), "base/app-%03d.yaml", i);
+	snprintf(text, sizeof(text),
+		 "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-%03d\n"
+		 "data:\n  n: \"%d\"\n%s", i, i, extra ? extra : "");
+	put(rel, text);
+}
+
+static bool has(const strata_buf *b, const char *s)
+{
+	return b->len && memmem(b->ptr, b->len, s, strlen(s)) != NULL;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(root, sizeof(root), "/tmp/strata-test-load-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	put("strata.ini", "[env \"dev\"]\nnamespace = dev\nname_prefix = dev-\n");
+	for (int i = 0; i < N_FILES; i++)
+		put_app(i, NULL);
+	for (int i = 0; i < N_FILES; i += 3) {
+		char rel[64], text[256];
+		snprintf(rel, sizeof(rel), "overlays/dev/p-%03d.yaml", i);
+		snprintf(text, sizeof(text),
+			 "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-%03d\n"
+			 "data:\n  patched: \"yes\"\n", i);
+		put(rel, text);
+	}
+	return 0;
+}
+
+/* Every case starts from the good files. */
+static int reset(void **state)
+{
+	(void)state;
+	for (int i = 0; i < N_FILES; i++)
+		put_app(i, NULL);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[300];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Render env dev with jobs threads: 0 and the stream, or the error. */
+static int render(unsigned jobs, const strata_limits *base_lim, strata_buf *out,
+		  strata_error *err)
+{
+	strata_limits lim;
+	strata_source *src = NULL;
+	strata_repo *repo = NULL;
+	strata_render *r = NULL;
+	int rc;
+
+	if (base_lim)
+		lim = *base_lim;
+	else
+		strata_limits_default(&lim);
+	lim.jobs = jobs;
+	strata_error_clear(err);
+	rc = strata_source_fs_open(&src, root, err);
+	assert_int_equal(rc, 0);
+	rc = strata_repo_open(&repo, src, &lim, err);
+	assert_int_equal(rc, 0);
+	rc = strata_render_env(&r, repo, "dev", err);
+	if (rc == 0)
+		rc = strata_render_stream(out, r);
+	strata_render_free(r);
+	strata_repo_free(repo);
+	return rc;
+}
+
+static void test_load__same_output(void **state)
+{
+	strata_buf one = { 0 }, many = { 0 };
+	strata_error err;
+
+	(void)state;
+	assert_int_equal(render(1, NULL, &one, &err), 0);
+	assert_true(one.len > 0);
+	assert_non_null(has(&one, "name: dev-app-059"));
+	assert_non_null(has(&one, "patched: \"yes\""));
+	for (int k = 0; k < ROUNDS; k++) {
+		many.len = 0;
+		assert_int_equal(render(4, NULL, &many, &err), 0);
+		assert_int_equal(many.len, one.len);
+		assert_memory_equal(many.ptr, one.ptr, one.len);
+	}
+	strata_buf_free(&one);
+	strata_buf_free(&many);
+}
+
+/* Two bad files: the first in file order is reported, whatever the threads. */
+static void test_load__first_error_wins(void **state)
+{
+	strata_buf out = { 0 };
+	strata_error err;
+	strata_error first;
+
+	(void)state;
+	put_app(7, "  bad: [unclosed\n");
+	put_app(41, "  bad: {unclosed\n");
+	assert_int_equal(render(1, NULL, &out, &first), STRATA_EPARSE);
+	assert_string_equal(first.file, "base/app-007.yaml");
+	for (int k = 0; k < ROUNDS; k++) {
+		assert_int_equal(render(4, NULL, &out, &err), STRATA_EPARSE);
+		assert_string_equal(err.file, first.file);
+		assert_int_equal(err.line, first.line);
+		assert_int_equal(err.col, first.col);
+		assert_string_equal(err.msg, first.msg);
+	}
+	strata_buf_free(&out);
+}
+
+/* max_total is passed at the same file with 1 or 4 threads. */
+static void test_load__total_limit_same_file(void **state)
+{
+	strata_buf out = { 0 };
+	strata_limits lim;
+	strata_error err;
+	char first[512];
+
+	(void)state;
+	strata_limits_default(&lim);
+	lim.max_total = 30 * 80; /* each file is about 80 bytes */
+	assert_int_equal(render(1, &lim, &out, &err), STRATA_ELIMIT);
+	assert_non_null(strstr(err.msg, "total input exceeds"));
+	snprintf(first, sizeof(first), "%s", err.file);
+	assert_true(!strncmp(first, "base/app-0", 10));
+	for (int k = 0; k < ROUNDS; k++) {
+		assert_int_equal(render(4, &lim, &out, &err), STRATA_ELIMIT);
+		assert_string_equal(err.file, first);
+	}
+	lim.max_total = (size_t)1 << 30;
+	lim.max_files = 20;
+	for (unsigned jobs = 1; jobs <= 4; jobs += 3) {
+		assert_int_equal(render(jobs, &lim, &out, &err), STRATA_ELIMIT);
+		assert_string_equal(err.file, "base/app-020.yaml");
+		assert_non_null(strstr(err.msg, "too many files"));
+	}
+	strata_buf_free(&out);
+}
+
+/* strata check: every problem, in file order, the same with 4 threads. */
+static void format_check(strata_buf *out, unsigned jobs)
+{
+	strata_check_result res;
+	strata_limits lim;
+	strata_source *src = NULL;
+	strata_error err;
+	const char *envs[] = { "dev" };
+
+	strata_limits_default(&lim);
+	lim.jobs = jobs;
+	strata_error_clear(&err);
+	strata_check_result_init(&res);
+	assert_int_equal(strata_source_fs_open(&src, root, &err), 0);
+	/* STRATA_ECHECK: it found errors */
+	assert_int_equal(strata_check_repo(&res, src, envs, 1, &lim, &err), STRATA_ECHECK);
+	out->len = 0;
+	assert_int_equal(strata_check_format_text(out, &res), 0);
+	strata_check_result_free(&res);
+}
+
+static void test_load__check_collects_in_order(void **state)
+{
+	strata_buf one = { 0 }, many = { 0 };
+
+	(void)state;
+	put_app(3, "  bad: [unclosed\n");
+	put_app(30, "  x: 1\n  x: 2\n");
+	put_app(52, "--- [\n");
+	format_check(&one, 1);
+	assert_non_null(has(&one, "base/app-003.yaml"));
+	assert_non_null(has(&one, "base/app-030.yaml"));
+	assert_non_null(has(&one, "base/app-052.yaml"));
+	for (int k = 0; k < ROUNDS; k++) {
+		format_check(&many, 4);
+		assert_int_equal(many.len, one.len);
+		assert_memory_equal(many.ptr, one.ptr, one.len);
+	}
+	strata_buf_free(&one);
+	strata_buf_free(&many);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_load__same_output, reset),
+		cmocka_unit_test_setup(test_load__first_error_wins, reset),
+		cmocka_unit_test_setup(test_load__total_limit_same_file, reset),
+		cmocka_unit_test_setup(test_load__check_collects_in_order, reset),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
