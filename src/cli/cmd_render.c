@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 /* Output held in memory before it goes to a temporary file. */
-#define SPILL_AT ((size_t)64 << 20)
+#define SPILL_AT ((size_t)4 << 20)
 /* Emitted text is handed on in pieces of about this size. */
 #define CHUNK ((size_t)1 << 20)
 

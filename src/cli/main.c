@@ -189,8 +189,8 @@ int main(int argc, char **argv)
 			if (parse_jobs(argv[i + 1]) != 0)
 				return EXIT_USAGE;
 			i += 2;
-		} else if (!strncmp(argv[i], "--jobs=", 7)) {
-			if (parse_jobs(argv[i] + 7) != 0)
+		} else if (!strncmp(argv[i], "--jobs=", 7) || !strncmp(argv[i], "-j", 2)) {
+			if (parse_jobs(argv[i] + (argv[i][1] == 'j' ? 2 : 7)) != 0)
 				return EXIT_USAGE;
 			i++;
 		} else if (!strncmp(argv[i], "--repo=", 7)) {

@@ -60,15 +60,14 @@ strata_node *strata_node_copy(strata_arena *a, const strata_node *n)
 
 	if (!n)
 		return NULL;
+	/* scalars are never edited in a tree (doc.h): copies share them */
+	if (n->type == STRATA_NODE_SCALAR)
+		return (strata_node *)n;
 	c = strata_arena_alloc(a, sizeof(*c));
 	if (!c)
 		return NULL;
 	*c = *n;
 	switch (n->type) {
-	case STRATA_NODE_SCALAR:
-		/* Scalar text is immutable once made (strata_scalar_set makes a
-		 * new copy), so copies may share it. */
-		break;
 	case STRATA_NODE_MAP:
 		c->u.map.pairs = NULL;
 		c->u.map.cap = c->u.map.n = 0;
@@ -104,6 +103,22 @@ strata_node *strata_node_copy(strata_arena *a, const strata_node *n)
 		}
 		break;
 	}
+	return c;
+}
+
+strata_node *strata_scalar_with(strata_arena *a, const strata_node *n,
+				const char *s, size_t len, int style)
+{
+	strata_node *c;
+
+	if (!n || n->type != STRATA_NODE_SCALAR)
+		return NULL;
+	c = strata_arena_alloc(a, sizeof(*c));
+	if (!c)
+		return NULL;
+	*c = *n;
+	if (strata_scalar_set(a, c, s, len, style) < 0)
+		return NULL;
 	return c;
 }
 
@@ -530,6 +545,13 @@ long strata_map_index(const strata_node *map, const char *key, size_t len)
 			return (long)i;
 	}
 	return -1;
+}
+
+strata_node **strata_map_slot(const strata_node *map, const char *key)
+{
+	long i = strata_map_index(map, key, strlen(key));
+
+	return i < 0 ? NULL : &map->u.map.pairs[i].value;
 }
 
 strata_node *strata_map_getn(const strata_node *map, const char *key, size_t len)

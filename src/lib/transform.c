@@ -64,23 +64,43 @@ static strata_node *scalar_child(const strata_node *map, const char *key)
 	return strata_node_is_scalar(n) ? n : NULL;
 }
 
-/* Rewrite an existing scalar so it reads back as the string s. */
-static int set_string(strata_arena *a, strata_node *n, const char *s, size_t len)
+/* The slot of map[key] when that is a scalar, else NULL. */
+static strata_node **scalar_slot(const strata_node *map, const char *key)
 {
-	int style = n->style == STRATA_STYLE_PLAIN ? STRATA_STYLE_STRING : -1;
+	strata_node **slot = strata_map_slot(map, key);
 
-	return strata_scalar_set(a, n, s, len, style);
+	return slot && strata_node_is_scalar(*slot) ? slot : NULL;
+}
+
+/*
+ * Put in *slot a scalar like the one there that reads back as the string
+ * s (scalars in a tree are shared by copies, never edited: doc.h).
+ */
+static int set_string(strata_arena *a, strata_node **slot, const char *s, size_t len)
+{
+	int style = (*slot)->style == STRATA_STYLE_PLAIN ? STRATA_STYLE_STRING : -1;
+	strata_node *n = strata_scalar_with(a, *slot, s, len, style);
+
+	if (!n)
+		return STRATA_ENOMEM;
+	*slot = n;
+	return 0;
 }
 
 /* map[key] = the string value: rewritten when present, appended otherwise. */
 static int map_put_string(strata_arena *a, strata_node *map, const char *key,
 			  const char *value)
 {
-	strata_node *old = strata_map_get(map, key);
+	strata_node **old = scalar_slot(map, key);
 	strata_node *v;
 
-	if (old && old->type == STRATA_NODE_SCALAR)
-		return strata_scalar_set(a, old, value, strlen(value), STRATA_STYLE_STRING);
+	if (old) {
+		v = strata_scalar_with(a, *old, value, strlen(value), STRATA_STYLE_STRING);
+		if (!v)
+			return STRATA_ENOMEM;
+		*old = v;
+		return 0;
+	}
 	v = strata_node_scalar_str(a, value, STRATA_STYLE_STRING);
 	if (!v)
 		return STRATA_ENOMEM;
@@ -330,12 +350,12 @@ typedef struct image_run {
 
 static int image_container(image_run *r, strata_node *c)
 {
-	strata_node *img = scalar_child(c, "image");
+	strata_node **img = scalar_slot(c, "image");
 	image_ref old;
 
 	if (!img)
 		return 0;
-	image_split(&old, img->u.scalar.str, img->u.scalar.len);
+	image_split(&old, (*img)->u.scalar.str, (*img)->u.scalar.len);
 	for (size_t i = 0; i < r->n; i++) {
 		const image_rule *rule = &r->rules[i];
 		if (strlen(rule->match) != old.name_len ||
@@ -656,14 +676,16 @@ static int new_name(names_run *r, const char *old, size_t len)
  * If the scalar n names an object of kind that was renamed (in namespace
  * ns; NULL: in any namespace), rewrite it to the new name.
  */
-static int fix(names_run *r, strata_node *n, const char *kind, const char *ns)
+static int fix(names_run *r, strata_node **slot, const char *kind, const char *ns)
 {
+	const strata_node *n = slot ? *slot : NULL;
+
 	if (!strata_node_is_scalar(n) || !n->u.scalar.len)
 		return 0;
 	if (!keyset_has(&r->renamed, kind, ns, n->u.scalar.str))
 		return 0;
 	if (new_name(r, n->u.scalar.str, n->u.scalar.len) < 0 ||
-	    set_string(r->a, n, r->buf.ptr, r->buf.len) < 0)
+	    set_string(r->a, slot, r->buf.ptr, r->buf.len) < 0)
 		return oom(r->err);
 	return 0;
 }
@@ -678,7 +700,7 @@ static int fix_at(names_run *r, const strata_node *map, const char *k1,
 		n = map_child(n, k1);
 	if (n && k2)
 		n = map_child(n, k2);
-	return n ? fix(r, strata_map_get(n, field), kind, ns) : 0;
+	return n ? fix(r, strata_map_slot(n, field), kind, ns) : 0;
 }
 
 static int fix_containers(names_run *r, const strata_node *list, const char *ns)
@@ -747,9 +769,9 @@ static int fix_podspec(names_run *r, const strata_node *spec, const char *ns)
 	for (uint32_t i = 0; vols && i < vols->u.seq.n; i++)
 		TRY(fix_volume(r, vols->u.seq.items[i], ns));
 	TRY(fix_list_names(r, seq_child(spec, "imagePullSecrets"), "Secret", ns));
-	TRY(fix(r, strata_map_get(spec, "serviceAccountName"), "ServiceAccount", ns));
-	TRY(fix(r, strata_map_get(spec, "serviceAccount"), "ServiceAccount", ns));
-	TRY(fix(r, strata_map_get(spec, "priorityClassName"), "PriorityClass", ""));
+	TRY(fix(r, strata_map_slot(spec, "serviceAccountName"), "ServiceAccount", ns));
+	TRY(fix(r, strata_map_slot(spec, "serviceAccount"), "ServiceAccount", ns));
+	TRY(fix(r, strata_map_slot(spec, "priorityClassName"), "PriorityClass", ""));
 	return 0;
 }
 
@@ -762,10 +784,10 @@ static int fix_rules(names_run *r, const strata_node *root, const char *ns)
 	for (uint32_t i = 0; rules && i < rules->u.seq.n; i++) {
 		strata_node *names = seq_child(rules->u.seq.items[i], "resourceNames");
 		for (uint32_t k = 0; names && k < names->u.seq.n; k++) {
-			strata_node *n = names->u.seq.items[k];
-			const char *before = strata_scalar_str(n);
+			strata_node **n = &names->u.seq.items[k];
+			const strata_node *before = *n;
 			TRY(fix(r, n, "ConfigMap", ns));
-			if (strata_scalar_str(n) == before)
+			if (*n == before)
 				TRY(fix(r, n, "Secret", ns));
 		}
 	}
@@ -779,7 +801,7 @@ static int fix_service_ref(names_run *r, const strata_node *svc)
 
 	if (!svc)
 		return 0;
-	return fix(r, strata_map_get(svc, "name"), "Service",
+	return fix(r, strata_map_slot(svc, "name"), "Service",
 		   strata_map_get(svc, "namespace") ? ns_norm(ns ? ns->u.scalar.str : NULL)
 						     : NULL);
 }
@@ -817,9 +839,9 @@ static int fix_binding(names_run *r, const strata_resource *res, const char *ns)
 	const strata_node *kind = scalar_child(ref, "kind");
 
 	if (strata_scalar_is(kind, "Role"))
-		TRY(fix(r, strata_map_get(ref, "name"), "Role", ns));
+		TRY(fix(r, strata_map_slot(ref, "name"), "Role", ns));
 	else if (strata_scalar_is(kind, "ClusterRole"))
-		TRY(fix(r, strata_map_get(ref, "name"), "ClusterRole", ""));
+		TRY(fix(r, strata_map_slot(ref, "name"), "ClusterRole", ""));
 	for (uint32_t i = 0; subjects && i < subjects->u.seq.n; i++) {
 		const strata_node *sub = subjects->u.seq.items[i];
 		const strata_node *sns;
@@ -828,7 +850,7 @@ static int fix_binding(names_run *r, const strata_resource *res, const char *ns)
 			continue;
 		sns = strata_map_get(sub, "namespace");
 		/* no namespace: any ServiceAccount of that name (as kustomize) */
-		TRY(fix(r, strata_map_get(sub, "name"), "ServiceAccount",
+		TRY(fix(r, strata_map_slot(sub, "name"), "ServiceAccount",
 			!sns ? NULL
 			     : ns_norm(strata_node_is_scalar(sns) ? sns->u.scalar.str : NULL)));
 	}
@@ -847,13 +869,13 @@ static int fix_resource(names_run *r, const strata_resource *res)
 		TRY(fix_podspec(r, pod, ns));
 	if (is_kind(res, "apps", "StatefulSet")) {
 		const strata_node *vcts = seq_child(spec, "volumeClaimTemplates");
-		TRY(fix(r, strata_map_get(spec, "serviceName"), "Service", ns));
+		TRY(fix(r, strata_map_slot(spec, "serviceName"), "Service", ns));
 		for (uint32_t i = 0; vcts && i < vcts->u.seq.n; i++)
 			TRY(fix_at(r, vcts->u.seq.items[i], "spec", NULL, "storageClassName",
 				   "StorageClass", ""));
 	} else if (is_kind(res, "", "PersistentVolumeClaim")) {
-		TRY(fix(r, strata_map_get(spec, "storageClassName"), "StorageClass", ""));
-		TRY(fix(r, strata_map_get(spec, "volumeName"), "PersistentVolume", ""));
+		TRY(fix(r, strata_map_slot(spec, "storageClassName"), "StorageClass", ""));
+		TRY(fix(r, strata_map_slot(spec, "volumeName"), "PersistentVolume", ""));
 	} else if (is_kind(res, GROUP_RBAC, "Role")) {
 		TRY(fix_rules(r, root, ns));
 	} else if (is_kind(res, GROUP_RBAC, "ClusterRole")) {
@@ -868,17 +890,17 @@ static int fix_resource(names_run *r, const strata_resource *res)
 		const strata_node *t = map_child(spec, "scaleTargetRef");
 		const strata_node *kind = scalar_child(t, "kind");
 		if (kind)
-			TRY(fix(r, strata_map_get(t, "name"), kind->u.scalar.str,
+			TRY(fix(r, strata_map_slot(t, "name"), kind->u.scalar.str,
 				ref_ns(kind->u.scalar.str, res->ns)));
 	} else if (is_kind(res, "", "ServiceAccount")) {
 		TRY(fix_list_names(r, seq_child(root, "secrets"), "Secret", ns));
 		TRY(fix_list_names(r, seq_child(root, "imagePullSecrets"), "Secret", ns));
 	} else if (is_kind(res, "", "PersistentVolume")) {
 		const strata_node *c = map_child(spec, "claimRef");
-		TRY(fix(r, strata_map_get(spec, "storageClassName"), "StorageClass", ""));
+		TRY(fix(r, strata_map_slot(spec, "storageClassName"), "StorageClass", ""));
 		const strata_node *cns = scalar_child(c, "namespace");
 		if (c)
-			TRY(fix(r, strata_map_get(c, "name"), "PersistentVolumeClaim",
+			TRY(fix(r, strata_map_slot(c, "name"), "PersistentVolumeClaim",
 				strata_map_get(c, "namespace")
 					? ns_norm(cns ? cns->u.scalar.str : NULL) : NULL));
 	} else if (is_kind(res, "apiregistration.k8s.io", "APIService")) {
@@ -945,14 +967,14 @@ static int names_run_all(strata_arena *a, strata_resset *s, const char *prefix,
 	}
 	for (size_t i = 0; i < n; i++) {
 		strata_resource *res = strata_resset_at(s, i);
-		strata_node *name;
+		strata_node **name;
 
 		if (res->deleted || keeps_name(res))
 			continue;
-		name = scalar_child(map_child(res->root, "metadata"), "name");
+		name = scalar_slot(map_child(res->root, "metadata"), "name");
 		if (!name)
 			continue;
-		if (new_name(&r, name->u.scalar.str, name->u.scalar.len) < 0 ||
+		if (new_name(&r, (*name)->u.scalar.str, (*name)->u.scalar.len) < 0 ||
 		    set_string(a, name, r.buf.ptr, r.buf.len) < 0) {
 			rc = oom(err);
 			goto done;

@@ -365,8 +365,9 @@ static int record_undefined(vrun *r, const char *name, const strata_node *n)
 	return 0;
 }
 
-static int visit_scalar(vrun *r, strata_node *n)
+static int visit_scalar(vrun *r, strata_node **slot)
 {
+	strata_node *n = *slot;
 	vsyntax syn = { 0, NULL };
 	bool changed = false;
 	int rc;
@@ -401,27 +402,30 @@ static int visit_scalar(vrun *r, strata_node *n)
 	if (!changed)
 		return 0;
 	r->changed = true;
-	rc = strata_scalar_set(r->arena, n, r->out.ptr ? r->out.ptr : "", r->out.len, -1);
-	if (rc < 0)
-		return strata_error_set(r->err, rc, NULL, 0, 0, "out of memory");
+	/* a new node in the slot: scalars in a tree are shared by copies */
+	n = strata_scalar_with(r->arena, n, r->out.ptr ? r->out.ptr : "", r->out.len, -1);
+	if (!n)
+		return strata_error_set(r->err, STRATA_ENOMEM, NULL, 0, 0, "out of memory");
+	*slot = n;
 	return 0;
 }
 
-static int visit(vrun *r, strata_node *n)
+static int visit(vrun *r, strata_node **slot)
 {
+	strata_node *n = *slot;
 	int rc;
 
 	switch (n->type) {
 	case STRATA_NODE_SCALAR:
-		return visit_scalar(r, n);
+		return visit_scalar(r, slot);
 	case STRATA_NODE_MAP:
 		for (uint32_t i = 0; i < n->u.map.n; i++)
-			if ((rc = visit(r, n->u.map.pairs[i].value)) < 0)
+			if ((rc = visit(r, &n->u.map.pairs[i].value)) < 0)
 				return rc;
 		return 0;
 	case STRATA_NODE_SEQ:
 		for (uint32_t i = 0; i < n->u.seq.n; i++)
-			if ((rc = visit(r, n->u.seq.items[i])) < 0)
+			if ((rc = visit(r, &n->u.seq.items[i])) < 0)
 				return rc;
 		return 0;
 	}
@@ -483,7 +487,7 @@ static int vars_run(strata_arena *a, strata_resset *s, strata_kvlist *vars,
 		if (res->deleted)
 			continue;
 		r.changed = false;
-		if ((rc = visit(&r, res->root)) < 0)
+		if ((rc = visit(&r, &res->root)) < 0)
 			goto done;
 		/* a variable in apiVersion, kind or metadata may move the identity */
 		if (r.changed) {
