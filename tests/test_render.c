@@ -63,7 +63,7 @@ static int setup(void **state)
 	snprintf(root, sizeof(root), "/tmp/strata-test-render-XXXXXX");
 	assert_non_null(mkdtemp(root));
 	put("strata.ini",
-	    "[env \"dev\"]\nnamespace = dev\nname_prefix = dev-\n\n"
+	    "[env \"dev\"]\nnamespace = dev\nname_prefix = dev-\nimage.nginx = nginx:9\n\n"
 	    "[env \"prod\"]\nnamespace = prod\nlabel.env = prod\n\n"
 	    "[env \"prod-eu\"]\ninherit = prod\nvar.REGION = eu\n");
 	put("base/a/web.yaml",
@@ -175,6 +175,45 @@ static void test_render__deterministic(void **state)
 	assert_memory_equal(b1.ptr, b2.ptr, b1.len);
 	strata_buf_free(&b1);
 	strata_buf_free(&b2);
+	strata_repo_free(repo);
+	c.inner->free(c.inner);
+}
+
+/*
+ * Copies share scalar nodes with the base and the layers (doc.h), so a
+ * transform that edited one in place would change what later renders of
+ * the same repo see.  Every environment, rendered after the others in one
+ * repo, must equal its render in a repo of its own.
+ */
+static void test_render__renders_do_not_leak_into_each_other(void **state)
+{
+	static const char *const order[] = { "dev", "prod-eu", "prod", "dev", "prod-eu" };
+	counting c;
+	strata_repo *repo;
+	strata_buf want = STRATA_BUF_INIT, got = STRATA_BUF_INIT;
+
+	(void)state;
+	repo = open_repo(&c);
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		counting fresh;
+		strata_repo *alone = open_repo(&fresh);
+
+		render_text(alone, order[i], &want);
+		strata_repo_free(alone);
+		fresh.inner->free(fresh.inner);
+		render_text(repo, order[i], &got);
+		assert_int_equal(got.len, want.len);
+		assert_memory_equal(got.ptr, want.ptr, want.len);
+	}
+	/* the transforms did change these scalars in their own renders */
+	render_text(repo, "dev", &got);
+	assert_non_null(strstr(got.ptr, "image: nginx:9"));
+	assert_non_null(strstr(got.ptr, "name: dev-web"));
+	render_text(repo, "prod-eu", &got);
+	assert_non_null(strstr(got.ptr, "value: eu"));
+	assert_non_null(strstr(got.ptr, "image: nginx:1"));
+	strata_buf_free(&want);
+	strata_buf_free(&got);
 	strata_repo_free(repo);
 	c.inner->free(c.inner);
 }
@@ -302,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_render__base_parsed_once),
 		cmocka_unit_test(test_render__layers_in_order),
 		cmocka_unit_test(test_render__deterministic),
+		cmocka_unit_test(test_render__renders_do_not_leak_into_each_other),
 		cmocka_unit_test(test_render__last_render_takes_base),
 		cmocka_unit_test(test_render__trim_layers),
 		cmocka_unit_test(test_render__paths),
