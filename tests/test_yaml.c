@@ -396,6 +396,45 @@ static void test_yaml__string_style_quoting(void **state)
  * Single-quoted scalars are decoded by strata (libfyaml 0.7.12 garbles two
  * '' escapes in a row): escapes, folding and empty lines per YAML 1.2.
  */
+/*
+ * The emitter remembers a scalar's output style in the node (it is
+ * shared); a new text must not be written with the old text's style.
+ */
+static void test_yaml__emit_memo_follows_text(void **state)
+{
+	fixture *f = *state;
+	strata_node *map = strata_node_map(f->a);
+	strata_node *v = strata_node_scalar_str(f->a, "abc", STRATA_STYLE_STRING);
+	strata_node *w;
+
+	assert_non_null(map);
+	assert_non_null(v);
+	assert_int_equal(strata_map_set(f->a, map, "k", v), 0);
+	assert_int_equal(strata_yaml_emit(&f->out, map), 0);
+	assert_string_equal(f->out.ptr, "k: abc\n");
+	/* the same node again: the remembered answer */
+	f->out.len = 0;
+	assert_int_equal(strata_yaml_emit(&f->out, map), 0);
+	assert_string_equal(f->out.ptr, "k: abc\n");
+	/* text that must be quoted: the memo goes with the old text */
+	assert_int_equal(strata_scalar_set(f->a, v, "true", 4, -1), 0);
+	f->out.len = 0;
+	assert_int_equal(strata_yaml_emit(&f->out, map), 0);
+	assert_string_equal(f->out.ptr, "k: \"true\"\n");
+	/* a node made from a remembered one decides afresh */
+	w = strata_scalar_with(f->a, v, "plain", 5, -1);
+	assert_non_null(w);
+	assert_int_equal(strata_map_set(f->a, map, "k", w), 0);
+	f->out.len = 0;
+	assert_int_equal(strata_yaml_emit(&f->out, map), 0);
+	assert_string_equal(f->out.ptr, "k: plain\n");
+	/* and the key "k" (shared by the arena) kept its own answer */
+	assert_int_equal(strata_map_set(f->a, map, "2", strata_node_scalar_str(f->a, "x", STRATA_STYLE_STRING)), 0);
+	f->out.len = 0;
+	assert_int_equal(strata_yaml_emit(&f->out, map), 0);
+	assert_string_equal(f->out.ptr, "k: plain\n\"2\": x\n");
+}
+
 static void test_yaml__single_quoted_decode(void **state)
 {
 	fixture *f = *state;
@@ -1066,6 +1105,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_yaml__emit_inline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yaml__plain_safe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yaml__single_quoted_decode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_yaml__emit_memo_follows_text, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("yaml", tests, NULL, NULL);

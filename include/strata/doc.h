@@ -38,6 +38,10 @@ typedef enum strata_style {
 
 /* Node flags */
 #define STRATA_NODE_FLOW 0x0001u /* was written in flow style ([..] / {..}) */
+/* The emitter's memo of how a scalar is written, per position (yaml_emit.c);
+ * strata_scalar_set clears it, and whoever changes a scalar's text or style
+ * otherwise must clear it too. */
+#define STRATA_NODE_EMIT_MEMO 0x3F00u
 
 typedef struct strata_node strata_node;
 

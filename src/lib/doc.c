@@ -149,6 +149,7 @@ int strata_scalar_set(strata_arena *a, strata_node *n, const char *s, size_t len
 		return STRATA_ENOMEM;
 	n->u.scalar.str = copy;
 	n->u.scalar.len = len;
+	n->flags &= (uint16_t)~STRATA_NODE_EMIT_MEMO;
 	if (style >= 0)
 		n->style = (uint8_t)style;
 	return 0;
@@ -264,11 +265,12 @@ strata_scalar_kind strata_plain_kind(const char *s, size_t len)
 	 * every plain scalar it writes. */
 	if (len && !strchr("0123456789+-._~nNtTfFyYoO", s[0]))
 		return STRATA_SCALAR_STR;
-	if (eq_any(s, len, nulls))
+	/* no word in the lists is longer than 5 bytes */
+	if (len <= 5 && eq_any(s, len, nulls))
 		return STRATA_SCALAR_NULL;
-	if (eq_any(s, len, bools))
+	if (len <= 5 && eq_any(s, len, bools))
 		return STRATA_SCALAR_BOOL;
-	if (eq_any(s, len, specials))
+	if (len <= 5 && eq_any(s, len, specials))
 		return STRATA_SCALAR_FLOAT;
 	if (len && (s[0] == '-' || s[0] == '+'))
 		i = 1;

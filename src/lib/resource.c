@@ -171,7 +171,8 @@ bool strata_kind_cluster_scoped(const char *group, const char *kind)
 	};
 
 	for (size_t i = 0; i < sizeof(cluster) / sizeof(cluster[0]); i++)
-		if (!strcmp(kind, cluster[i].kind) && !strcmp(group, cluster[i].group))
+		if (kind[0] == cluster[i].kind[0] && !strcmp(kind, cluster[i].kind) &&
+		    !strcmp(group, cluster[i].group))
 			return true;
 	return false;
 }

@@ -313,7 +313,7 @@ static const kind_entry *kind_lookup(const char *group, const char *kind)
 	if (!group)
 		group = "";
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (strcmp(kinds[i].kind, kind) == 0 &&
+		if (kinds[i].kind[0] == kind[0] && strcmp(kinds[i].kind, kind) == 0 &&
 		    strcmp(kinds[i].group, group) == 0)
 			return &kinds[i];
 	return NULL;

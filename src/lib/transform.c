@@ -40,7 +40,7 @@
 
 static bool is_kind(const strata_resource *r, const char *group, const char *kind)
 {
-	return !strcmp(r->kind, kind) && !strcmp(r->group, group);
+	return r->kind[0] == kind[0] && !strcmp(r->kind, kind) && !strcmp(r->group, group);
 }
 
 static strata_node *map_child(const strata_node *map, const char *key)

@@ -350,7 +350,7 @@ static bool string_plain_ok(const char *s, size_t len, enum ctx ctx)
 	return ctx != CTX_INLINE || flow_safe(s, len);
 }
 
-static enum out_style choose(const strata_node *n, enum ctx ctx)
+static enum out_style decide(const strata_node *n, enum ctx ctx)
 {
 	const char *s = n->u.scalar.str;
 	size_t len = n->u.scalar.len;
@@ -383,6 +383,35 @@ static enum out_style choose(const strata_node *n, enum ctx ctx)
 	default:
 		return OUT_DOUBLE;
 	}
+}
+
+/*
+ * The style is a function of the text, the style asked for and the
+ * position, and scalars are shared (keys by every map of an arena, values
+ * by the copies of every environment), so the answer for values and keys
+ * is kept in the node's flags (STRATA_NODE_EMIT_MEMO): 3 bits each, the
+ * style + 1, 0 = not known yet.  Scanning the text was a sixth of
+ * `render --all`.  Emitters on other threads would store the same bits,
+ * so the stores are relaxed atomics.
+ */
+#define MEMO_SHIFT(ctx) ((ctx) == CTX_VALUE ? 8 : 11)
+
+static enum out_style choose(const strata_node *n, enum ctx ctx)
+{
+	uint16_t flags, memo;
+	enum out_style st;
+
+	if (ctx == CTX_INLINE)
+		return decide(n, ctx);
+	flags = __atomic_load_n(&n->flags, __ATOMIC_RELAXED);
+	memo = (flags >> MEMO_SHIFT(ctx)) & 7u;
+	if (memo)
+		return (enum out_style)(memo - 1);
+	st = decide(n, ctx);
+	__atomic_fetch_or((uint16_t *)&n->flags,
+			  (uint16_t)(((unsigned)st + 1u) << MEMO_SHIFT(ctx)),
+			  __ATOMIC_RELAXED);
+	return st;
 }
 
 /* ---- writing ---- */
