@@ -121,6 +121,17 @@ int strata_render_stream(strata_buf *out, const strata_render *r);
 int strata_render_resource_yaml(strata_buf *out, const strata_resource *res);
 
 /*
+ * The same stream as strata_render_stream, emitted on up to jobs threads
+ * and handed to write() in consecutive pieces, in order, on the caller's
+ * thread (so the whole text is never held at once).  write returns 0 or a
+ * negative code, which stops the emission and is returned.  Returns 0 or
+ * STRATA_ENOMEM.
+ */
+int strata_render_emit(const strata_render *r, unsigned jobs,
+		       int (*write)(void *ctx, const char *text, size_t len),
+		       void *ctx);
+
+/*
  * The file a resource is written to by --out and publish:
  * "<namespace>/<Kind>[.<group>]_<name>.yaml", "_cluster/" for cluster-scoped
  * kinds and "_default/" for namespaced resources without a namespace.

@@ -2,8 +2,9 @@
  * cmd_render.c - `strata render`: preview environments.
  *
  * An error never leaves half an output behind.  One environment to stdout
- * is rendered whole first, then emitted document by document straight to
- * stdout, so its text is never held in memory all at once.  With several
+ * is rendered whole first, then emitted in blocks of documents on -j
+ * threads (strata_render_emit) and handed to stdout in order, so its text
+ * is never held in memory all at once.  With several
  * environments the output of those already rendered is held until the last
  * one succeeded: in memory up to SPILL_AT bytes, past that in an unlinked
  * temporary file (in $TMPDIR, else /tmp) that is copied to stdout at the
@@ -22,7 +23,7 @@
 
 /* Output held in memory before it goes to a temporary file. */
 #define SPILL_AT ((size_t)4 << 20)
-/* Emitted text is handed on in pieces of about this size. */
+/* The spill file is copied to stdout in pieces of this size. */
 #define CHUNK ((size_t)1 << 20)
 
 /*
@@ -31,7 +32,7 @@
  */
 typedef struct out_sink {
 	bool direct;
-	strata_buf chunk;  /* documents emitted, not yet handed on */
+	strata_buf chunk;  /* text not yet handed on (an environment's header) */
 	strata_buf mem;
 	FILE *spill;
 } out_sink;
@@ -72,21 +73,23 @@ static FILE *spill_open(void)
 	return f;
 }
 
-/* Hand the chunk on.  EXIT_IO (message printed) when writing failed. */
-static int sink_flush(out_sink *s)
+/*
+ * Hand text on: to stdout, to memory, or past SPILL_AT to the spill file.
+ * EXIT_IO (message printed) when writing failed.
+ */
+static int sink_out(out_sink *s, const char *text, size_t len)
 {
-	strata_buf *c = &s->chunk;
 	int ret = EXIT_OK;
 
-	if (!c->len)
+	if (!len)
 		return EXIT_OK;
 	if (s->direct) {
-		if (fwrite(c->ptr, 1, c->len, stdout) != c->len) {
+		if (fwrite(text, 1, len, stdout) != len) {
 			fprintf(stderr, "strata render: cannot write to stdout\n");
 			ret = EXIT_IO;
 		}
-	} else if (!s->spill && s->mem.len + c->len <= SPILL_AT) {
-		if (strata_buf_put(&s->mem, c->ptr, c->len) < 0)
+	} else if (!s->spill && s->mem.len + len <= SPILL_AT) {
+		if (strata_buf_put(&s->mem, text, len) < 0)
 			ret = EXIT_INTERNAL;
 	} else {
 		if (!s->spill) {
@@ -101,32 +104,54 @@ static int sink_flush(out_sink *s)
 				ret = EXIT_IO;
 			strata_buf_free(&s->mem);
 		}
-		if (ret == EXIT_OK && fwrite(c->ptr, 1, c->len, s->spill) != c->len)
+		if (ret == EXIT_OK && fwrite(text, 1, len, s->spill) != len)
 			ret = EXIT_IO;
 		if (ret == EXIT_IO)
 			fprintf(stderr,
 				"strata render: cannot write to a temporary file: %s\n",
 				strerror(errno));
 	}
-	c->len = 0;
 	return ret;
 }
 
-/* Emit r's documents, after header when set, into the sink. */
+static int sink_flush(out_sink *s)
+{
+	int ret = sink_out(s, s->chunk.ptr, s->chunk.len);
+
+	s->chunk.len = 0;
+	return ret;
+}
+
+/* strata_render_emit's write(): pieces of the stream, in order. */
+typedef struct sink_writer {
+	out_sink *s;
+	int ret;
+} sink_writer;
+
+static int sink_write(void *ctx, const char *text, size_t len)
+{
+	sink_writer *w = ctx;
+
+	if ((w->ret = sink_flush(w->s)) != EXIT_OK ||
+	    (w->ret = sink_out(w->s, text, len)) != EXIT_OK)
+		return STRATA_ERROR;
+	return 0;
+}
+
+/*
+ * Emit r's documents, after header when set, into the sink: on -j threads
+ * (strata_render_emit), handed on in order.
+ */
 static int sink_render(out_sink *s, const strata_render *r, const char *header)
 {
-	int ret;
+	sink_writer w = { s, EXIT_OK };
+	int rc;
 
 	if (header && strata_buf_puts(&s->chunk, header) < 0)
 		return EXIT_INTERNAL;
-	for (size_t i = 0; i < strata_render_count(r); i++) {
-		if (i && strata_buf_puts(&s->chunk, "---\n") < 0)
-			return EXIT_INTERNAL;
-		if (strata_render_resource_yaml(&s->chunk, strata_render_at(r, i)) < 0)
-			return EXIT_INTERNAL;
-		if (s->chunk.len >= CHUNK && (ret = sink_flush(s)) != EXIT_OK)
-			return ret;
-	}
+	rc = strata_render_emit(r, cli_limits.jobs, sink_write, &w);
+	if (rc < 0)
+		return w.ret != EXIT_OK ? w.ret : EXIT_INTERNAL;
 	return sink_flush(s);
 }
 

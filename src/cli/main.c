@@ -41,8 +41,8 @@ static void usage(FILE *f)
 		   "  -C, --repo DIR  run as if started in DIR (the config repository)\n"
 		   "  --limit NAME=VALUE  raise or lower an input limit (alias-nodes, depth,\n"
 		   "                  scalar, file, total, files; K/M/G suffixes)\n"
-		   "  -j, --jobs N    threads that read and parse files (default: the\n"
-		   "                  number of CPUs, at most 8; output never depends on it)\n"
+		   "  -j, --jobs N    threads that parse files and emit output (default:\n"
+		   "                  the number of CPUs, at most 8; output never depends on it)\n"
 		   "  -h, --help      show this help\n"
 		   "  --version       show the version\n\n"
 		   "'strata <command> --help' describes a command.\n");

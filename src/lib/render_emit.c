@@ -1,0 +1,183 @@
+/*
+ * render_emit.c - a render's YAML stream, emitted on several threads.
+ *
+ * The resources are cut into blocks of BLOCK documents.  Threads take
+ * blocks in order from one counter and emit each into a buffer of a ring;
+ * the caller's thread hands finished buffers to write() in block order and
+ * emits blocks itself when none is ready.  At most RING blocks are in
+ * flight, so memory stays bounded whatever the render's size.  Emission
+ * only reads the model (the emitter's style memo in a node's flags is
+ * stored with relaxed atomics, and every thread stores the same bits).
+ */
+#include "strata/render.h"
+#include "strata/yaml.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BLOCK 64
+#define MAX_JOBS 64
+
+typedef struct slot {
+	strata_buf buf;
+	int rc;
+	bool done;
+} slot;
+
+typedef struct emit_run {
+	const strata_render *r;
+	size_t n, blocks, ring;
+	slot *slots;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	size_t next_take;  /* the next block a thread may take */
+	size_t next_write; /* the next block to hand to write() */
+	int stop;          /* a failure: 0 or its code */
+} emit_run;
+
+/* Emit block k into b (no lock held); a block after the first starts
+ * with the "---" that separates it from the one before. */
+static int emit_block(emit_run *er, size_t k, strata_buf *b)
+{
+	size_t i0 = k * BLOCK, i1 = i0 + BLOCK < er->n ? i0 + BLOCK : er->n;
+
+	b->len = 0;
+	for (size_t i = i0; i < i1; i++) {
+		if (i && strata_buf_puts(b, "---\n") < 0)
+			return STRATA_ENOMEM;
+		if (strata_render_resource_yaml(b, strata_render_at(er->r, i)) < 0)
+			return STRATA_ENOMEM;
+	}
+	return 0;
+}
+
+/* Take a block when one may be taken (lock held); SIZE_MAX when none. */
+static size_t take(emit_run *er)
+{
+	if (er->stop || er->next_take >= er->blocks ||
+	    er->next_take >= er->next_write + er->ring)
+		return SIZE_MAX;
+	return er->next_take++;
+}
+
+static void finish(emit_run *er, size_t k, int rc)
+{
+	slot *s = &er->slots[k % er->ring];
+
+	s->rc = rc;
+	s->done = true;
+	if (rc < 0 && !er->stop)
+		er->stop = rc;
+	pthread_cond_broadcast(&er->cond);
+}
+
+static void *worker(void *arg)
+{
+	emit_run *er = arg;
+
+	pthread_mutex_lock(&er->lock);
+	for (;;) {
+		size_t k = take(er);
+		int rc;
+
+		if (k == SIZE_MAX) {
+			if (er->stop || er->next_take >= er->blocks)
+				break;
+			pthread_cond_wait(&er->cond, &er->lock);
+			continue;
+		}
+		pthread_mutex_unlock(&er->lock);
+		rc = emit_block(er, k, &er->slots[k % er->ring].buf);
+		pthread_mutex_lock(&er->lock);
+		finish(er, k, rc);
+	}
+	pthread_mutex_unlock(&er->lock);
+	return NULL;
+}
+
+/* The caller's thread: write what is ready in order, emit otherwise. */
+static int drive(emit_run *er, int (*write)(void *, const char *, size_t),
+		 void *ctx)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&er->lock);
+	while (er->next_write < er->blocks && !er->stop) {
+		slot *s = &er->slots[er->next_write % er->ring];
+		size_t k;
+
+		if (s->done) {
+			pthread_mutex_unlock(&er->lock);
+			rc = s->buf.len ? write(ctx, s->buf.ptr, s->buf.len) : 0;
+			pthread_mutex_lock(&er->lock);
+			s->done = false;
+			er->next_write++;
+			if (rc < 0 && !er->stop)
+				er->stop = rc;
+			pthread_cond_broadcast(&er->cond);
+			continue;
+		}
+		if ((k = take(er)) != SIZE_MAX) {
+			pthread_mutex_unlock(&er->lock);
+			rc = emit_block(er, k, &er->slots[k % er->ring].buf);
+			pthread_mutex_lock(&er->lock);
+			finish(er, k, rc);
+			continue;
+		}
+		pthread_cond_wait(&er->cond, &er->lock);
+	}
+	rc = er->stop;
+	er->stop = rc ? rc : 1; /* wake and end the workers either way */
+	pthread_cond_broadcast(&er->cond);
+	pthread_mutex_unlock(&er->lock);
+	return rc;
+}
+
+int strata_render_emit(const strata_render *r, unsigned jobs,
+		       int (*write)(void *ctx, const char *text, size_t len),
+		       void *ctx)
+{
+	emit_run er;
+	pthread_t tids[MAX_JOBS];
+	size_t started = 0;
+	int rc;
+
+	memset(&er, 0, sizeof(er));
+	er.r = r;
+	er.n = strata_render_count(r);
+	er.blocks = (er.n + BLOCK - 1) / BLOCK;
+	if (jobs < 1)
+		jobs = 1;
+	if (jobs > MAX_JOBS)
+		jobs = MAX_JOBS;
+	if (jobs > er.blocks / 2)
+		jobs = er.blocks / 2 ? (unsigned)(er.blocks / 2) : 1;
+	er.ring = 2 * (size_t)jobs;
+	er.slots = calloc(er.ring, sizeof(*er.slots));
+	if (!er.slots)
+		return STRATA_ENOMEM;
+	if (pthread_mutex_init(&er.lock, NULL) != 0) {
+		free(er.slots);
+		return STRATA_ENOMEM;
+	}
+	if (pthread_cond_init(&er.cond, NULL) != 0) {
+		pthread_mutex_destroy(&er.lock);
+		free(er.slots);
+		return STRATA_ENOMEM;
+	}
+	for (unsigned t = 1; t < jobs; t++) {
+		if (pthread_create(&tids[started], NULL, worker, &er) != 0)
+			break; /* fewer threads: the same text, later */
+		started++;
+	}
+	rc = drive(&er, write, ctx);
+	for (size_t t = 0; t < started; t++)
+		pthread_join(tids[t], NULL);
+	pthread_cond_destroy(&er.cond);
+	pthread_mutex_destroy(&er.lock);
+	for (size_t i = 0; i < er.ring; i++)
+		strata_buf_free(&er.slots[i].buf);
+	free(er.slots);
+	return rc;
+}
