@@ -217,8 +217,14 @@ typedef struct comparison {
 
 /* Load a side.  A render side of an env its revision does not define is
  * empty (when allow_absent), so --all shows environments that come and go. */
+/*
+ * last_use: no later side renders from this side's repository, so its
+ * render may take the parsed base over instead of copying it (sides
+ * already rendered only share scalars with the base, and scalars are never
+ * edited in place).
+ */
 static int load_side(dctx *c, const sidespec *s, const sidespec *other,
-		     bool allow_absent, strata_diff_side **out,
+		     bool allow_absent, bool last_use, strata_diff_side **out,
 		     strata_diff_input *empty, const strata_config **cfg_out)
 {
 	strata_repo *repo;
@@ -248,11 +254,13 @@ static int load_side(dctx *c, const sidespec *s, const sidespec *other,
 		empty->missing = true;
 		return 0;
 	}
+	if (last_use)
+		strata_repo_last_render(repo);
 	return strata_diff_side_render(out, repo, s->env, s->label, c->err);
 }
 
 static int compare(dctx *c, comparison *cmp, const sidespec *o, const sidespec *n,
-		   bool allow_absent, const char *const *cli_ignore,
+		   bool allow_absent, bool last, const char *const *cli_ignore,
 		   size_t n_cli_ignore, const strata_diff_opts *base_opts)
 {
 	const strata_config *ocfg = NULL, *ncfg = NULL, *cfg;
@@ -260,10 +268,11 @@ static int compare(dctx *c, comparison *cmp, const sidespec *o, const sidespec *
 	strata_diff_opts opts = *base_opts;
 	int rc;
 
-	rc = load_side(c, n, o, allow_absent, &cmp->new_side, &cmp->new_empty, &ncfg);
+	rc = load_side(c, n, o, allow_absent, false, &cmp->new_side, &cmp->new_empty, &ncfg);
 	if (rc < 0)
 		return rc;
-	rc = load_side(c, o, n, allow_absent, &cmp->old_side, &cmp->old_empty, &ocfg);
+	/* the last side of the last comparison is its repository's last render */
+	rc = load_side(c, o, n, allow_absent, last, &cmp->old_side, &cmp->old_empty, &ocfg);
 	if (rc < 0)
 		return rc;
 	/* [diff] ignore of the revision under review (the new side) */
@@ -545,7 +554,8 @@ int cmd_diff(int argc, char **argv)
 		goto done;
 	}
 	for (size_t i = 0; i < n_cmp; i++) {
-		rc = compare(&c, &cmps[i], &olds[i], &news[i], all, ignores, n_ignores, &dopts);
+		rc = compare(&c, &cmps[i], &olds[i], &news[i], all, i + 1 == n_cmp,
+			     ignores, n_ignores, &dopts);
 		if (rc < 0) {
 			ret = cli_report(&err, rc);
 			goto done;
