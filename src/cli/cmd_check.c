@@ -43,7 +43,6 @@ int cmd_check(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	strata_check_result res;
-	strata_limits lim;
 	strata_error err;
 	strata_source *src = NULL;
 	strata_buf out = STRATA_BUF_INIT;
@@ -52,7 +51,6 @@ int cmd_check(int argc, char **argv)
 	int c, rc, ret;
 
 	strata_check_result_init(&res);
-	strata_limits_default(&lim);
 	strata_error_clear(&err);
 	optind = 1;
 	opterr = 0; /* one line of our own instead of getopt's and the usage */
@@ -70,8 +68,8 @@ int cmd_check(int argc, char **argv)
 		case 's': strict = true; break;
 		case 'a': all = true; break;
 		case 'l':
-			if (strata_limits_parse(&lim, optarg, &err) < 0)
-				return cli_usage_error("check", "%s", err.msg);
+			if (cli_parse_limit("check", optarg) != 0)
+				return EXIT_USAGE;
 			break;
 		case 'C': repodir = optarg; break;
 		case 'h': check_usage(stdout); return EXIT_OK;
@@ -91,7 +89,7 @@ int cmd_check(int argc, char **argv)
 	if (rc < 0)
 		return cli_report(&err, rc);
 	rc = strata_check_repo(&res, src, (const char *const *)(argv + optind),
-			       (size_t)(argc - optind), &lim, &err);
+			       (size_t)(argc - optind), &cli_limits, &err);
 	if (rc < 0 && rc != STRATA_ECHECK) {
 		ret = cli_report(&err, rc);
 		goto done;
