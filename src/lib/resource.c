@@ -192,8 +192,8 @@ struct strata_resset {
 
 static uint64_t hash_str(uint64_t h, const char *s)
 {
-	h = strata_hash(s, strlen(s), h);
-	return strata_hash("\0", 1, h); /* separator */
+	/* the NUL is hashed too: it separates the parts */
+	return strata_hash(s, strlen(s) + 1, h);
 }
 
 static uint64_t hash_full(const char *g, const char *k, const char *ns, const char *n)

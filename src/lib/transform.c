@@ -133,10 +133,12 @@ static int oom(strata_error *err)
 
 /*
  * The map at map[key], created when missing or null.  NULL with
- * STRATA_EPARSE in err when it holds something else, or on out of memory.
+ * STRATA_EPARSE in err ("PATH.WHAT is not a map"; path may be NULL) when it
+ * holds something else, or on out of memory.  The name is only formatted
+ * for the error: this runs for every resource.
  */
 static strata_node *ensure_map(strata_arena *a, strata_node *map, const char *key,
-			       const char *what, strata_error *err)
+			       const char *path, const char *what, strata_error *err)
 {
 	strata_node *n = strata_map_get(map, key);
 
@@ -145,7 +147,7 @@ static strata_node *ensure_map(strata_arena *a, strata_node *map, const char *ke
 	if (n && !(n->type == STRATA_NODE_SCALAR &&
 		   strata_scalar_kind_of(n) == STRATA_SCALAR_NULL)) {
 		strata_error_set(err, STRATA_EPARSE, strata_node_file(n), (int)n->line, (int)n->col,
-				 "%s is not a map", what);
+				 "%s%s%s is not a map", path ? path : "", path ? "." : "", what);
 		return NULL;
 	}
 	n = strata_node_map(a);
@@ -163,19 +165,18 @@ static strata_node *ensure_map(strata_arena *a, strata_node *map, const char *ke
 typedef struct keyset {
 	struct kentry {
 		uint64_t h;
-		char *k;       /* malloc'ed, NULL = empty slot */
+		char *k;       /* in keys, NULL = empty slot */
 		size_t len;
 	} *e;
 	size_t mask, n;
+	strata_arena *keys;    /* the keys' bytes, freed at once */
 	strata_buf tmp;        /* key under construction */
 } keyset;
 
 static void keyset_free(keyset *s)
 {
-	if (s->e)
-		for (size_t i = 0; i <= s->mask; i++)
-			free(s->e[i].k);
 	free(s->e);
+	strata_arena_free(s->keys);
 	strata_buf_free(&s->tmp);
 	memset(s, 0, sizeof(*s));
 }
@@ -195,13 +196,15 @@ static int key_build(keyset *s, const char *a, const char *b, const char *c)
 	return 0;
 }
 
-static bool keyset_has_tmp(const keyset *s)
+/* Whether the key in s->tmp is in s; *hash (may be NULL) gets its hash. */
+static bool keyset_has_tmp(const keyset *s, uint64_t *hash)
 {
-	uint64_t h;
+	uint64_t h = strata_hash(s->tmp.ptr, s->tmp.len, STRATA_HASH_SEED);
 
+	if (hash)
+		*hash = h;
 	if (!s->n)
 		return false;
-	h = strata_hash(s->tmp.ptr, s->tmp.len, STRATA_HASH_SEED);
 	for (size_t i = (size_t)h & s->mask; s->e[i].k; i = (i + 1) & s->mask)
 		if (s->e[i].h == h && s->e[i].len == s->tmp.len &&
 		    !memcmp(s->e[i].k, s->tmp.ptr, s->tmp.len))
@@ -213,7 +216,7 @@ static bool keyset_has(keyset *s, const char *a, const char *b, const char *c)
 {
 	if (!s->n || key_build(s, a, b, c) < 0)
 		return false;
-	return keyset_has_tmp(s);
+	return keyset_has_tmp(s, NULL);
 }
 
 static void slot_put(struct kentry *e, size_t mask, struct kentry v)
@@ -232,8 +235,10 @@ static int keyset_add(keyset *s, const char *a, const char *b, const char *c)
 
 	if ((rc = key_build(s, a, b, c)) < 0)
 		return rc;
-	if (keyset_has_tmp(s))
+	if (keyset_has_tmp(s, &v.h))
 		return 0;
+	if (!s->keys && !(s->keys = strata_arena_new()))
+		return STRATA_ENOMEM;
 	if ((s->n + 1) * 2 > (s->e ? s->mask + 1 : 0)) {
 		size_t size = s->e ? (s->mask + 1) * 2 : 64;
 		struct kentry *e = calloc(size, sizeof(*e));
@@ -248,8 +253,7 @@ static int keyset_add(keyset *s, const char *a, const char *b, const char *c)
 		s->mask = size - 1;
 	}
 	v.len = s->tmp.len;
-	v.h = strata_hash(s->tmp.ptr, s->tmp.len, STRATA_HASH_SEED);
-	v.k = malloc(v.len);
+	v.k = strata_arena_alloc(s->keys, v.len);
 	if (!v.k)
 		return STRATA_ENOMEM;
 	memcpy(v.k, s->tmp.ptr, v.len);
@@ -1043,13 +1047,14 @@ static int meta_kvs_init(strata_arena *a, meta_kvs *m, const strata_kvlist *kvs)
 }
 
 static int put_all(strata_arena *a, strata_node *parent, const char *field,
-		   const meta_kvs *m, const char *what, strata_error *err)
+		   const meta_kvs *m, const char *path, const char *what,
+		   strata_error *err)
 {
 	strata_node *map;
 
 	if (!m || !m->kvs || !m->kvs->n || !parent)
 		return 0;
-	map = ensure_map(a, parent, field, what, err);
+	map = ensure_map(a, parent, field, path, what, err);
 	if (!map)
 		return err && err->code ? err->code : STRATA_ENOMEM;
 	for (size_t i = 0; i < m->kvs->n; i++)
@@ -1064,20 +1069,14 @@ static int put_template(strata_arena *a, strata_node *tmpl, const meta_kvs *labe
 			strata_error *err)
 {
 	strata_node *meta;
-	char what[128];
 
 	if (!tmpl || ((!labels || !labels->kvs || !labels->kvs->n) &&
 		      (!annotations || !annotations->kvs || !annotations->kvs->n)))
 		return 0;
-	snprintf(what, sizeof(what), "%s%smetadata", path ? path : "", path ? "." : "");
-	if (!(meta = ensure_map(a, tmpl, "metadata", what, err)))
+	if (!(meta = ensure_map(a, tmpl, "metadata", path, "metadata", err)))
 		return err && err->code ? err->code : STRATA_ENOMEM;
-	snprintf(what, sizeof(what), "%s%smetadata.labels", path ? path : "",
-		 path ? "." : "");
-	TRY(put_all(a, meta, "labels", labels, what, err));
-	snprintf(what, sizeof(what), "%s%smetadata.annotations", path ? path : "",
-		 path ? "." : "");
-	TRY(put_all(a, meta, "annotations", annotations, what, err));
+	TRY(put_all(a, meta, "labels", labels, path, "metadata.labels", err));
+	TRY(put_all(a, meta, "annotations", annotations, path, "metadata.annotations", err));
 	return 0;
 }
 
