@@ -631,18 +631,19 @@ static void write_scalar(emitter *E, const strata_node *n, enum ctx ctx, size_t 
 	enum out_style st = choose(n, ctx);
 	const char *s = n->u.scalar.str;
 	size_t len = n->u.scalar.len;
+	const char *tag = strata_node_tag(n);
 
-	if (strata_node_tag(n)) {
+	if (tag) {
 		if (lead_space)
 			putc_(E, ' ');
-		put_tag(E, strata_node_tag(n));
+		put_tag(E, tag);
 		lead_space = true;
 	}
 	if (st != OUT_EMPTY && lead_space)
 		putc_(E, ' ');
 	switch (st) {
 	case OUT_EMPTY:
-		if (ctx == CTX_INLINE && !strata_node_tag(n))
+		if (ctx == CTX_INLINE && !tag)
 			puts_(E, "null");
 		break;
 	case OUT_PLAIN:
