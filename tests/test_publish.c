@@ -5,7 +5,8 @@
  * a config repository whose committed tree holds links of every hostile
  * kind, then a dirty working tree that the git source must not see.  The
  * end-to-end behaviour of the commands (push, races, kills) is covered by
- * the scripts in tests/publish/.
+ * the scripts in tests/publish/ (http_auth.sh: the token over HTTP); the
+ * ssh-agent choice, which needs an sshd end to end, is checked here.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +23,10 @@
 
 #include "strata/git.h"
 #include "strata/render.h"
+
+#include "publish_cred.h"
+
+#include <git2.h>
 
 static char sandbox[64];
 static char repo[128];
@@ -321,6 +326,65 @@ static void test_publish__publish_and_history(void **state)
 			    "updated");
 }
 
+/* The credentials callback's decision (publish_cred.h), round by round. */
+static void test_publish__credential_choice(void **state)
+{
+	const unsigned ssh = GIT_CREDENTIAL_SSH_KEY | GIT_CREDENTIAL_USERNAME;
+	const unsigned https = GIT_CREDENTIAL_USERPASS_PLAINTEXT;
+	strata_publish_opts o;
+	strata_publish_cred c;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.https_token = "tok-123";
+
+	/* ssh: the agent, as the URL's user or "git"; never the token */
+	strata_publish_cred_choose(&c, ssh, "deploy", &o, 1);
+	assert_int_equal(c.kind, STRATA_PUBLISH_CRED_AGENT);
+	assert_string_equal(c.user, "deploy");
+	assert_null(c.token);
+	strata_publish_cred_choose(&c, GIT_CREDENTIAL_SSH_KEY, NULL, &o, 2);
+	assert_int_equal(c.kind, STRATA_PUBLISH_CRED_AGENT);
+	assert_string_equal(c.user, "git");
+	/* ssh's first round may ask for a user name only */
+	strata_publish_cred_choose(&c, GIT_CREDENTIAL_USERNAME, NULL, &o, 1);
+	assert_int_equal(c.kind, STRATA_PUBLISH_CRED_USERNAME);
+	assert_string_equal(c.user, "git");
+
+	/* https with a token: the token as password, default user... */
+	strata_publish_cred_choose(&c, https, "ignored", &o, 1);
+	assert_int_equal(c.kind, STRATA_PUBLISH_CRED_USERPASS);
+	assert_string_equal(c.user, "x-access-token");
+	assert_string_equal(c.token, "tok-123");
+	/* ...or the configured one, on every allowed round */
+	o.https_user = "oauth2";
+	strata_publish_cred_choose(&c, https, NULL, &o,
+				   STRATA_PUBLISH_CRED_TRIES);
+	assert_int_equal(c.kind, STRATA_PUBLISH_CRED_USERPASS);
+	assert_string_equal(c.user, "oauth2");
+	assert_string_equal(c.token, "tok-123");
+
+	/* past the cap: refused, whatever is allowed */
+	strata_publish_cred_choose(&c, https, NULL, &o,
+				   STRATA_PUBLISH_CRED_TRIES + 1);
+	assert_int_equal(c.kind, STRATA_PUBLISH_CRED_REFUSE);
+	assert_string_equal(c.message,
+			    "authentication failed (credentials refused)");
+	strata_publish_cred_choose(&c, ssh, NULL, &o,
+				   STRATA_PUBLISH_CRED_TRIES + 1);
+	assert_int_equal(c.kind, STRATA_PUBLISH_CRED_REFUSE);
+	assert_string_equal(c.message,
+			    "authentication failed (credentials refused)");
+
+	/* https without a token: nothing to offer, and it says what to set */
+	o.https_token = NULL;
+	strata_publish_cred_choose(&c, https, NULL, &o, 1);
+	assert_int_equal(c.kind, STRATA_PUBLISH_CRED_REFUSE);
+	assert_null(c.token);
+	assert_string_equal(c.message,
+			    "the remote asks for credentials and none are available (set STRATA_GIT_TOKEN for https, or run an ssh agent)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -331,6 +395,7 @@ int main(void)
 		cmocka_unit_test(test_publish__git_source_subdirectory_and_revisions),
 		cmocka_unit_test(test_publish__branch_names),
 		cmocka_unit_test(test_publish__publish_and_history),
+		cmocka_unit_test(test_publish__credential_choice),
 	};
 
 	return cmocka_run_group_tests_name("publish", tests, setup, teardown);

@@ -30,6 +30,7 @@
 #include "strata/check.h"
 #include "strata/git.h"
 
+#include "publish_cred.h"
 #include "transport_local.h"
 
 #include <git2.h>
@@ -48,7 +49,7 @@
 
 #define DEFAULT_ATTEMPTS 10
 #define LOCK_TRIES 20        /* a ref lock held longer than ~2 s is stuck */
-#define CRED_TRIES 3
+#define CRED_TRIES STRATA_PUBLISH_CRED_TRIES
 #define SIDEBAND_MAX 2048
 #define DEFAULT_NAME "strata"
 #define DEFAULT_EMAIL "strata@localhost"
@@ -819,33 +820,56 @@ static int cas_local(pub *p, const git_oid *expected, const git_oid *id,
 
 /* ---- remotes ---- */
 
+void strata_publish_cred_choose(strata_publish_cred *out, unsigned allowed,
+				const char *username_from_url,
+				const strata_publish_opts *opts,
+				unsigned tries)
+{
+	const char *url_user = username_from_url ? username_from_url : "git";
+
+	memset(out, 0, sizeof(*out));
+	out->kind = STRATA_PUBLISH_CRED_REFUSE;
+	if (tries > CRED_TRIES) {
+		out->message = "authentication failed (credentials refused)";
+	} else if (allowed & GIT_CREDENTIAL_SSH_KEY) {
+		out->kind = STRATA_PUBLISH_CRED_AGENT;
+		out->user = url_user;
+	} else if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) &&
+		   opts->https_token) {
+		out->kind = STRATA_PUBLISH_CRED_USERPASS;
+		out->user = opts->https_user ? opts->https_user :
+					       DEFAULT_HTTPS_USER;
+		out->token = opts->https_token;
+	} else if (allowed & GIT_CREDENTIAL_USERNAME) {
+		out->kind = STRATA_PUBLISH_CRED_USERNAME;
+		out->user = url_user;
+	} else {
+		out->message = "the remote asks for credentials and none are available (set STRATA_GIT_TOKEN for https, or run an ssh agent)";
+	}
+}
+
 static int cred_cb(git_credential **out, const char *url,
 		   const char *username_from_url, unsigned int allowed,
 		   void *payload)
 {
 	pub *p = payload;
+	strata_publish_cred c;
 
 	(void)url;
-	if (++p->cred_tries > CRED_TRIES) {
-		git_error_set_str(GIT_ERROR_NET,
-				  "authentication failed (credentials refused)");
-		return GIT_EAUTH;
+	strata_publish_cred_choose(&c, allowed, username_from_url, p->opts,
+				   ++p->cred_tries);
+	switch (c.kind) {
+	case STRATA_PUBLISH_CRED_AGENT:
+		return git_credential_ssh_key_from_agent(out, c.user);
+	case STRATA_PUBLISH_CRED_USERPASS:
+		return git_credential_userpass_plaintext_new(out, c.user,
+							     c.token);
+	case STRATA_PUBLISH_CRED_USERNAME:
+		return git_credential_username_new(out, c.user);
+	case STRATA_PUBLISH_CRED_REFUSE:
+		break;
 	}
-	if (allowed & GIT_CREDENTIAL_SSH_KEY)
-		return git_credential_ssh_key_from_agent(
-			out, username_from_url ? username_from_url : "git");
-	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) &&
-	    p->opts->https_token)
-		return git_credential_userpass_plaintext_new(
-			out,
-			p->opts->https_user ? p->opts->https_user :
-					      DEFAULT_HTTPS_USER,
-			p->opts->https_token);
-	if (allowed & GIT_CREDENTIAL_USERNAME)
-		return git_credential_username_new(
-			out, username_from_url ? username_from_url : "git");
-	git_error_set_str(GIT_ERROR_NET,
-			  "the remote asks for credentials and none are available (set STRATA_GIT_TOKEN for https, or run an ssh agent)");
+	git_error_set_str(GIT_ERROR_NET, c.message);
 	return GIT_EAUTH;
 }
 
