@@ -161,6 +161,123 @@ static void test_check__ini_rule_is_the_errors_own(void **state)
 	strata_check_result_free(&res);
 }
 
+/* What a collecting render hands its sink: the render-stage rule and the
+ * error's own rule, by file:line. */
+#define MAX_SEEN 16
+static struct {
+	char stage[32], rule[32], file[sizeof(((strata_error *)0)->file)];
+	int line;
+} seen[MAX_SEEN];
+static size_t n_rules;
+
+static void keep_rule(void *ctx, const char *rule, const strata_error *e)
+{
+	(void)ctx;
+	assert_true(n_rules < MAX_SEEN);
+	snprintf(seen[n_rules].stage, sizeof(seen[0].stage), "%s", rule);
+	snprintf(seen[n_rules].rule, sizeof(seen[0].rule), "%s", e->rule ? e->rule : "");
+	snprintf(seen[n_rules].file, sizeof(seen[0].file), "%s", e->file);
+	seen[n_rules].line = e->line;
+	n_rules++;
+}
+
+/* The error's own rule ("" for none) at file:line with the given stage. */
+static const char *rule_seen(const char *stage, const char *file, int line)
+{
+	for (size_t i = 0; i < n_rules; i++)
+		if (!strcmp(seen[i].stage, stage) && !strcmp(seen[i].file, file) &&
+		    seen[i].line == line)
+			return seen[i].rule;
+	return "(not reported)";
+}
+
+/*
+ * duplicate-key, not-a-mapping and missing-field are named where the error
+ * is made (yaml_load.c, resource.c) and reach the sink and check with the
+ * error, through the threaded loader and the per-document re-parse; check
+ * no longer reads the message.  A syntax error names none: yaml-syntax.
+ */
+static void test_check__load_rules_are_the_errors_own(void **state)
+{
+	strata_source *src = NULL;
+	strata_repo *repo = NULL;
+	strata_render *r = NULL;
+	strata_render_opts opts = { keep_rule, NULL };
+	strata_check_result res;
+	strata_error err;
+	const strata_check_item *it;
+
+	(void)state;
+	put("strata.ini", "[env \"dev\"]\n\n[env \"prod\"]\n");
+	put("base/a.yaml",
+	    "- a list\n"                                          /* line 1 */
+	    "---\njust a scalar\n"                                /* line 3 */
+	    "---\napiVersion: v1\nmetadata:\n  name: k\n"         /* line 5 */
+	    "---\napiVersion: v1\nkind: \"\"\nmetadata:\n  name: e\n" /* kind: 10 */
+	    "---\napiVersion: v1\nkind: ConfigMap\nmetadata: [x]\n" /* metadata: 16 */
+	    "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: badns\n"
+	    "  namespace: [a]\n"                                  /* line 22 */
+	    "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\n");
+	/* a syntax error makes the loader re-parse document by document */
+	put("base/b.yaml",
+	    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n"
+	    "data:\n  not a mapping: 1\n  not a mapping: 2\n"   /* line 7 */
+	    "---\nkey: [unclosed\n");
+	put("overlays/prod/p.yaml", "42\n");
+	put("overlays/prod/resources/r.yaml", "apiVersion: v1\nmetadata:\n  name: r\n");
+
+	strata_error_clear(&err);
+	assert_int_equal(strata_source_fs_open(&src, root, &err), 0);
+	assert_int_equal(strata_repo_open(&repo, src, NULL, &err), 0);
+	n_rules = 0;
+	assert_int_equal(strata_render_env_opts(&r, repo, "prod", &opts, &err), 0);
+	assert_string_equal(rule_seen("resource", "base/a.yaml", 1), "not-a-mapping");
+	assert_string_equal(rule_seen("resource", "base/a.yaml", 3), "not-a-mapping");
+	assert_string_equal(rule_seen("resource", "base/a.yaml", 5), "missing-field");
+	assert_string_equal(rule_seen("resource", "base/a.yaml", 10), "missing-field");
+	assert_string_equal(rule_seen("resource", "base/a.yaml", 16), "missing-field");
+	assert_string_equal(rule_seen("resource", "base/a.yaml", 22), "missing-field");
+	assert_string_equal(rule_seen("yaml", "base/b.yaml", 7), "duplicate-key");
+	assert_string_equal(rule_seen("yaml", "base/b.yaml", 10), "");
+	assert_string_equal(rule_seen("resource", "overlays/prod/p.yaml", 1), "not-a-mapping");
+	assert_string_equal(rule_seen("resource", "overlays/prod/resources/r.yaml", 1),
+			    "missing-field");
+	assert_int_equal(n_rules, 10);
+	assert_int_equal(strata_render_count(r), 1); /* only 'ok' */
+	strata_render_free(r);
+	strata_repo_free(repo);
+
+	assert_int_equal(run_check(&res, NULL, 0, &err), STRATA_ECHECK);
+	assert_non_null(find(&res, "not-a-mapping", "base/a.yaml", 1));
+	assert_non_null(find(&res, "not-a-mapping", "base/a.yaml", 3));
+	{
+		static const struct {
+			const char *rule, *file, *msg;
+			int line;
+		} want[] = {
+			{ "missing-field", "base/a.yaml", "resource has no kind", 5 },
+			{ "missing-field", "base/a.yaml", "kind must be a non-empty string", 10 },
+			{ "missing-field", "base/a.yaml", "resource has no metadata mapping", 16 },
+			{ "missing-field", "base/a.yaml", "metadata.namespace must be a string", 22 },
+			/* the key quotes "not a mapping": the rule does not follow the words */
+			{ "duplicate-key", "base/b.yaml",
+			  "duplicate key 'not a mapping' (first at line 6)", 7 },
+		};
+		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+			it = find(&res, want[i].rule, want[i].file, want[i].line);
+			assert_non_null(it);
+			assert_string_equal(it->msg, want[i].msg);
+		}
+	}
+	assert_non_null(find(&res, "yaml-syntax", "base/b.yaml", 10));
+	it = find(&res, "not-a-mapping", "overlays/prod/p.yaml", 1);
+	assert_non_null(it);
+	assert_string_equal(it->envs, ""); /* a load problem: every env */
+	assert_non_null(find(&res, "missing-field", "overlays/prod/resources/r.yaml", 1));
+	assert_int_equal(res.errors, 10);
+	strata_check_result_free(&res);
+}
+
 static void test_check__plaintext_secrets(void **state)
 {
 	strata_check_result res;
@@ -391,6 +508,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_check__ini_errors_are_collected_and_envs_still_render,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check__ini_rule_is_the_errors_own, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_check__load_rules_are_the_errors_own, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_check__plaintext_secrets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check__publish_hook_refuses_plaintext, setup,

@@ -79,6 +79,64 @@ static void test_resource__invalid(void **state)
 	strata_arena_free(a);
 }
 
+/* The error of a document that is no resource, with its rule for check. */
+static const strata_error *init_err(strata_arena *a, const char *yaml, strata_error *err)
+{
+	strata_yaml_doc *docs;
+	size_t n;
+	strata_resource r;
+
+	strata_error_clear(err);
+	assert_int_equal(strata_yaml_load(&docs, &n, a, "x.yaml", yaml, strlen(yaml), NULL, err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(strata_resource_init(&r, a, docs[0].root, "x.yaml", docs[0].line,
+					      docs[0].col, err), STRATA_EPARSE);
+	assert_int_equal(err->code, STRATA_EPARSE);
+	assert_non_null(err->rule);
+	return err;
+}
+
+static void test_resource__errors_name_their_rule(void **state)
+{
+	static const struct {
+		const char *yaml, *rule, *msg;
+		int line;
+	} cases[] = {
+		{ "just text\n", "not-a-mapping", "document is not a mapping", 1 },
+		{ "- a\n- b\n", "not-a-mapping", "document is not a mapping", 1 },
+		{ "apiVersion: v1\nmetadata:\n  name: a\n", "missing-field",
+		  "resource has no kind", 1 },
+		{ "kind: ConfigMap\nmetadata:\n  name: a\n", "missing-field",
+		  "resource has no apiVersion", 1 },
+		{ "apiVersion: ''\nkind: ConfigMap\nmetadata:\n  name: a\n", "missing-field",
+		  "apiVersion must be a non-empty string", 1 },
+		{ "apiVersion: v1\nkind: [ConfigMap]\nmetadata:\n  name: a\n", "missing-field",
+		  "kind must be a non-empty string", 2 },
+		{ "apiVersion: v1\nkind: ConfigMap\n", "missing-field",
+		  "resource has no metadata mapping", 1 },
+		{ "apiVersion: v1\nkind: ConfigMap\nmetadata: x\n", "missing-field",
+		  "resource has no metadata mapping", 3 },
+		{ "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  labels: {}\n", "missing-field",
+		  "resource has no metadata.name", 4 },
+		{ "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: 7\n", "missing-field",
+		  "metadata.name must be a non-empty string", 4 },
+		{ "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: {}\n",
+		  "missing-field", "metadata.namespace must be a string", 5 },
+	};
+	strata_arena *a = strata_arena_new();
+	strata_error err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const strata_error *e = init_err(a, cases[i].yaml, &err);
+		assert_string_equal(e->rule, cases[i].rule);
+		assert_string_equal(e->msg, cases[i].msg);
+		assert_string_equal(e->file, "x.yaml");
+		assert_int_equal(e->line, cases[i].line);
+	}
+	strata_arena_free(a);
+}
+
 static void test_resource__duplicate(void **state)
 {
 	strata_arena *a = strata_arena_new();
@@ -235,6 +293,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_resource__identity),
 		cmocka_unit_test(test_resource__invalid),
+		cmocka_unit_test(test_resource__errors_name_their_rule),
 		cmocka_unit_test(test_resource__duplicate),
 		cmocka_unit_test(test_resource__match),
 		cmocka_unit_test(test_resource__delete_and_reindex),

@@ -781,6 +781,33 @@ static void test_yaml__duplicate_keys(void **state)
 	strata_buf_free(&b);
 }
 
+/*
+ * The loader names the check rule of a duplicate key where it finds it, on
+ * the small-map scan and the hash-table path alike; a syntax error names
+ * none (check reports it as yaml-syntax).
+ */
+static void test_yaml__duplicate_key_names_its_rule(void **state)
+{
+	fixture *f = *state;
+	strata_buf b = STRATA_BUF_INIT;
+
+	load_err(f, "a:\n  b: 1\n  b: 2\n", 17, NULL, STRATA_EPARSE);
+	assert_non_null(f->err.rule);
+	assert_string_equal(f->err.rule, "duplicate-key");
+	assert_int_equal(f->err.line, 3);
+	for (int i = 0; i < 100; i++)
+		strata_buf_printf(&b, "k%d: %d\n", i, i);
+	strata_buf_puts(&b, "k7: again\n");
+	load_err(f, b.ptr, b.len, NULL, STRATA_EPARSE);
+	assert_non_null(f->err.rule);
+	assert_string_equal(f->err.rule, "duplicate-key");
+	assert_int_equal(f->err.line, 101);
+	strata_buf_free(&b);
+
+	load_err(f, "key: [unclosed\n", 15, NULL, STRATA_EPARSE);
+	assert_null(f->err.rule);
+}
+
 static void test_yaml__bad_input_bytes(void **state)
 {
 	fixture *f = *state;
@@ -1097,6 +1124,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_yaml__billion_laughs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yaml__deep_nesting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yaml__duplicate_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_yaml__duplicate_key_names_its_rule, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_yaml__bad_input_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yaml__syntax_errors_quiet, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yaml__complex_keys_and_limits, setup, teardown),

@@ -16,10 +16,11 @@
  *    overlay directories no environment uses.
  *
  * Rule ids come from the error itself: its maker names the rule
- * (strata_error.rule; config.c does for every strata.ini error).  Errors
- * that name none are classified from their code and message, and a
- * render-stage rule is refined that way (a "yaml" problem about a
- * duplicate key becomes "duplicate-key").  The list is
+ * (strata_error.rule; config.c does for every strata.ini error, yaml_load.c
+ * for duplicate keys and encoding, resource.c for documents that are not
+ * resources).  A render-stage rule (render.h) is refined by the error's
+ * rule and code only; message text is still read for errors that stop a
+ * render or strata.ini errors that name no rule.  The list is
  * sorted by position and problems seen in several environments are merged.
  * No message ever holds a Secret value: the secret rule names keys only.
  */
@@ -272,21 +273,21 @@ static const char *render_rule(const char *rule, const strata_error *e)
 	if (!strcmp(rule, "yaml")) {
 		if (e->code == STRATA_EIO)
 			return "io";
-		if (e->rule)
-			return e->rule;
-		if (has(e->msg, "duplicate key"))
-			return "duplicate-key";
-		if (has(e->msg, "UTF-8") || has(e->msg, "NUL byte") ||
-		    has(e->msg, "is not allowed"))
-			return "yaml-encoding";
-		return "yaml-syntax";
+		/*
+		 * yaml_load.c names duplicate-key and yaml-encoding.  What
+		 * arrives without a rule is a syntax error by construction
+		 * (libfyaml's diagnostics, complex keys, undefined aliases),
+		 * so no message is looked at.
+		 */
+		return e->rule ? e->rule : "yaml-syntax";
 	}
 	if (!strcmp(rule, "resource")) {
-		if (e->rule)
-			return e->rule;
-		if (has(e->msg, "not a mapping"))
-			return "not-a-mapping";
-		return "missing-field";
+		/*
+		 * strata_resource_init (resource.c), the only maker of these,
+		 * names not-a-mapping or missing-field for every error; the
+		 * default only keeps a future unnamed error in the same class.
+		 */
+		return e->rule ? e->rule : "missing-field";
 	}
 	/* the rules render.h lists, as static strings of our own */
 	static const char *const known[] = {

@@ -27,13 +27,13 @@ static int require_string(const strata_node *map, const char *key,
 	const strata_node *v = strata_map_get(map, key);
 
 	if (!v)
-		return strata_error_set(err, STRATA_EPARSE, file, (int)line, (int)col,
-					"resource has no %s", what);
+		return strata_error_set_rule(err, "missing-field", STRATA_EPARSE, file,
+					     (int)line, (int)col, "resource has no %s", what);
 	if (v->type != STRATA_NODE_SCALAR || v->u.scalar.len == 0 ||
 	    strata_scalar_kind_of(v) != STRATA_SCALAR_STR)
-		return strata_error_set(err, STRATA_EPARSE, file, (int)v->line,
-					(int)v->col, "%s must be a non-empty string",
-					what);
+		return strata_error_set_rule(err, "missing-field", STRATA_EPARSE, file,
+					     (int)v->line, (int)v->col,
+					     "%s must be a non-empty string", what);
 	return 0;
 }
 
@@ -53,10 +53,10 @@ int strata_resource_init(strata_resource *r, strata_arena *a, strata_node *root,
 		return rc;
 	meta = strata_map_get(root, "metadata");
 	if (!meta || meta->type != STRATA_NODE_MAP)
-		return strata_error_set(err, STRATA_EPARSE, file,
-					(int)(meta ? meta->line : line),
-					(int)(meta ? meta->col : col),
-					"resource has no metadata mapping");
+		return strata_error_set_rule(err, "missing-field", STRATA_EPARSE, file,
+					     (int)(meta ? meta->line : line),
+					     (int)(meta ? meta->col : col),
+					     "resource has no metadata mapping");
 	if ((rc = require_string(meta, "name", "metadata.name", file, meta->line,
 				 meta->col, err)) < 0)
 		return rc;
@@ -64,8 +64,9 @@ int strata_resource_init(strata_resource *r, strata_arena *a, strata_node *root,
 	if (ns && (ns->type != STRATA_NODE_SCALAR ||
 		   (strata_scalar_kind_of(ns) != STRATA_SCALAR_STR &&
 		    strata_scalar_kind_of(ns) != STRATA_SCALAR_NULL)))
-		return strata_error_set(err, STRATA_EPARSE, file, (int)ns->line,
-					(int)ns->col, "metadata.namespace must be a string");
+		return strata_error_set_rule(err, "missing-field", STRATA_EPARSE, file,
+					     (int)ns->line, (int)ns->col,
+					     "metadata.namespace must be a string");
 	r->root = root;
 	r->file = file;
 	r->line = line;

@@ -448,9 +448,11 @@ static int check_key(loader *L, frame *f, strata_node *k, const strata_node *pos
 	}
 	if (clash) {
 		uint32_t first = L->lines[f->start + 2 * (clash - 1)];
-		return error_at(L, STRATA_EPARSE, pos, "duplicate key '%.*s%s' (first at line %u)",
-				msg_len(k->u.scalar.len), k->u.scalar.str,
-				k->u.scalar.len > 60 ? "..." : "", first);
+		return strata_error_set_rule(L->err, "duplicate-key", STRATA_EPARSE, L->file,
+					     (int)pos->line, (int)pos->col,
+					     "duplicate key '%.*s%s' (first at line %u)",
+					     msg_len(k->u.scalar.len), k->u.scalar.str,
+					     k->u.scalar.len > 60 ? "..." : "", first);
 	}
 	return 0;
 }
