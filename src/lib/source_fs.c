@@ -50,17 +50,10 @@ typedef struct fs_source {
 	char *cache_path;
 } fs_source;
 
-/* What a lookup should leave open at the end. */
-enum want {
-	WANT_STAT, /* nothing: report the type only */
-	WANT_FILE, /* a regular file, open for reading */
-	WANT_DIR,  /* a directory, open for reading */
-};
-
 /* Outcome of a lookup: type 0 means the path does not exist. */
 typedef struct lookup {
-	int type; /* 0, STRATA_ENTRY_FILE or STRATA_ENTRY_DIR */
-	int fd;   /* for WANT_FILE / WANT_DIR when type != 0, else -1 */
+	int type; /* first (path.h): 0, STRATA_ENTRY_FILE or _DIR */
+	int fd;   /* for STRATA_WANT_FILE / _DIR when type != 0, else -1 */
 	struct stat st;
 } lookup;
 
@@ -152,14 +145,17 @@ static void cache_set(fs_source *fs, int dirfd, const char *path, size_t len)
 }
 
 /*
- * Walk path (already normalised, "" = root) from the root fd.  Fills *res;
- * res->type == 0 when some component does not exist.  Errors: EUNSAFE for
- * links that leave or loop, EIO for anything the kernel refuses.
+ * Walk path (already normalised, "" = root) from the root fd; res is a
+ * lookup (a strata_path_resolve_fn).  Fills *res; res->type == 0 when some
+ * component does not exist.  Errors: EUNSAFE for links that leave or loop,
+ * EIO for anything the kernel refuses.
  */
-static int resolve(fs_source *fs, const char *path, enum want want,
-		   lookup *res, strata_error *err)
+static int resolve(strata_source *s, const char *path, enum strata_want want,
+		   void *out, strata_error *err)
 {
-	char *cur = NULL, *linkpath = NULL, *target = NULL;
+	fs_source *fs = (fs_source *)s;
+	lookup *res = out;
+	char *cur = NULL, *target = NULL;
 	int dirfd = fs->root, fd = -1, hops = 0, rc = 0;
 	size_t start = 0, end, len, clen;
 	bool keep_dir = false;
@@ -181,12 +177,12 @@ restart:
 			rc = io_error(err, "", "cannot stat", errno);
 			goto done;
 		}
-		if (want == WANT_FILE) {
+		if (want == STRATA_WANT_FILE) {
 			rc = strata_error_set(err, STRATA_EIO, ".", 0, 0,
 					      "is a directory");
 			goto done;
 		}
-		if (want == WANT_DIR) {
+		if (want == STRATA_WANT_DIR) {
 			fd = openat(fs->root, ".",
 				    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			if (fd < 0) {
@@ -209,14 +205,10 @@ restart:
 		bool last;
 		char save;
 
-		end = start;
-		while (end < len && cur[end] != '/')
-			end++;
+		save = strata_path_cut(cur, start, &end);
 		last = end == len;
-		save = cur[end];
 		/* Now cur + start is the component, cur the path so far. */
-		cur[end] = '\0';
-		if (last && want == WANT_FILE) {
+		if (last && want == STRATA_WANT_FILE) {
 			/*
 			 * Most files are regular: open, then check what was
 			 * opened.  O_NOFOLLOW refuses a symlink (ELOOP) and
@@ -246,24 +238,15 @@ restart:
 		}
 
 		if (S_ISLNK(res->st.st_mode)) {
-			if (++hops > STRATA_SYMLINK_HOPS) {
-				rc = strata_error_set(
-					err, STRATA_EUNSAFE, cur, 0, 0,
-					"too many levels of symbolic links");
+			rc = strata_path_hop(&hops, cur, err);
+			if (rc < 0)
 				goto done;
-			}
 			rc = read_link(dirfd, cur + start, cur, &target, err);
 			if (rc < 0)
 				goto done;
-			free(linkpath);
-			linkpath = strdup(cur);
-			if (!linkpath) {
-				rc = oom(err);
-				goto done;
-			}
-			cur[end] = save;
-			rc = strata_path_splice_link(&cur, start, end, target,
-						     strlen(target), linkpath, err);
+			rc = strata_path_follow_link(&cur, start, end, save,
+						     target, strlen(target),
+						     err);
 			free(target);
 			target = NULL;
 			if (rc < 0)
@@ -271,7 +254,7 @@ restart:
 			goto restart;
 		}
 
-		if (!last || want == WANT_DIR) {
+		if (!last || want == STRATA_WANT_DIR) {
 			if (!S_ISDIR(res->st.st_mode)) {
 				if (!last)
 					goto absent; /* "file/x": ENOTDIR */
@@ -282,7 +265,7 @@ restart:
 			fd = openat(dirfd, cur + start,
 				    O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 					    O_CLOEXEC);
-		} else if (want == WANT_FILE) {
+		} else if (want == STRATA_WANT_FILE) {
 			if (S_ISDIR(res->st.st_mode)) {
 				rc = strata_error_set(err, STRATA_EIO, cur, 0,
 						      0, "is a directory");
@@ -323,7 +306,7 @@ restart:
 			rc = io_error(err, cur, "cannot stat", errno);
 			goto done;
 		}
-		if (!last || want == WANT_DIR) {
+		if (!last || want == STRATA_WANT_DIR) {
 			if (!S_ISDIR(res->st.st_mode)) {
 				rc = strata_error_set(err, STRATA_EIO, cur, 0,
 						      0, "not a directory");
@@ -364,7 +347,6 @@ done:
 	else
 		release(fs, dirfd);
 	free(cur);
-	free(linkpath);
 	free(target);
 	return rc;
 }
@@ -372,19 +354,10 @@ done:
 static int fs_stat(strata_source *s, const char *path, int *type,
 		   strata_error *err)
 {
-	char *norm = NULL;
 	lookup res;
-	int rc;
 
-	*type = 0;
-	rc = strata_path_normalized_dup(path, &norm, err);
-	if (rc < 0)
-		return rc;
-	rc = resolve((fs_source *)s, norm, WANT_STAT, &res, err);
-	if (rc == 0)
-		*type = res.type;
-	free(norm);
-	return rc;
+	return strata_path_lookup(s, path, STRATA_WANT_STAT, resolve, &res,
+				  type, NULL, err);
 }
 
 static int fs_read(strata_source *s, const char *path, char **out,
@@ -398,24 +371,14 @@ static int fs_read(strata_source *s, const char *path, char **out,
 	*out = NULL;
 	if (len)
 		*len = 0;
-	rc = strata_path_normalized_dup(path, &norm, err);
-	if (rc < 0)
-		return rc;
-	rc = resolve((fs_source *)s, norm, WANT_FILE, &res, err);
+	rc = strata_path_lookup(s, path, STRATA_WANT_FILE, resolve, &res, NULL,
+				&norm, err);
 	if (rc < 0)
 		goto done;
-	if (res.type == 0) {
-		rc = strata_error_set(err, STRATA_ENOTFOUND, norm, 0, 0,
-				      "no such file");
-		goto done;
-	}
 	/* Judge the size before reading a byte: a 1 GiB file fails at once. */
-	if (s->max_file && (uintmax_t)res.st.st_size > s->max_file) {
-		rc = strata_error_set(err, STRATA_ELIMIT, norm, 0, 0,
-				      "file too large (%jd bytes, limit %zu)",
-				      (intmax_t)res.st.st_size, s->max_file);
+	rc = strata_path_check_size(s, norm, (uintmax_t)res.st.st_size, err);
+	if (rc < 0)
 		goto done;
-	}
 	/* room for one byte more than fstat said: a short read then ends it */
 	cap = (size_t)res.st.st_size + 2;
 	buf = malloc(cap);
@@ -477,12 +440,9 @@ static int fs_read(strata_source *s, const char *path, char **out,
 		if (n == (size_t)res.st.st_size)
 			break;
 	}
-	if (s->max_file && n > s->max_file) {
-		rc = strata_error_set(err, STRATA_ELIMIT, norm, 0, 0,
-				      "file too large (%zu bytes, limit %zu)",
-				      n, s->max_file);
+	rc = strata_path_check_size(s, norm, n, err);
+	if (rc < 0)
 		goto done;
-	}
 	buf[n] = '\0';
 	*out = buf;
 	buf = NULL;
@@ -512,8 +472,7 @@ static int list_entry_type(fs_source *fs, int dfd, const char *dir,
 	struct stat st;
 	lookup res;
 	char *child;
-	size_t dlen = strlen(dir), nlen = strlen(name);
-	int rc = 0;
+	int rc;
 
 	/* d_type saves a syscall per entry on most filesystems. */
 	if (de->d_type == DT_DIR || de->d_type == DT_REG) {
@@ -522,16 +481,9 @@ static int list_entry_type(fs_source *fs, int dfd, const char *dir,
 		return 0;
 	}
 	*type = 0;
-	child = malloc(dlen + nlen + 2);
-	if (!child)
-		return oom(err);
-	if (dlen) {
-		memcpy(child, dir, dlen);
-		child[dlen] = '/';
-		memcpy(child + dlen + 1, name, nlen + 1);
-	} else {
-		memcpy(child, name, nlen + 1);
-	}
+	rc = strata_path_join(dir, name, &child, err);
+	if (rc < 0)
+		return rc;
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno != ENOENT) /* ENOENT: removed while listing */
 			rc = io_error(err, child, "cannot stat", errno);
@@ -541,7 +493,7 @@ static int list_entry_type(fs_source *fs, int dfd, const char *dir,
 		*type = entry_type(&st);
 		goto done;
 	}
-	rc = resolve(fs, child, WANT_STAT, &res, err);
+	rc = resolve(&fs->base, child, STRATA_WANT_STAT, &res, err);
 	if (rc < 0)
 		goto done;
 	if (res.type == 0) {
@@ -570,18 +522,10 @@ static int fs_list(strata_source *s, const char *dir,
 
 	*out = NULL;
 	*count = 0;
-	rc = strata_path_normalized_dup(dir, &norm, err);
-	if (rc < 0)
-		return rc;
-	rc = resolve(fs, norm, WANT_DIR, &res, err);
+	rc = strata_path_lookup(s, dir, STRATA_WANT_DIR, resolve, &res, NULL,
+				&norm, err);
 	if (rc < 0)
 		goto done;
-	if (res.type == 0) {
-		rc = strata_error_set(err, STRATA_ENOTFOUND,
-				      norm[0] ? norm : ".", 0, 0,
-				      "no such directory");
-		goto done;
-	}
 	d = fdopendir(res.fd);
 	if (!d) {
 		rc = io_error(err, norm, "cannot list", errno);

@@ -35,8 +35,8 @@ typedef struct git_source {
 } git_source;
 
 typedef struct lookup {
-	int type;           /* 0 (absent), STRATA_ENTRY_FILE or _DIR */
-	git_object *obj;    /* the tree, when type is _DIR and wanted */
+	int type;           /* first (path.h): 0 (absent), _FILE or _DIR */
+	git_object *obj;    /* the tree, for STRATA_WANT_DIR when type is _DIR */
 	git_oid id;         /* the blob, when type is _FILE (not loaded) */
 } lookup;
 
@@ -57,13 +57,17 @@ static int git_fail(strata_error *err, const char *path, const char *what)
 }
 
 /*
- * Walk path (normalised, "" = root) from the root tree, following links.
- * res->obj is set (caller frees) when want_obj and the path exists.
+ * Walk path (normalised, "" = root) from the root tree, following links;
+ * res is a lookup (a strata_path_resolve_fn).  res->obj is set (caller
+ * frees) when want is STRATA_WANT_DIR and the path is a directory.
  */
-static int resolve(git_source *gs, const char *path, bool want_obj,
-		   lookup *res, strata_error *err)
+static int resolve(strata_source *s, const char *path, enum strata_want want,
+		   void *out, strata_error *err)
 {
-	char *cur = NULL, *linkpath = NULL;
+	git_source *gs = (git_source *)s;
+	lookup *res = out;
+	bool want_obj = want == STRATA_WANT_DIR;
+	char *cur = NULL;
 	git_tree *tree = NULL;
 	int hops = 0, rc = 0;
 	size_t start, end, len;
@@ -92,12 +96,8 @@ restart:
 		bool last;
 		char save;
 
-		end = start;
-		while (end < len && cur[end] != '/')
-			end++;
+		save = strata_path_cut(cur, start, &end);
 		last = end == len;
-		save = cur[end];
-		cur[end] = '\0';
 		te = git_tree_entry_byname(tree, cur + start);
 		if (!te) {
 			cur[end] = save;
@@ -108,12 +108,9 @@ restart:
 			git_blob *blob = NULL;
 			git_object_size_t size;
 
-			if (++hops > STRATA_SYMLINK_HOPS) {
-				rc = strata_error_set(
-					err, STRATA_EUNSAFE, cur, 0, 0,
-					"too many levels of symbolic links");
+			rc = strata_path_hop(&hops, cur, err);
+			if (rc < 0)
 				goto done;
-			}
 			if (git_blob_lookup(&blob, gs->repo,
 					    git_tree_entry_id(te)) < 0) {
 				rc = git_fail(err, cur, "cannot read symlink");
@@ -127,17 +124,9 @@ restart:
 						      "symlink target too long");
 				goto done;
 			}
-			free(linkpath);
-			linkpath = strdup(cur);
-			if (!linkpath) {
-				git_blob_free(blob);
-				rc = oom(err);
-				goto done;
-			}
-			cur[end] = save;
-			rc = strata_path_splice_link(&cur, start, end,
-					 git_blob_rawcontent(blob),
-					 (size_t)size, linkpath, err);
+			rc = strata_path_follow_link(&cur, start, end, save,
+						     git_blob_rawcontent(blob),
+						     (size_t)size, err);
 			git_blob_free(blob);
 			if (rc < 0)
 				goto done;
@@ -183,26 +172,16 @@ done:
 	if (tree && tree != gs->root)
 		git_tree_free(tree);
 	free(cur);
-	free(linkpath);
 	return rc;
 }
 
 static int gs_stat(strata_source *s, const char *path, int *type,
 		   strata_error *err)
 {
-	char *norm = NULL;
 	lookup res;
-	int rc;
 
-	*type = 0;
-	rc = strata_path_normalized_dup(path, &norm, err);
-	if (rc < 0)
-		return rc;
-	rc = resolve((git_source *)s, norm, false, &res, err);
-	if (rc == 0)
-		*type = res.type;
-	free(norm);
-	return rc;
+	return strata_path_lookup(s, path, STRATA_WANT_STAT, resolve, &res,
+				  type, NULL, err);
 }
 
 static int gs_read(strata_source *s, const char *path, char **out,
@@ -220,22 +199,10 @@ static int gs_read(strata_source *s, const char *path, char **out,
 	*out = NULL;
 	if (len)
 		*len = 0;
-	rc = strata_path_normalized_dup(path, &norm, err);
-	if (rc < 0)
-		return rc;
-	rc = resolve(gs, norm, false, &res, err);
+	rc = strata_path_lookup(s, path, STRATA_WANT_FILE, resolve, &res, NULL,
+				&norm, err);
 	if (rc < 0)
 		goto done;
-	if (res.type == 0) {
-		rc = strata_error_set(err, STRATA_ENOTFOUND, norm, 0, 0,
-				      "no such file");
-		goto done;
-	}
-	if (res.type == STRATA_ENTRY_DIR) {
-		rc = strata_error_set(err, STRATA_EIO, norm[0] ? norm : ".",
-				      0, 0, "is a directory");
-		goto done;
-	}
 	if (git_repository_odb(&odb, gs->repo) < 0) {
 		rc = git_fail(err, norm, "cannot open object database");
 		goto done;
@@ -245,12 +212,9 @@ static int gs_read(strata_source *s, const char *path, char **out,
 		rc = git_fail(err, norm, "cannot read blob");
 		goto done;
 	}
-	if (s->max_file && size > s->max_file) {
-		rc = strata_error_set(err, STRATA_ELIMIT, norm, 0, 0,
-				      "file too large (%zu bytes, limit %zu)",
-				      size, s->max_file);
+	rc = strata_path_check_size(s, norm, size, err);
+	if (rc < 0)
 		goto done;
-	}
 	if (git_odb_read(&raw, odb, &res.id) < 0) {
 		rc = git_fail(err, norm, "cannot read blob");
 		goto done;
@@ -281,7 +245,6 @@ static int gs_list(strata_source *s, const char *dir,
 		   strata_source_entry **out, size_t *count,
 		   strata_error *err)
 {
-	git_source *gs = (git_source *)s;
 	strata_source_entry *v = NULL;
 	size_t n = 0, cap, total;
 	char *norm = NULL, *child = NULL;
@@ -291,23 +254,10 @@ static int gs_list(strata_source *s, const char *dir,
 
 	*out = NULL;
 	*count = 0;
-	rc = strata_path_normalized_dup(dir, &norm, err);
-	if (rc < 0)
-		return rc;
-	rc = resolve(gs, norm, true, &res, err);
+	rc = strata_path_lookup(s, dir, STRATA_WANT_DIR, resolve, &res, NULL,
+				&norm, err);
 	if (rc < 0)
 		goto done;
-	if (res.type == 0) {
-		rc = strata_error_set(err, STRATA_ENOTFOUND,
-				      norm[0] ? norm : ".", 0, 0,
-				      "no such directory");
-		goto done;
-	}
-	if (res.type != STRATA_ENTRY_DIR) {
-		rc = strata_error_set(err, STRATA_EIO, norm, 0, 0,
-				      "not a directory");
-		goto done;
-	}
 	tree = (git_tree *)res.obj;
 	total = git_tree_entrycount(tree);
 	cap = total ? total : 1;
@@ -328,20 +278,12 @@ static int gs_list(strata_source *s, const char *dir,
 			type = STRATA_ENTRY_DIR;
 		} else if (mode == GIT_FILEMODE_LINK) {
 			lookup lres;
-			size_t dl = strlen(norm), nl = strlen(name);
 
 			free(child);
-			child = malloc(dl + nl + 2);
-			if (!child) {
-				rc = oom(err);
+			rc = strata_path_join(norm, name, &child, err);
+			if (rc < 0)
 				goto done;
-			}
-			if (dl)
-				snprintf(child, dl + nl + 2, "%s/%s", norm,
-					 name);
-			else
-				memcpy(child, name, nl + 1);
-			rc = resolve(gs, child, false, &lres, err);
+			rc = resolve(s, child, STRATA_WANT_STAT, &lres, err);
 			if (rc < 0)
 				goto done;
 			if (lres.type == 0) {
