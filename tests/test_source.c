@@ -267,6 +267,72 @@ static void list_fails(strata_source *s, const char *dir, int code,
 	assert_int_equal(n, 0);
 }
 
+/*
+ * List dir and check every entry's name and type, in order (types NULL:
+ * every entry is a directory).
+ */
+static void list_ok(strata_source *s, const char *dir,
+		    const char *const *names, const int *types, size_t count)
+{
+	strata_source_entry *e = NULL;
+	strata_error err;
+	size_t n = 0;
+
+	strata_error_clear(&err);
+	assert_int_equal(s->list(s, dir, &e, &n, &err), 0);
+	assert_int_equal(err.code, 0);
+	assert_int_equal(n, count);
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(e[i].name, names[i]);
+		assert_int_equal(e[i].type, types ? types[i] : STRATA_ENTRY_DIR);
+	}
+	strata_source_entries_free(e, n);
+}
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * One request that must fail: op on path fails with code, naming file,
+ * saying msg.  Left out, code is STRATA_EUNSAFE and file is path (what a
+ * symlink leaving the repository gives).
+ */
+enum op { READ, STAT, LIST };
+typedef struct refusal {
+	enum op op;
+	const char *path;
+	const char *file;
+	const char *msg;
+	int code;
+} refusal;
+
+#define LEAVES "symlink leaves the repository"
+#define TOO_MANY "too many levels of symbolic links"
+
+static void refused(strata_source *s, const refusal *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const refusal *r = &cases[i];
+		int code = r->code ? r->code : STRATA_EUNSAFE;
+		const char *file = r->file ? r->file : r->path;
+
+		if (r->op == READ)
+			read_fails(s, r->path, code, file, r->msg);
+		else if (r->op == STAT)
+			stat_fails(s, r->path, code, file, r->msg);
+		else
+			list_fails(s, r->path, code, file, r->msg);
+	}
+}
+
+/* A fresh source refuses every case. */
+static void refused_fresh(const refusal *cases, size_t n)
+{
+	strata_source *s = open_repo();
+
+	refused(s, cases, n);
+	strata_source_free(s);
+}
+
 /* ---- normalisation ---- */
 
 static void norm_ok(const char *in, const char *want)
@@ -371,24 +437,11 @@ static void test_source__list_sorted_bytewise_with_hidden(void **state)
 				     STRATA_ENTRY_FILE, STRATA_ENTRY_DIR,
 				     STRATA_ENTRY_FILE };
 	strata_source *s = open_repo();
-	strata_source_entry *e = NULL;
-	strata_error err;
-	size_t n = 0;
 
 	(void)state;
-	strata_error_clear(&err);
-	assert_int_equal(s->list(s, "base", &e, &n, &err), 0);
-	assert_int_equal(n, 5);
-	for (size_t i = 0; i < n; i++) {
-		assert_string_equal(e[i].name, names[i]);
-		assert_int_equal(e[i].type, types[i]);
-	}
-	strata_source_entries_free(e, n);
-
+	list_ok(s, "base", names, types, N(names));
 	/* Same directory through another spelling. */
-	assert_int_equal(s->list(s, "./base/sub/..//", &e, &n, &err), 0);
-	assert_int_equal(n, 5);
-	strata_source_entries_free(e, n);
+	list_ok(s, "./base/sub/..//", names, types, N(names));
 	strata_source_free(s);
 }
 
@@ -400,23 +453,11 @@ static void test_source__list_root(void **state)
 		"outdir", "reenter", "sneaky",	 "special", "swap",
 	};
 	strata_source *s = open_repo();
-	strata_source_entry *e = NULL;
-	strata_error err;
-	size_t n = 0;
 
 	(void)state;
-	strata_error_clear(&err);
-	assert_int_equal(s->list(s, "", &e, &n, &err), 0);
-	assert_int_equal(n, sizeof(names) / sizeof(names[0]));
-	for (size_t i = 0; i < n; i++) {
-		assert_string_equal(e[i].name, names[i]);
-		assert_int_equal(e[i].type, STRATA_ENTRY_DIR);
-	}
-	strata_source_entries_free(e, n);
+	list_ok(s, "", names, NULL, N(names));
 	/* Listing twice gives the same answer (fresh directory handles). */
-	assert_int_equal(s->list(s, ".", &e, &n, &err), 0);
-	assert_int_equal(n, sizeof(names) / sizeof(names[0]));
-	strata_source_entries_free(e, n);
+	list_ok(s, ".", names, NULL, N(names));
 	strata_source_free(s);
 }
 
@@ -436,22 +477,26 @@ static void test_source__read_nested_files(void **state)
 
 static void test_source__missing_paths(void **state)
 {
+	static const refusal cases[] = {
+		{ READ, "base/nope.yaml", .code = STRATA_ENOTFOUND,
+		  .msg = "no such file" },
+		{ READ, "nope/x.yaml", .code = STRATA_ENOTFOUND,
+		  .msg = "no such file" },
+		{ LIST, "overlays/prod", .code = STRATA_ENOTFOUND,
+		  .msg = "no such directory" },
+		{ LIST, "base/x.yaml", .code = STRATA_EIO,
+		  .msg = "not a directory" },
+		{ READ, "base/sub", .code = STRATA_EIO, .msg = "is a directory" },
+		{ READ, "", .file = ".", .code = STRATA_EIO,
+		  .msg = "is a directory" },
+	};
 	strata_source *s = open_repo();
 
 	(void)state;
 	assert_int_equal(stat_type(s, "base/nope.yaml"), 0);
 	assert_int_equal(stat_type(s, "nope/deeper/x.yaml"), 0);
 	assert_int_equal(stat_type(s, "base/x.yaml/child"), 0);
-	read_fails(s, "base/nope.yaml", STRATA_ENOTFOUND, "base/nope.yaml",
-		   "no such file");
-	read_fails(s, "nope/x.yaml", STRATA_ENOTFOUND, "nope/x.yaml",
-		   "no such file");
-	list_fails(s, "overlays/prod", STRATA_ENOTFOUND, "overlays/prod",
-		   "no such directory");
-	list_fails(s, "base/x.yaml", STRATA_EIO, "base/x.yaml",
-		   "not a directory");
-	read_fails(s, "base/sub", STRATA_EIO, "base/sub", "is a directory");
-	read_fails(s, "", STRATA_EIO, ".", "is a directory");
+	refused(s, cases, N(cases));
 	strata_source_free(s);
 }
 
@@ -488,10 +533,9 @@ static void test_source__in_repo_symlinks_followed(void **state)
 					     "inrepo.yaml", "viadir.yaml" };
 	static const int types[] = { STRATA_ENTRY_DIR, STRATA_ENTRY_FILE,
 				     STRATA_ENTRY_FILE, STRATA_ENTRY_FILE };
+	static const char *const sub_names[] = { "y.yml" };
+	static const int sub_types[] = { STRATA_ENTRY_FILE };
 	strata_source *s = open_repo();
-	strata_source_entry *e = NULL;
-	strata_error err;
-	size_t n = 0;
 
 	(void)state;
 	read_ok(s, "links/inrepo.yaml", "kind: A\n");
@@ -500,22 +544,9 @@ static void test_source__in_repo_symlinks_followed(void **state)
 	read_ok(s, "links/viadir.yaml", "kind: Y\n");
 	assert_int_equal(stat_type(s, "links/dirlink"), STRATA_ENTRY_DIR);
 	assert_int_equal(stat_type(s, "links/inrepo.yaml"), STRATA_ENTRY_FILE);
-
-	strata_error_clear(&err);
-	assert_int_equal(s->list(s, "links", &e, &n, &err), 0);
-	assert_int_equal(n, 4);
-	for (size_t i = 0; i < n; i++) {
-		assert_string_equal(e[i].name, names[i]);
-		assert_int_equal(e[i].type, types[i]);
-	}
-	strata_source_entries_free(e, n);
-
+	list_ok(s, "links", names, types, N(names));
 	/* A directory symlink inside can be listed like the real one. */
-	assert_int_equal(s->list(s, "links/dirlink", &e, &n, &err), 0);
-	assert_int_equal(n, 1);
-	assert_string_equal(e[0].name, "y.yml");
-	assert_int_equal(e[0].type, STRATA_ENTRY_FILE);
-	strata_source_entries_free(e, n);
+	list_ok(s, "links/dirlink", sub_names, sub_types, N(sub_names));
 	strata_source_free(s);
 }
 
@@ -523,62 +554,53 @@ static void test_source__in_repo_symlinks_followed(void **state)
 
 static void test_source__absolute_symlink_refused(void **state)
 {
-	strata_source *s = open_repo();
+	static const refusal cases[] = {
+		{ READ, "abs/passwd.yaml", .msg = LEAVES },
+		{ STAT, "abs/passwd.yaml", .msg = LEAVES },
+		{ LIST, "abs", .file = "abs/passwd.yaml", .msg = LEAVES },
+		/* Absolute even though it names a file inside: still refused. */
+		{ READ, "absself/x.yaml", .msg = LEAVES },
+	};
 
 	(void)state;
-	read_fails(s, "abs/passwd.yaml", STRATA_EUNSAFE, "abs/passwd.yaml",
-		   "symlink leaves the repository");
-	stat_fails(s, "abs/passwd.yaml", STRATA_EUNSAFE, "abs/passwd.yaml",
-		   "symlink leaves the repository");
-	list_fails(s, "abs", STRATA_EUNSAFE, "abs/passwd.yaml",
-		   "symlink leaves the repository");
-	/* Absolute even though it names a file inside: still refused. */
-	read_fails(s, "absself/x.yaml", STRATA_EUNSAFE, "absself/x.yaml",
-		   "symlink leaves the repository");
-	strata_source_free(s);
+	refused_fresh(cases, N(cases));
 }
 
 static void test_source__climbing_symlink_refused(void **state)
 {
-	strata_source *s = open_repo();
+	static const refusal cases[] = {
+		{ READ, "climb/hostname.yaml", .msg = LEAVES },
+		{ LIST, "climb", .file = "climb/hostname.yaml", .msg = LEAVES },
+		/* Through an in-repo directory link, then ".." out of it. */
+		{ READ, "sneaky/s.yaml", .msg = LEAVES },
+	};
 
 	(void)state;
-	read_fails(s, "climb/hostname.yaml", STRATA_EUNSAFE,
-		   "climb/hostname.yaml", "symlink leaves the repository");
-	list_fails(s, "climb", STRATA_EUNSAFE, "climb/hostname.yaml",
-		   "symlink leaves the repository");
-	/* Through an in-repo directory link, then ".." out of it. */
-	read_fails(s, "sneaky/s.yaml", STRATA_EUNSAFE, "sneaky/s.yaml",
-		   "symlink leaves the repository");
-	strata_source_free(s);
+	refused_fresh(cases, N(cases));
 }
 
 static void test_source__leave_and_reenter_refused(void **state)
 {
-	strata_source *s = open_repo();
+	static const refusal cases[] = {
+		{ READ, "reenter/x.yaml", .msg = LEAVES },
+		{ STAT, "reenter/x.yaml", .msg = LEAVES },
+	};
 
 	(void)state;
-	read_fails(s, "reenter/x.yaml", STRATA_EUNSAFE, "reenter/x.yaml",
-		   "symlink leaves the repository");
-	stat_fails(s, "reenter/x.yaml", STRATA_EUNSAFE, "reenter/x.yaml",
-		   "symlink leaves the repository");
-	strata_source_free(s);
+	refused_fresh(cases, N(cases));
 }
 
 static void test_source__directory_symlink_outside_refused(void **state)
 {
-	strata_source *s = open_repo();
+	static const refusal cases[] = {
+		{ READ, "outdir/ext/x.yaml", .file = "outdir/ext", .msg = LEAVES },
+		{ STAT, "outdir/ext", .msg = LEAVES },
+		{ LIST, "outdir/ext", .msg = LEAVES },
+		{ LIST, "outdir", .file = "outdir/ext", .msg = LEAVES },
+	};
 
 	(void)state;
-	read_fails(s, "outdir/ext/x.yaml", STRATA_EUNSAFE, "outdir/ext",
-		   "symlink leaves the repository");
-	stat_fails(s, "outdir/ext", STRATA_EUNSAFE, "outdir/ext",
-		   "symlink leaves the repository");
-	list_fails(s, "outdir/ext", STRATA_EUNSAFE, "outdir/ext",
-		   "symlink leaves the repository");
-	list_fails(s, "outdir", STRATA_EUNSAFE, "outdir/ext",
-		   "symlink leaves the repository");
-	strata_source_free(s);
+	refused_fresh(cases, N(cases));
 }
 
 static void test_source__symlink_loop_refused(void **state)
@@ -604,6 +626,12 @@ static void test_source__symlink_loop_refused(void **state)
 
 static void test_source__symlink_hop_limit(void **state)
 {
+	/* h03: 17 hops; h00: 20. */
+	static const refusal cases[] = {
+		{ READ, "chain/h03", .file = "chain/h19", .msg = TOO_MANY },
+		{ READ, "chain/h00", .file = "chain/h16", .msg = TOO_MANY },
+		{ LIST, "chain", .file = "chain/h16", .msg = TOO_MANY },
+	};
 	strata_source *s = open_repo();
 
 	(void)state;
@@ -611,45 +639,37 @@ static void test_source__symlink_hop_limit(void **state)
 	/* h04 .. h19: exactly 16 hops, the most allowed. */
 	read_ok(s, "chain/h04", "kind: A\n");
 	read_ok(s, "chain/h10", "kind: A\n");
-	/* h03: 17 hops; h00: 20. */
-	read_fails(s, "chain/h03", STRATA_EUNSAFE, "chain/h19",
-		   "too many levels of symbolic links");
-	read_fails(s, "chain/h00", STRATA_EUNSAFE, "chain/h16",
-		   "too many levels of symbolic links");
-	list_fails(s, "chain", STRATA_EUNSAFE, "chain/h16",
-		   "too many levels of symbolic links");
+	refused(s, cases, N(cases));
 	strata_source_free(s);
 }
 
 static void test_source__dangling_symlink(void **state)
 {
+	static const refusal cases[] = {
+		{ READ, "dangling/d.yaml", .code = STRATA_ENOTFOUND,
+		  .msg = "no such file" },
+		{ LIST, "dangling", .file = "dangling/d.yaml",
+		  .code = STRATA_EIO, .msg = "dangling symlink" },
+	};
 	strata_source *s = open_repo();
 
 	(void)state;
 	assert_int_equal(stat_type(s, "dangling/d.yaml"), 0);
-	read_fails(s, "dangling/d.yaml", STRATA_ENOTFOUND, "dangling/d.yaml",
-		   "no such file");
-	list_fails(s, "dangling", STRATA_EIO, "dangling/d.yaml",
-		   "dangling symlink");
+	refused(s, cases, N(cases));
 	strata_source_free(s);
 }
 
 static void test_source__hidden_bad_links_left_out(void **state)
 {
+	static const char *const names[] = { "a.yaml" };
+	static const int types[] = { STRATA_ENTRY_FILE };
 	strata_source *s = open_repo();
-	strata_source_entry *e = NULL;
-	strata_error err;
-	size_t n = 0;
 
 	(void)state;
-	strata_error_clear(&err);
-	assert_int_equal(s->list(s, "hidden", &e, &n, &err), 0);
-	assert_int_equal(n, 1);
-	assert_string_equal(e[0].name, "a.yaml");
-	strata_source_entries_free(e, n);
+	list_ok(s, "hidden", names, types, N(names));
 	/* reading one by name is still refused */
 	read_fails(s, "hidden/.out.yaml", STRATA_EUNSAFE, "hidden/.out.yaml",
-		   "symlink leaves the repository");
+		   LEAVES);
 	strata_source_free(s);
 }
 
@@ -690,24 +710,18 @@ static void test_source__self_link_walk_terminates(void **state)
 /* Listed as a file, swapped for a symlink before it is read: refused. */
 static void test_source__swapped_for_symlink_after_listing(void **state)
 {
+	static const char *const names[] = { "f.yaml" };
+	static const int types[] = { STRATA_ENTRY_FILE };
 	strata_source *s = open_repo();
-	strata_source_entry *e = NULL;
-	strata_error err;
-	size_t n = 0;
 	char p[256];
 
 	(void)state;
-	strata_error_clear(&err);
-	assert_int_equal(s->list(s, "swap", &e, &n, &err), 0);
-	assert_int_equal(n, 1);
-	assert_int_equal(e[0].type, STRATA_ENTRY_FILE);
-	strata_source_entries_free(e, n);
+	list_ok(s, "swap", names, types, N(names));
 
 	snprintf(p, sizeof(p), "%s/swap/f.yaml", repo_root);
 	assert_int_equal(unlink(p), 0);
 	assert_int_equal(symlink("/etc/passwd", p), 0);
-	read_fails(s, "swap/f.yaml", STRATA_EUNSAFE, "swap/f.yaml",
-		   "symlink leaves the repository");
+	read_fails(s, "swap/f.yaml", STRATA_EUNSAFE, "swap/f.yaml", LEAVES);
 	strata_source_free(s);
 }
 
@@ -715,21 +729,16 @@ static void test_source__swapped_for_symlink_after_listing(void **state)
 
 static void test_source__fifo_not_read(void **state)
 {
+	static const char *const names[] = { "pipe" };
+	static const int types[] = { STRATA_ENTRY_FILE };
 	strata_source *s = open_repo();
-	strata_source_entry *e = NULL;
-	strata_error err;
-	size_t n = 0;
 
 	(void)state;
 	/* Would block forever if it were opened for reading. */
 	read_fails(s, "special/pipe", STRATA_EIO, "special/pipe",
 		   "not a regular file");
 	assert_int_equal(stat_type(s, "special/pipe"), STRATA_ENTRY_FILE);
-	strata_error_clear(&err);
-	assert_int_equal(s->list(s, "special", &e, &n, &err), 0);
-	assert_int_equal(n, 1);
-	assert_string_equal(e[0].name, "pipe");
-	strata_source_entries_free(e, n);
+	list_ok(s, "special", names, types, N(names));
 	strata_source_free(s);
 }
 
