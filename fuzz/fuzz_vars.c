@@ -5,39 +5,13 @@
  * Both runs must agree, and a string without "$" comes back unchanged.
  */
 #include "fuzz.h"
-
-static void kv_add(strata_kvlist *l, const char *k, size_t kl, const char *v, size_t vl)
-{
-	strata_kv *items;
-
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 8;
-		items = realloc(l->items, cap * sizeof(*items));
-		if (!items)
-			return;
-		l->items = items;
-		l->cap = cap;
-	}
-	l->items[l->n].key = strndup(k, kl);
-	l->items[l->n].value = strndup(v, vl);
-	l->items[l->n].line = 0;
-	l->n++;
-}
-
-static void kv_free(strata_kvlist *l)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->items[i].key);
-		free(l->items[i].value);
-	}
-	free(l->items);
-}
+#include "../tests/test_kv.h"
 
 static void copy_vars(strata_kvlist *dst, const strata_kvlist *src)
 {
 	for (size_t i = 0; i < src->n; i++)
-		kv_add(dst, src->items[i].key, strlen(src->items[i].key),
-		       src->items[i].value, strlen(src->items[i].value));
+		kv_append(dst, src->items[i].key, strlen(src->items[i].key),
+			  src->items[i].value, strlen(src->items[i].value), 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -59,7 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		eq = memchr(s, '=', len);
 		if (eq && !memchr(s, '\0', len))
-			kv_add(&vars, s, (size_t)(eq - s), eq + 1, len - (size_t)(eq - s) - 1);
+			kv_append(&vars, s, (size_t)(eq - s), eq + 1,
+				  len - (size_t)(eq - s) - 1, 0);
 		s = nl + 1;
 	}
 	copy_vars(&v1, &vars);

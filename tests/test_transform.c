@@ -16,81 +16,11 @@
 #include "strata/transform.h"
 #include "strata/yaml.h"
 
-typedef struct fixture {
-	strata_arena *a;
-	strata_resset *s;
-	strata_error err;
-	strata_kvlist kv;
-} fixture;
-
-static void kv_add(strata_kvlist *l, const char *k, const char *v)
-{
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 8;
-		l->items = realloc(l->items, l->cap * sizeof(*l->items));
-		assert_non_null(l->items);
-	}
-	l->items[l->n].key = strdup(k);
-	l->items[l->n].value = strdup(v);
-	l->items[l->n].line = (int)l->n + 7;
-	l->n++;
-}
-
-static void kv_free(strata_kvlist *l)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->items[i].key);
-		free(l->items[i].value);
-	}
-	free(l->items);
-	memset(l, 0, sizeof(*l));
-}
-
-static int setup(void **state)
-{
-	fixture *f = calloc(1, sizeof(*f));
-
-	f->a = strata_arena_new();
-	f->s = strata_resset_new(f->a);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fixture *f = *state;
-
-	kv_free(&f->kv);
-	strata_arena_free(f->a);
-	free(f);
-	return 0;
-}
+#include "test_fixture.h"
 
 static void load(fixture *f, const char *yaml)
 {
-	strata_yaml_doc *docs;
-	size_t n;
-
-	assert_int_equal(strata_yaml_load(&docs, &n, f->a, "in.yaml", yaml, strlen(yaml),
-					  NULL, &f->err), 0);
-	for (size_t i = 0; i < n; i++) {
-		strata_resource r;
-		assert_int_equal(strata_resource_init(&r, f->a, docs[i].root, "in.yaml",
-						      docs[i].line, docs[i].col, &f->err), 0);
-		assert_int_equal(strata_resset_add(f->s, &r, NULL, &f->err), 0);
-	}
-}
-
-/* The document of the resource with this kind and (current) name. */
-static strata_node *doc(fixture *f, const char *kind, const char *name)
-{
-	for (size_t i = 0; i < strata_resset_count(f->s); i++) {
-		strata_resource *r = strata_resset_at(f->s, i);
-		if (!r->deleted && !strcmp(r->kind, kind) && !strcmp(r->name, name))
-			return r->root;
-	}
-	fail_msg("no %s '%s'", kind, name);
-	return NULL;
+	load_file(f, "in.yaml", yaml);
 }
 
 /* Text of the scalar at a path of keys; "[N]" steps index a sequence. */

@@ -15,28 +15,7 @@
 #include "strata/transform.h"
 #include "strata/yaml.h"
 
-static void kv_add(strata_kvlist *l, const char *k, const char *v)
-{
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 8;
-		l->items = realloc(l->items, l->cap * sizeof(*l->items));
-		assert_non_null(l->items);
-	}
-	l->items[l->n].key = strdup(k);
-	l->items[l->n].value = strdup(v);
-	l->items[l->n].line = 0;
-	l->n++;
-}
-
-static void kv_free(strata_kvlist *l)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->items[i].key);
-		free(l->items[i].value);
-	}
-	free(l->items);
-	memset(l, 0, sizeof(*l));
-}
+#include "test_fixture.h"
 
 /* Substitute one string; returns the rc, result in *out (malloc'ed). */
 static int sub(char **out, const char *s, strata_kvlist *vars, bool *changed,
@@ -158,57 +137,6 @@ static void test_vars__undefined_and_syntax(void **state)
 
 /* ---- over a resource set ---- */
 
-typedef struct fixture {
-	strata_arena *a;
-	strata_resset *s;
-	strata_error err;
-} fixture;
-
-static int setup(void **state)
-{
-	fixture *f = calloc(1, sizeof(*f));
-
-	f->a = strata_arena_new();
-	f->s = strata_resset_new(f->a);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fixture *f = *state;
-
-	strata_arena_free(f->a);
-	free(f);
-	return 0;
-}
-
-static void load(fixture *f, const char *file, const char *yaml)
-{
-	strata_yaml_doc *docs;
-	size_t n;
-
-	assert_int_equal(strata_yaml_load(&docs, &n, f->a, file, yaml, strlen(yaml),
-					  NULL, &f->err), 0);
-	for (size_t i = 0; i < n; i++) {
-		strata_resource r;
-		assert_int_equal(strata_resource_init(&r, f->a, docs[i].root, file,
-						      docs[i].line, docs[i].col, &f->err), 0);
-		assert_int_equal(strata_resset_add(f->s, &r, NULL, &f->err), 0);
-	}
-}
-
-static strata_node *root_of(fixture *f, const char *kind, const char *name)
-{
-	for (size_t i = 0; i < strata_resset_count(f->s); i++) {
-		strata_resource *r = strata_resset_at(f->s, i);
-		if (!strcmp(r->kind, kind) && !strcmp(r->name, name))
-			return r->root;
-	}
-	fail_msg("no %s %s", kind, name);
-	return NULL;
-}
-
 static void test_vars__keeps_style(void **state)
 {
 	fixture *f = *state;
@@ -220,27 +148,27 @@ static void test_vars__keeps_style(void **state)
 	kv_add(&v, "FLAG", "yes");
 	kv_add(&v, "TEXT", "a: b");
 	kv_add(&v, "APP", "web");
-	load(f, "base/web.yaml",
-	     "apiVersion: apps/v1\n"
-	     "kind: Deployment\n"
-	     "metadata:\n"
-	     "  name: ${APP}\n"
-	     "  labels:\n"
-	     "    ${APP}: key-not-substituted\n"
-	     "spec:\n"
-	     "  replicas: ${REPLICAS}\n"
-	     "  quoted: \"${REPLICAS}\"\n"
-	     "  single: '${REPLICAS}'\n"
-	     "  flag: ${FLAG}\n"
-	     "  text: ${TEXT}\n"
-	     "  block: |\n"
-	     "    line ${APP}\n"
-	     "  list:\n"
-	     "  - ${APP}\n"
-	     "  - $${APP}\n");
+	load_file(f, "base/web.yaml",
+	          "apiVersion: apps/v1\n"
+	          "kind: Deployment\n"
+	          "metadata:\n"
+	          "  name: ${APP}\n"
+	          "  labels:\n"
+	          "    ${APP}: key-not-substituted\n"
+	          "spec:\n"
+	          "  replicas: ${REPLICAS}\n"
+	          "  quoted: \"${REPLICAS}\"\n"
+	          "  single: '${REPLICAS}'\n"
+	          "  flag: ${FLAG}\n"
+	          "  text: ${TEXT}\n"
+	          "  block: |\n"
+	          "    line ${APP}\n"
+	          "  list:\n"
+	          "  - ${APP}\n"
+	          "  - $${APP}\n");
 	assert_int_equal(strata_transform_vars(f->a, f->s, &v, &f->err), 0);
 	assert_int_equal(f->err.code, 0);
-	root = root_of(f, "Deployment", "web"); /* identity follows the rename */
+	root = doc(f, "Deployment", "web"); /* identity follows the rename */
 	assert_non_null(strata_resset_find(f->s, "apps", "Deployment", "", "web"));
 
 	n = strata_node_at(root, "spec", "replicas", NULL);
@@ -290,23 +218,23 @@ static void test_vars__undefined_lists_every_place(void **state)
 	fixture *f = *state;
 	strata_kvlist v = { 0 };
 
-	load(f, "base/web.yaml",
-	     "apiVersion: v1\n"
-	     "kind: ConfigMap\n"
-	     "metadata:\n"
-	     "  name: web\n"
-	     "data:\n"
-	     "  a: ${REGION}\n"
-	     "  b: x-${REGION}-${REGION}\n"
-	     "  c: ${ZONE:-z}\n");
-	load(f, "overlays/prod/x.yaml",
-	     "apiVersion: v1\n"
-	     "kind: ConfigMap\n"
-	     "metadata:\n"
-	     "  name: other\n"
-	     "data:\n"
-	     "  region: r-${REGION}\n"
-	     "  zone: ${ZONE2}\n");
+	load_file(f, "base/web.yaml",
+	          "apiVersion: v1\n"
+	          "kind: ConfigMap\n"
+	          "metadata:\n"
+	          "  name: web\n"
+	          "data:\n"
+	          "  a: ${REGION}\n"
+	          "  b: x-${REGION}-${REGION}\n"
+	          "  c: ${ZONE:-z}\n");
+	load_file(f, "overlays/prod/x.yaml",
+	          "apiVersion: v1\n"
+	          "kind: ConfigMap\n"
+	          "metadata:\n"
+	          "  name: other\n"
+	          "data:\n"
+	          "  region: r-${REGION}\n"
+	          "  zone: ${ZONE2}\n");
 	assert_int_equal(strata_transform_vars(f->a, f->s, &v, &f->err), STRATA_EUNDEFVAR);
 	assert_int_equal(f->err.code, STRATA_EUNDEFVAR);
 	assert_string_equal(f->err.file, "base/web.yaml");
@@ -328,7 +256,7 @@ static void test_vars__undefined_list_is_capped(void **state)
 	strata_buf_puts(&y, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: m\ndata:\n");
 	for (int i = 0; i < 25; i++)
 		strata_buf_printf(&y, "  k%d: ${GONE}\n", i);
-	load(f, "m.yaml", y.ptr);
+	load_file(f, "m.yaml", y.ptr);
 	assert_int_equal(strata_transform_vars(f->a, f->s, &v, &f->err), STRATA_EUNDEFVAR);
 	assert_non_null(strstr(f->err.msg, "m.yaml:25:8 and 5 more)"));
 	assert_null(strstr(f->err.msg, "m.yaml:26:"));
@@ -342,16 +270,16 @@ static void test_vars__assign_carries_to_later_resources(void **state)
 	strata_kvlist v = { 0 };
 
 	kv_add(&v, "KEEP", "");
-	load(f, "a.yaml",
-	     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"
-	     "data: {x: \"${TIER:=gold}\", y: \"${KEEP:=k}\"}\n"
-	     "---\n"
-	     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n"
-	     "data: {x: \"${TIER}\", y: \"${KEEP}\"}\n");
+	load_file(f, "a.yaml",
+	          "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"
+	          "data: {x: \"${TIER:=gold}\", y: \"${KEEP:=k}\"}\n"
+	          "---\n"
+	          "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n"
+	          "data: {x: \"${TIER}\", y: \"${KEEP}\"}\n");
 	assert_int_equal(strata_transform_vars(f->a, f->s, &v, &f->err), 0);
-	assert_string_equal(strata_scalar_str(strata_node_at(root_of(f, "ConfigMap", "b"),
+	assert_string_equal(strata_scalar_str(strata_node_at(doc(f, "ConfigMap", "b"),
 							     "data", "x", NULL)), "gold");
-	assert_string_equal(strata_scalar_str(strata_node_at(root_of(f, "ConfigMap", "b"),
+	assert_string_equal(strata_scalar_str(strata_node_at(doc(f, "ConfigMap", "b"),
 							     "data", "y", NULL)), "k");
 	/* the environment's own list is left as configured */
 	assert_null(strata_kvlist_get(&v, "TIER"));
@@ -365,10 +293,10 @@ static void test_vars__unterminated_is_positioned(void **state)
 	strata_kvlist v = { 0 };
 
 	kv_add(&v, "A", "1");
-	load(f, "base/cm.yaml",
-	     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n"
-	     "  ok: ${A}\n"
-	     "  bad: x ${A\n");
+	load_file(f, "base/cm.yaml",
+	          "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n"
+	          "  ok: ${A}\n"
+	          "  bad: x ${A\n");
 	assert_int_equal(strata_transform_vars(f->a, f->s, &v, &f->err), STRATA_EPARSE);
 	assert_string_equal(f->err.file, "base/cm.yaml");
 	assert_int_equal(f->err.line, 6);
@@ -378,9 +306,9 @@ static void test_vars__unterminated_is_positioned(void **state)
 
 	strata_error_clear(&f->err);
 	f->s = strata_resset_new(f->a);
-	load(f, "base/cm2.yaml",
-	     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata:\n"
-	     "  bad: ${A B}\n");
+	load_file(f, "base/cm2.yaml",
+	          "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata:\n"
+	          "  bad: ${A B}\n");
 	assert_int_equal(strata_transform_vars(f->a, f->s, &v, &f->err), STRATA_EPARSE);
 	assert_string_equal(f->err.file, "base/cm2.yaml");
 	assert_int_equal(f->err.line, 5);
@@ -396,12 +324,12 @@ static void test_vars__skips_deleted_and_unchanged(void **state)
 	strata_kvlist v = { 0 };
 	strata_node *before;
 
-	load(f, "a.yaml",
-	     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: \"${GONE}\"}\n"
-	     "---\n"
-	     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata: {x: plain, y: $5}\n");
+	load_file(f, "a.yaml",
+	          "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: \"${GONE}\"}\n"
+	          "---\n"
+	          "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata: {x: plain, y: $5}\n");
 	strata_resset_delete(f->s, strata_resset_at(f->s, 0));
-	before = strata_node_at(root_of(f, "ConfigMap", "b"), "data", "y", NULL);
+	before = strata_node_at(doc(f, "ConfigMap", "b"), "data", "y", NULL);
 	const char *text = before->u.scalar.str;
 	assert_int_equal(strata_transform_vars(f->a, f->s, &v, &f->err), 0);
 	assert_ptr_equal(before->u.scalar.str, text); /* untouched, not rewritten */
