@@ -60,8 +60,7 @@ static void c_free(strata_source *s)
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(root, sizeof(root), "/tmp/strata-test-render-XXXXXX");
-	assert_non_null(mkdtemp(root));
+	root_make("render");
 	put("strata.ini",
 	    "[env \"dev\"]\nnamespace = dev\nname_prefix = dev-\nimage.nginx = nginx:9\n\n"
 	    "[env \"prod\"]\nnamespace = prod\nlabel.env = prod\n\n"
@@ -80,15 +79,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	char cmd[300];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	return system(cmd);
-}
-
 static strata_repo *open_repo(counting *c)
 {
 	strata_error err;
@@ -105,6 +95,35 @@ static strata_repo *open_repo(counting *c)
 	return repo;
 }
 
+static void close_repo(strata_repo *repo, counting *c)
+{
+	strata_repo_free(repo);
+	c->inner->free(c->inner);
+}
+
+/* What most tests work on: the scratch repo, counted, and two outputs. */
+typedef struct fixture {
+	counting c;
+	strata_repo *repo;
+	strata_buf b1, b2;
+} fixture;
+
+static void fixture_open(fixture *f)
+{
+	static const strata_buf empty = STRATA_BUF_INIT;
+
+	f->repo = open_repo(&f->c);
+	f->b1 = empty;
+	f->b2 = empty;
+}
+
+static void fixture_close(fixture *f)
+{
+	strata_buf_free(&f->b1);
+	strata_buf_free(&f->b2);
+	close_repo(f->repo, &f->c);
+}
+
 static const char *render_text(strata_repo *repo, const char *env, strata_buf *b)
 {
 	strata_render *r;
@@ -118,65 +137,61 @@ static const char *render_text(strata_repo *repo, const char *env, strata_buf *b
 	return b->ptr;
 }
 
+/* The two renders gave the same bytes. */
+static void same_text(const strata_buf *x, const strata_buf *y)
+{
+	assert_int_equal(x->len, y->len);
+	assert_memory_equal(x->ptr, y->ptr, x->len);
+}
+
 static void test_render__base_parsed_once(void **state)
 {
-	counting c;
-	strata_repo *repo = open_repo(&c);
-	strata_buf b = STRATA_BUF_INIT;
+	fixture f;
 
 	(void)state;
-	render_text(repo, "dev", &b);
-	render_text(repo, "prod", &b);
-	render_text(repo, "prod-eu", &b);
+	fixture_open(&f);
+	render_text(f.repo, "dev", &f.b1);
+	render_text(f.repo, "prod", &f.b1);
+	render_text(f.repo, "prod-eu", &f.b1);
 	/* two base files, read once for three environments; the prod layer
 	 * is read once although prod-eu inherits it */
-	assert_int_equal(c.base_reads, 2);
-	assert_int_equal(c.total_reads, 2 + 1 + 1 + 1 + 1); /* + strata.ini */
-	strata_buf_free(&b);
-	strata_repo_free(repo);
-	c.inner->free(c.inner);
+	assert_int_equal(f.c.base_reads, 2);
+	assert_int_equal(f.c.total_reads, 2 + 1 + 1 + 1 + 1); /* + strata.ini */
+	fixture_close(&f);
 }
 
 static void test_render__layers_in_order(void **state)
 {
-	counting c;
-	strata_repo *repo = open_repo(&c);
-	strata_buf b = STRATA_BUF_INIT;
+	fixture f;
 	const char *t;
 
 	(void)state;
-	t = render_text(repo, "prod-eu", &b);
+	fixture_open(&f);
+	t = render_text(f.repo, "prod-eu", &f.b1);
 	assert_non_null(strstr(t, "replicas: 5\n"));  /* prod-eu's layer wins */
 	assert_non_null(strstr(t, "value: eu\n"));
 	assert_non_null(strstr(t, "kind: PodDisruptionBudget"));
-	t = render_text(repo, "prod", &b);
+	t = render_text(f.repo, "prod", &f.b1);
 	assert_non_null(strstr(t, "replicas: 3\n"));
 	assert_non_null(strstr(t, "value: none\n"));
-	t = render_text(repo, "dev", &b);
+	t = render_text(f.repo, "dev", &f.b1);
 	assert_non_null(strstr(t, "name: dev-web\n  namespace: dev\n"));
 	assert_null(strstr(t, "PodDisruptionBudget"));
 	/* order: ConfigMap before Deployment */
 	assert_true(strstr(t, "kind: ConfigMap") < strstr(t, "kind: Deployment"));
-	strata_buf_free(&b);
-	strata_repo_free(repo);
-	c.inner->free(c.inner);
+	fixture_close(&f);
 }
 
 static void test_render__deterministic(void **state)
 {
-	counting c;
-	strata_repo *repo = open_repo(&c);
-	strata_buf b1 = STRATA_BUF_INIT, b2 = STRATA_BUF_INIT;
+	fixture f;
 
 	(void)state;
-	render_text(repo, "prod", &b1);
-	render_text(repo, "prod", &b2);
-	assert_int_equal(b1.len, b2.len);
-	assert_memory_equal(b1.ptr, b2.ptr, b1.len);
-	strata_buf_free(&b1);
-	strata_buf_free(&b2);
-	strata_repo_free(repo);
-	c.inner->free(c.inner);
+	fixture_open(&f);
+	render_text(f.repo, "prod", &f.b1);
+	render_text(f.repo, "prod", &f.b2);
+	same_text(&f.b1, &f.b2);
+	fixture_close(&f);
 }
 
 /*
@@ -188,86 +203,69 @@ static void test_render__deterministic(void **state)
 static void test_render__renders_do_not_leak_into_each_other(void **state)
 {
 	static const char *const order[] = { "dev", "prod-eu", "prod", "dev", "prod-eu" };
-	counting c;
-	strata_repo *repo;
-	strata_buf want = STRATA_BUF_INIT, got = STRATA_BUF_INIT;
+	fixture f; /* b1: the render alone, b2: in the shared repo */
 
 	(void)state;
-	repo = open_repo(&c);
+	fixture_open(&f);
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		counting fresh;
 		strata_repo *alone = open_repo(&fresh);
 
-		render_text(alone, order[i], &want);
-		strata_repo_free(alone);
-		fresh.inner->free(fresh.inner);
-		render_text(repo, order[i], &got);
-		assert_int_equal(got.len, want.len);
-		assert_memory_equal(got.ptr, want.ptr, want.len);
+		render_text(alone, order[i], &f.b1);
+		close_repo(alone, &fresh);
+		render_text(f.repo, order[i], &f.b2);
+		same_text(&f.b2, &f.b1);
 	}
 	/* the transforms did change these scalars in their own renders */
-	render_text(repo, "dev", &got);
-	assert_non_null(strstr(got.ptr, "image: nginx:9"));
-	assert_non_null(strstr(got.ptr, "name: dev-web"));
-	render_text(repo, "prod-eu", &got);
-	assert_non_null(strstr(got.ptr, "value: eu"));
-	assert_non_null(strstr(got.ptr, "image: nginx:1"));
-	strata_buf_free(&want);
-	strata_buf_free(&got);
-	strata_repo_free(repo);
-	c.inner->free(c.inner);
+	render_text(f.repo, "dev", &f.b2);
+	assert_non_null(strstr(f.b2.ptr, "image: nginx:9"));
+	assert_non_null(strstr(f.b2.ptr, "name: dev-web"));
+	render_text(f.repo, "prod-eu", &f.b2);
+	assert_non_null(strstr(f.b2.ptr, "value: eu"));
+	assert_non_null(strstr(f.b2.ptr, "image: nginx:1"));
+	fixture_close(&f);
 }
 
 static void test_render__last_render_takes_base(void **state)
 {
-	counting c;
-	strata_repo *repo = open_repo(&c);
-	strata_buf b1 = STRATA_BUF_INIT, b2 = STRATA_BUF_INIT;
+	fixture f;
 	strata_render *r;
 	strata_error err;
 
 	(void)state;
-	render_text(repo, "prod-eu", &b1);
-	strata_repo_last_render(repo);
+	fixture_open(&f);
+	render_text(f.repo, "prod-eu", &f.b1);
+	strata_repo_last_render(f.repo);
 	/* the render that takes the base gives the same bytes as a copy */
-	render_text(repo, "prod-eu", &b2);
-	assert_int_equal(b1.len, b2.len);
-	assert_memory_equal(b1.ptr, b2.ptr, b1.len);
+	render_text(f.repo, "prod-eu", &f.b2);
+	same_text(&f.b1, &f.b2);
 	/* after that the repo refuses to render instead of using edited trees */
 	strata_error_clear(&err);
-	assert_int_equal(strata_render_env(&r, repo, "prod", &err), STRATA_EUSAGE);
-	strata_buf_free(&b1);
-	strata_buf_free(&b2);
-	strata_repo_free(repo);
-	c.inner->free(c.inner);
+	assert_int_equal(strata_render_env(&r, f.repo, "prod", &err), STRATA_EUSAGE);
+	fixture_close(&f);
 }
 
 static void test_render__trim_layers(void **state)
 {
-	counting c;
-	strata_repo *repo = open_repo(&c);
-	strata_buf b1 = STRATA_BUF_INIT, b2 = STRATA_BUF_INIT;
+	fixture f;
 	const char *keep[] = { "prod" };
 	strata_error err;
 	int before;
 
 	(void)state;
-	render_text(repo, "prod-eu", &b1);
-	before = c.total_reads;
+	fixture_open(&f);
+	render_text(f.repo, "prod-eu", &f.b1);
+	before = f.c.total_reads;
 	/* prod still needs overlays/prod: only overlays/prod-eu goes */
 	strata_error_clear(&err);
-	assert_int_equal(strata_repo_trim(repo, keep, 1, &err), 0);
-	render_text(repo, "prod", &b2);
-	assert_int_equal(c.total_reads, before);
+	assert_int_equal(strata_repo_trim(f.repo, keep, 1, &err), 0);
+	render_text(f.repo, "prod", &f.b2);
+	assert_int_equal(f.c.total_reads, before);
 	/* a dropped layer needed again is read again, same result */
-	render_text(repo, "prod-eu", &b2);
-	assert_int_equal(c.total_reads, before + 1);
-	assert_int_equal(b1.len, b2.len);
-	assert_memory_equal(b1.ptr, b2.ptr, b1.len);
-	strata_buf_free(&b1);
-	strata_buf_free(&b2);
-	strata_repo_free(repo);
-	c.inner->free(c.inner);
+	render_text(f.repo, "prod-eu", &f.b2);
+	assert_int_equal(f.c.total_reads, before + 1);
+	same_text(&f.b1, &f.b2);
+	fixture_close(&f);
 }
 
 static void test_render__paths(void **state)
@@ -322,17 +320,16 @@ static void test_render__output_atomic(void **state)
 
 static void test_render__unknown_env(void **state)
 {
-	counting c;
-	strata_repo *repo = open_repo(&c);
+	fixture f;
 	strata_render *r;
 	strata_error err;
 
 	(void)state;
+	fixture_open(&f);
 	strata_error_clear(&err);
-	assert_int_equal(strata_render_env(&r, repo, "prdo", &err), STRATA_ENOTFOUND);
+	assert_int_equal(strata_render_env(&r, f.repo, "prdo", &err), STRATA_ENOTFOUND);
 	assert_non_null(strstr(err.msg, "did you mean 'prod'"));
-	strata_repo_free(repo);
-	c.inner->free(c.inner);
+	fixture_close(&f);
 }
 
 int main(void)
@@ -348,5 +345,5 @@ int main(void)
 		cmocka_unit_test(test_render__output_atomic),
 		cmocka_unit_test(test_render__unknown_env),
 	};
-	return cmocka_run_group_tests_name("render", tests, setup, teardown);
+	return cmocka_run_group_tests_name("render", tests, setup, root_teardown);
 }
