@@ -81,6 +81,26 @@ static char *report(const strata_diff *d, int format, bool show)
 	return strata_buf_detach(&b, NULL);
 }
 
+/*
+ * Load old_yaml and new_yaml as two revisions of one environment "a" (no
+ * namespace, no name prefix) and diff them under opts.
+ */
+static strata_diff *diff_a(side *o, side *n, const strata_diff_opts *opts,
+			   const char *old_yaml, const char *new_yaml)
+{
+	side_load(o, "a", NULL, NULL, old_yaml);
+	side_load(n, "a", NULL, NULL, new_yaml);
+	return run(o, n, opts);
+}
+
+/* Free the diff and both its sides. */
+static void free_all(strata_diff *d, side *o, side *n)
+{
+	strata_diff_free(d);
+	side_free(o);
+	side_free(n);
+}
+
 /* The change at path in entry e, or NULL. */
 static const strata_diff_change *find(const strata_diff_entry *e, const char *path)
 {
@@ -124,9 +144,7 @@ static void test_diff__pairs_across_environments(void **state)
 	assert_int_equal(d->added, 1);
 	assert_int_equal(d->removed, 1);
 	assert_int_equal(d->changed, 0);
-	strata_diff_free(d);
-	side_free(&o);
-	side_free(&n);
+	free_all(d, &o, &n);
 }
 
 static void test_diff__same_env_reports_namespace_moves(void **state)
@@ -146,9 +164,7 @@ static void test_diff__same_env_reports_namespace_moves(void **state)
 	assert_int_equal(c->op, STRATA_CHANGE_MODIFY);
 	assert_string_equal(strata_scalar_str(c->old_value), "shop");
 	assert_string_equal(strata_scalar_str(c->new_value), "shop-prod");
-	strata_diff_free(d);
-	side_free(&o);
-	side_free(&n);
+	free_all(d, &o, &n);
 }
 
 static void test_diff__added_removed_unchanged(void **state)
@@ -157,13 +173,11 @@ static void test_diff__added_removed_unchanged(void **state)
 	strata_diff *d;
 
 	(void)state;
-	side_load(&o, "a", NULL, NULL,
-		  "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: same}\ndata: {a: '1'}\n"
-		  "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: gone}\n");
-	side_load(&n, "a", NULL, NULL,
-		  "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: new}\n"
-		  "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: same}\ndata: {a: '1'}\n");
-	d = run(&o, &n, NULL);
+	d = diff_a(&o, &n, NULL,
+		   "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: same}\ndata: {a: '1'}\n"
+		   "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: gone}\n",
+		   "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: new}\n"
+		   "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: same}\ndata: {a: '1'}\n");
 	assert_int_equal(d->added, 1);
 	assert_int_equal(d->removed, 1);
 	assert_int_equal(d->changed, 0);
@@ -175,9 +189,7 @@ static void test_diff__added_removed_unchanged(void **state)
 	/* regression: a removed entry once kept an unchanged pair's new side */
 	assert_null(d->entries[0].new_res);
 	assert_string_equal(d->entries[1].new_res->name, "new");
-	strata_diff_free(d);
-	side_free(&o);
-	side_free(&n);
+	free_all(d, &o, &n);
 }
 
 #define POD_HEAD "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
@@ -190,15 +202,15 @@ static void test_diff__keyed_list_by_merge_key(void **state)
 	const strata_diff_change *c;
 
 	(void)state;
-	side_load(&o, "a", NULL, NULL, POD_HEAD
-		  "  - {name: main, image: 'nginx:1.0', ports: [{containerPort: 80}, {containerPort: 443}]}\n"
-		  "  - {name: old, image: busybox}\n"
-		  "  - {name: sidecar, image: 'envoy:1'}\n");
-	side_load(&n, "a", NULL, NULL, POD_HEAD
-		  "  - {name: sidecar, image: 'envoy:1'}\n"
-		  "  - {name: main, image: 'nginx:1.1', ports: [{containerPort: 443}, {containerPort: 80, protocol: UDP}]}\n"
-		  "  - {name: new, image: alpine}\n");
-	d = run(&o, &n, NULL);
+	d = diff_a(&o, &n, NULL,
+		   POD_HEAD
+		   "  - {name: main, image: 'nginx:1.0', ports: [{containerPort: 80}, {containerPort: 443}]}\n"
+		   "  - {name: old, image: busybox}\n"
+		   "  - {name: sidecar, image: 'envoy:1'}\n",
+		   POD_HEAD
+		   "  - {name: sidecar, image: 'envoy:1'}\n"
+		   "  - {name: main, image: 'nginx:1.1', ports: [{containerPort: 443}, {containerPort: 80, protocol: UDP}]}\n"
+		   "  - {name: new, image: alpine}\n");
 	assert_int_equal(d->changed, 1);
 	e = &d->entries[0];
 	c = find(e, "spec.containers[name=main].image");
@@ -230,9 +242,7 @@ static void test_diff__keyed_list_by_merge_key(void **state)
 	assert_string_equal(c->new_keys[1], "name=main");
 	/* nothing else: sidecar itself did not change */
 	assert_null(find(e, "spec.containers[name=sidecar].image"));
-	strata_diff_free(d);
-	side_free(&o);
-	side_free(&n);
+	free_all(d, &o, &n);
 }
 
 static void test_diff__order_only(void **state)
@@ -243,11 +253,11 @@ static void test_diff__order_only(void **state)
 	strata_diff_opts io = { .ignore_order = true };
 
 	(void)state;
-	side_load(&o, "a", NULL, NULL, POD_HEAD
-		  "  - name: main\n    args: [a, b, c]\n    env: [{name: A, value: '1'}, {name: B, value: '2'}]\n");
-	side_load(&n, "a", NULL, NULL, POD_HEAD
-		  "  - name: main\n    args: [c, a, b]\n    env: [{name: B, value: '2'}, {name: A, value: '1'}]\n");
-	d = run(&o, &n, NULL);
+	d = diff_a(&o, &n, NULL,
+		   POD_HEAD
+		   "  - name: main\n    args: [a, b, c]\n    env: [{name: A, value: '1'}, {name: B, value: '2'}]\n",
+		   POD_HEAD
+		   "  - name: main\n    args: [c, a, b]\n    env: [{name: B, value: '2'}, {name: A, value: '1'}]\n");
 	assert_int_equal(d->changed, 1);
 	assert_int_equal(d->entries[0].n_changes, 2);
 	assert_int_equal(find(&d->entries[0], "spec.containers[name=main].args")->op,
@@ -263,9 +273,7 @@ static void test_diff__order_only(void **state)
 	d = run(&o, &n, &io);
 	assert_false(strata_diff_different(d));
 	assert_int_equal(d->unchanged, 1);
-	strata_diff_free(d);
-	side_free(&o);
-	side_free(&n);
+	free_all(d, &o, &n);
 }
 
 static void test_diff__plain_list_items(void **state)
@@ -275,19 +283,17 @@ static void test_diff__plain_list_items(void **state)
 	const strata_diff_entry *e;
 
 	(void)state;
-	side_load(&o, "a", NULL, NULL, POD_HEAD
-		  "  - name: main\n    args: [--a, --b, --c, --d]\n");
-	side_load(&n, "a", NULL, NULL, POD_HEAD
-		  "  - name: main\n    args: [--a, --x, --c, --d, --e]\n");
-	d = run(&o, &n, NULL);
+	d = diff_a(&o, &n, NULL,
+		   POD_HEAD
+		   "  - name: main\n    args: [--a, --b, --c, --d]\n",
+		   POD_HEAD
+		   "  - name: main\n    args: [--a, --x, --c, --d, --e]\n");
 	e = &d->entries[0];
 	assert_int_equal(e->n_changes, 2);
 	assert_int_equal(find(e, "spec.containers[name=main].args[1]")->op, STRATA_CHANGE_MODIFY);
 	assert_string_equal(strata_scalar_str(find(e, "spec.containers[name=main].args[1]")->new_value), "--x");
 	assert_int_equal(find(e, "spec.containers[name=main].args[4]")->op, STRATA_CHANGE_ADD);
-	strata_diff_free(d);
-	side_free(&o);
-	side_free(&n);
+	free_all(d, &o, &n);
 }
 
 static void test_diff__multiline_strings_as_line_diffs(void **state)
@@ -297,13 +303,11 @@ static void test_diff__multiline_strings_as_line_diffs(void **state)
 	char *text;
 
 	(void)state;
-	side_load(&o, "a", NULL, NULL,
-		  "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n"
-		  "  nginx.conf: |\n    server {\n      listen 80;\n      root /srv;\n    }\n");
-	side_load(&n, "a", NULL, NULL,
-		  "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n"
-		  "  nginx.conf: |\n    server {\n      listen 8080;\n      root /srv;\n    }\n");
-	d = run(&o, &n, NULL);
+	d = diff_a(&o, &n, NULL,
+		   "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n"
+		   "  nginx.conf: |\n    server {\n      listen 80;\n      root /srv;\n    }\n",
+		   "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n"
+		   "  nginx.conf: |\n    server {\n      listen 8080;\n      root /srv;\n    }\n");
 	text = report(d, STRATA_DIFF_TEXT, false);
 	assert_string_equal(text,
 		"--- a\n+++ a\n"
@@ -318,9 +322,7 @@ static void test_diff__multiline_strings_as_line_diffs(void **state)
 		"\n"
 		"a → a: 0 added, 0 removed, 1 changed\n");
 	free(text);
-	strata_diff_free(d);
-	side_free(&o);
-	side_free(&n);
+	free_all(d, &o, &n);
 }
 
 #define SECRET(pw, extra)                                                      \
@@ -337,9 +339,9 @@ static void test_diff__secret_values_are_masked(void **state)
 
 	(void)state;
 	/* base64 "hunter2" -> "correcthorse" */
-	side_load(&o, "a", NULL, NULL, SECRET("aHVudGVyMg==", ""));
-	side_load(&n, "a", NULL, NULL, SECRET("Y29ycmVjdGhvcnNl", "  apikey: c2VjcmV0a2V5\n"));
-	d = run(&o, &n, NULL);
+	d = diff_a(&o, &n, NULL,
+		   SECRET("aHVudGVyMg==", ""),
+		   SECRET("Y29ycmVjdGhvcnNl", "  apikey: c2VjcmV0a2V5\n"));
 	c = find(&d->entries[0], "data.password");
 	assert_non_null(c);
 	assert_true(c->secret);
@@ -373,9 +375,7 @@ static void test_diff__secret_values_are_masked(void **state)
 		assert_non_null(strstr(shown, "data.password: aHVudGVyMg== → Y29ycmVjdGhvcnNl"));
 		free(shown);
 	}
-	strata_diff_free(d);
-	side_free(&o);
-	side_free(&n);
+	free_all(d, &o, &n);
 }
 
 static void test_diff__added_secret_is_masked(void **state)
@@ -385,11 +385,10 @@ static void test_diff__added_secret_is_masked(void **state)
 	char *patch, *md;
 
 	(void)state;
-	side_load(&o, "a", NULL, NULL, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n");
-	side_load(&n, "a", NULL, NULL,
-		  "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n---\n"
-		  SECRET("aHVudGVyMg==", ""));
-	d = run(&o, &n, NULL);
+	d = diff_a(&o, &n, NULL,
+		   "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
+		   "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n---\n"
+		   SECRET("aHVudGVyMg==", ""));
 	patch = report(d, STRATA_DIFF_PATCH, false);
 	assert_null(strstr(patch, "aHVudGVyMg"));
 	assert_non_null(strstr(patch, "+  password: <hidden, 7 bytes>\n"));
@@ -398,9 +397,7 @@ static void test_diff__added_secret_is_masked(void **state)
 	assert_null(strstr(md, "tok-"));
 	free(patch);
 	free(md);
-	strata_diff_free(d);
-	side_free(&o);
-	side_free(&n);
+	free_all(d, &o, &n);
 }
 
 static void test_diff__ignore_rules(void **state)
@@ -417,17 +414,15 @@ static void test_diff__ignore_rules(void **state)
 	strata_error err;
 
 	(void)state;
-	side_load(&o, "a", NULL, NULL,
-		  "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
-		  "  labels: {a: '1'}\n  annotations: {example.com/build-id: '1', keep: x}\n"
-		  "spec:\n  replicas: 1\n  template:\n    spec:\n      containers:\n"
-		  "      - {name: main, image: 'a:1'}\n");
-	side_load(&n, "a", NULL, NULL,
-		  "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
-		  "  labels: {a: '2', b: '3'}\n  annotations: {example.com/build-id: '2', keep: x}\n"
-		  "spec:\n  replicas: 4\n  template:\n    spec:\n      containers:\n"
-		  "      - {name: main, image: 'a:2'}\n");
-	d = run(&o, &n, &opts);
+	d = diff_a(&o, &n, &opts,
+		   "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
+		   "  labels: {a: '1'}\n  annotations: {example.com/build-id: '1', keep: x}\n"
+		   "spec:\n  replicas: 1\n  template:\n    spec:\n      containers:\n"
+		   "      - {name: main, image: 'a:1'}\n",
+		   "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
+		   "  labels: {a: '2', b: '3'}\n  annotations: {example.com/build-id: '2', keep: x}\n"
+		   "spec:\n  replicas: 4\n  template:\n    spec:\n      containers:\n"
+		   "      - {name: main, image: 'a:2'}\n");
 	assert_false(strata_diff_different(d));
 	assert_int_equal(d->ignored, 5);
 	assert_int_equal(d->unchanged, 1);
@@ -534,12 +529,10 @@ static void test_diff__patch_headers(void **state)
 	char *patch;
 
 	(void)state;
-	side_load(&o, "a", NULL, NULL,
-		  "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: ns}\ndata: {a: '1'}\n"
-		  "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: gone, namespace: ns}\n");
-	side_load(&n, "a", NULL, NULL,
-		  "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: ns}\ndata: {a: '2'}\n");
-	d = run(&o, &n, NULL);
+	d = diff_a(&o, &n, NULL,
+		   "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: ns}\ndata: {a: '1'}\n"
+		   "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: gone, namespace: ns}\n",
+		   "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: ns}\ndata: {a: '2'}\n");
 	patch = report(d, STRATA_DIFF_PATCH, false);
 	assert_string_equal(patch,
 		"diff --git a/ns/ConfigMap_c.yaml b/ns/ConfigMap_c.yaml\n"
@@ -564,9 +557,7 @@ static void test_diff__patch_headers(void **state)
 		"-  name: gone\n"
 		"-  namespace: ns\n");
 	free(patch);
-	strata_diff_free(d);
-	side_free(&o);
-	side_free(&n);
+	free_all(d, &o, &n);
 }
 
 /* A published side under limits: a git repository whose env/prod branch
