@@ -18,11 +18,18 @@
 
 int strata_transform_vars_unindexed(strata_arena *a, strata_resset *s,
 				    strata_kvlist *vars, strata_error *err);
-int strata_transform_namespace_unindexed(strata_arena *a, strata_resset *s,
-					 const char *ns, strata_error *err);
-/* Leaves res->name as it was before the rename (the reindex refreshes it). */
-int strata_transform_names_unindexed(strata_arena *a, strata_resset *s,
-				     const char *prefix, const char *suffix,
-				     strata_error *err);
+/*
+ * namespace, names (prefix/suffix) and labels/annotations, each resource
+ * through all three before the next (transform.c): the same resources as
+ * strata_transform_namespace, strata_transform_names and
+ * strata_transform_metadata in a row, with one walk of each tree.  Leaves
+ * the index stale: the caller reindexes.  NULL/empty arguments skip a step.
+ */
+int strata_transform_finish_unindexed(strata_arena *a, strata_resset *s,
+				      const char *ns, const char *prefix,
+				      const char *suffix,
+				      const strata_kvlist *labels,
+				      const strata_kvlist *annotations,
+				      strata_error *err);
 
 #endif

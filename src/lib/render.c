@@ -1000,21 +1000,13 @@ int strata_render_env_opts(strata_render **out, strata_repo *repo,
 	    TRANSFORM(r, strata_transform_images(r->arena, set, &r->env->images, e),
 		      "transform") < 0)
 		goto fail;
-	if (r->env->namespace && r->env->namespace[0] &&
-	    TRANSFORM(r, strata_transform_namespace_unindexed(r->arena, set,
-							      r->env->namespace, e),
-		      "transform") < 0)
-		goto fail;
-	if (((r->env->name_prefix && r->env->name_prefix[0]) ||
-	     (r->env->name_suffix && r->env->name_suffix[0])) &&
-	    TRANSFORM(r, strata_transform_names_unindexed(r->arena, set,
-							  r->env->name_prefix,
-							  r->env->name_suffix, e),
-		      "transform") < 0)
-		goto fail;
-	if ((r->env->labels.n || r->env->annotations.n) &&
-	    TRANSFORM(r, strata_transform_metadata(r->arena, set, &r->env->labels,
-						   &r->env->annotations, e),
+	/* namespace, names and labels/annotations: one walk of each resource */
+	if (TRANSFORM(r, strata_transform_finish_unindexed(r->arena, set,
+							   r->env->namespace,
+							   r->env->name_prefix,
+							   r->env->name_suffix,
+							   &r->env->labels,
+							   &r->env->annotations, e),
 		      "transform") < 0)
 		goto fail;
 	/*

@@ -1,0 +1,185 @@
+/*
+ * test_pipeline.c - the fused last pass of a render
+ * (strata_transform_finish_unindexed: namespace, names, labels and
+ * annotations resource by resource) gives exactly what the three public
+ * transforms give one after the other, on a set with every kind of
+ * reference the namespace and names steps rewrite.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pipeline.h"
+#include "strata/resource.h"
+#include "strata/transform.h"
+#include "strata/yaml.h"
+
+static const char input[] =
+	"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: old\n"
+	"---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: runner\n  namespace: old\n"
+	"---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: default\n"
+	"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n"
+	"---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\n"
+	"---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n"
+	"---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\n"
+	"---\napiVersion: v1\nkind: PersistentVolume\nmetadata:\n  name: pv1\n"
+	"spec:\n  claimRef:\n    name: data\n    namespace: default\n"
+	"---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels:\n    app: web\n"
+	"spec:\n  selector:\n    matchLabels:\n      app: web\n  template:\n"
+	"    metadata:\n      labels:\n        app: web\n    spec:\n"
+	"      serviceAccountName: runner\n      containers:\n      - name: web\n"
+	"        image: nginx\n        envFrom:\n        - configMapRef:\n            name: cfg\n"
+	"        env:\n        - name: PW\n          valueFrom:\n            secretKeyRef:\n"
+	"              name: creds\n              key: pw\n      volumes:\n"
+	"      - name: d\n        persistentVolumeClaim:\n          claimName: data\n"
+	"      - name: c\n        configMap:\n          name: cfg\n"
+	"---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\n"
+	"spec:\n  serviceName: web\n  template:\n    spec:\n      containers:\n      - name: db\n"
+	"        image: pg\n  volumeClaimTemplates:\n  - metadata:\n      name: pgdata\n"
+	"---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: reader\n"
+	"rules:\n- apiGroups: ['']\n  resources: [configmaps, secrets]\n  resourceNames: [cfg, creds, other]\n"
+	"---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: read\n"
+	"roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role\n  name: reader\n"
+	"subjects:\n- kind: ServiceAccount\n  name: runner\n  namespace: old\n"
+	"- kind: ServiceAccount\n  name: default\n  namespace: elsewhere\n"
+	"- kind: ServiceAccount\n  name: stranger\n  namespace: elsewhere\n"
+	"---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: admin\n"
+	"---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: admins\n"
+	"roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: admin\n"
+	"subjects:\n- kind: ServiceAccount\n  name: runner\n  namespace: old\n"
+	"---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\n"
+	"metadata:\n  name: hook\nwebhooks:\n- name: h.example.com\n  clientConfig:\n"
+	"    service:\n      name: web\n      namespace: default\n"
+	"---\napiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: nightly\nspec:\n"
+	"  schedule: '@daily'\n  jobTemplate:\n    spec:\n      template:\n        spec:\n"
+	"          containers:\n          - name: j\n            image: busybox\n";
+
+static strata_resset *load(strata_arena *a)
+{
+	strata_yaml_doc *docs;
+	strata_resset *s = strata_resset_new(a);
+	strata_error err;
+	size_t n;
+
+	strata_error_clear(&err);
+	assert_non_null(s);
+	assert_int_equal(strata_yaml_load(&docs, &n, a, "in.yaml", input, strlen(input),
+					  NULL, &err), 0);
+	for (size_t i = 0; i < n; i++) {
+		strata_resource r;
+		assert_int_equal(strata_resource_init(&r, a, docs[i].root, "in.yaml",
+						      docs[i].line, docs[i].col, &err), 0);
+		assert_int_equal(strata_resset_add(s, &r, NULL, &err), 0);
+	}
+	return s;
+}
+
+static void emit_sorted(strata_buf *out, strata_resset *s)
+{
+	size_t n;
+	strata_resource **v = strata_resset_sorted(s, &n);
+
+	assert_non_null(v);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(strata_yaml_emit(out, v[i]->root), 0);
+}
+
+static void kv_set(strata_kvlist *l, strata_kv *items, size_t n)
+{
+	memset(l, 0, sizeof(*l));
+	l->items = items;
+	l->n = l->cap = n;
+}
+
+/* The three public transforms in a row, then the fused pass: same text. */
+static void same_as_three(const char *ns, const char *prefix, const char *suffix,
+			  bool with_meta)
+{
+	strata_arena *a = strata_arena_new(), *b = strata_arena_new();
+	strata_resset *s1, *s2;
+	strata_buf one = STRATA_BUF_INIT, fused = STRATA_BUF_INIT;
+	strata_kv lab_items[] = { { "env", "prod", 3 }, { "team", "yes", 4 } };
+	strata_kv ann_items[] = { { "owner", "platform", 5 } };
+	strata_kvlist labels, annotations;
+	strata_error err;
+
+	strata_error_clear(&err);
+	kv_set(&labels, lab_items, with_meta ? 2 : 0);
+	kv_set(&annotations, ann_items, with_meta ? 1 : 0);
+	s1 = load(a);
+	if (ns)
+		assert_int_equal(strata_transform_namespace(a, s1, ns, &err), 0);
+	if (prefix || suffix)
+		assert_int_equal(strata_transform_names(a, s1, prefix, suffix, &err), 0);
+	assert_int_equal(strata_transform_metadata(a, s1, &labels, &annotations, &err), 0);
+	emit_sorted(&one, s1);
+
+	s2 = load(b);
+	assert_int_equal(strata_transform_finish_unindexed(b, s2, ns, prefix, suffix, &labels,
+							   &annotations, &err), 0);
+	assert_int_equal(strata_resset_reindex(s2, &err), 0);
+	emit_sorted(&fused, s2);
+
+	assert_int_equal(fused.len, one.len);
+	assert_memory_equal(fused.ptr, one.ptr, one.len);
+	strata_buf_free(&one);
+	strata_buf_free(&fused);
+	strata_arena_free(a);
+	strata_arena_free(b);
+}
+
+static void test_pipeline__fused_equals_three(void **state)
+{
+	(void)state;
+	same_as_three("prod", "p-", "-v2", true);
+	same_as_three("prod", NULL, NULL, true);
+	same_as_three(NULL, "p-", NULL, true);
+	same_as_three("prod", "p-", NULL, false);
+	same_as_three(NULL, NULL, NULL, true);
+}
+
+/* The fused pass did rewrite what the steps rewrite (not a no-op twice). */
+static void test_pipeline__fused_rewrites(void **state)
+{
+	strata_arena *a = strata_arena_new();
+	strata_resset *s = load(a);
+	strata_buf out = STRATA_BUF_INIT;
+	strata_kv lab_items[] = { { "env", "prod", 3 } };
+	strata_kvlist labels, none;
+	strata_error err;
+
+	(void)state;
+	strata_error_clear(&err);
+	kv_set(&labels, lab_items, 1);
+	kv_set(&none, NULL, 0);
+	assert_int_equal(strata_transform_finish_unindexed(a, s, "prod", "p-", NULL, &labels,
+							   &none, &err), 0);
+	assert_int_equal(strata_resset_reindex(s, &err), 0);
+	emit_sorted(&out, s);
+	/* configMapRef, secretKeyRef, claimName, serviceAccountName, subjects */
+	assert_non_null(strstr(out.ptr, "name: p-cfg"));
+	assert_non_null(strstr(out.ptr, "name: p-creds"));
+	assert_non_null(strstr(out.ptr, "claimName: p-data"));
+	assert_non_null(strstr(out.ptr, "serviceAccountName: p-runner"));
+	assert_non_null(strstr(out.ptr, "  name: p-runner\n  namespace: prod\n"));
+	/* a subject outside the set keeps its namespace and name */
+	assert_non_null(strstr(out.ptr, "name: stranger\n  namespace: elsewhere\n"));
+	assert_non_null(strstr(out.ptr, "namespace: prod"));
+	assert_non_null(strstr(out.ptr, "env: prod"));
+	strata_buf_free(&out);
+	strata_arena_free(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pipeline__fused_equals_three),
+		cmocka_unit_test(test_pipeline__fused_rewrites),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
