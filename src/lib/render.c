@@ -36,7 +36,7 @@ typedef struct loaded_file {
 
 typedef struct loaded_dir {
 	loaded_file *files;
-	size_t n, cap;
+	size_t n;
 } loaded_dir;
 
 /* A parsed overlay layer: patches and new resources. */
