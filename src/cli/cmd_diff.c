@@ -566,7 +566,15 @@ int cmd_diff(int argc, char **argv)
 	}
 	if (!quiet) {
 		rc = strata_diff_format_report(&out, diffs, n_cmp, &fmt);
+		if (rc == STRATA_EGIT) { /* the patch format's blob ids */
+			fprintf(stderr, "strata diff: cannot load libgit2 for "
+				"--format patch\n");
+			ret = EXIT_GIT;
+			goto done;
+		}
 		if (rc < 0) {
+			fprintf(stderr, "strata diff: cannot format the report: "
+				"out of memory\n");
 			ret = EXIT_INTERNAL;
 			goto done;
 		}

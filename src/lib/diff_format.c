@@ -17,7 +17,7 @@
  */
 #include "strata/diff.h"
 
-#include <git2.h>
+#include "git_dl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -800,7 +800,11 @@ static void format_patch(fmtctx *x, const strata_diff *const *diffs, size_t n)
 		x->rc = STRATA_ENOMEM;
 		return;
 	}
-	git_libgit2_init(); /* blob ids: the hash backend */
+	x->rc = strata_git_init(NULL); /* blob ids: the hash backend */
+	if (x->rc) {
+		strata_arena_free(a);
+		return;
+	}
 	for (size_t i = 0; i < n && !x->rc; i++) {
 		const strata_diff *d = diffs[i];
 		pfile *files = calloc(d->n + 1, sizeof(*files));

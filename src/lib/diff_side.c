@@ -11,7 +11,7 @@
  */
 #include "strata/diff.h"
 
-#include <git2.h>
+#include "git_dl.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -226,7 +226,9 @@ int strata_diff_side_published_limits(strata_diff_side **out,
 	int rc = 0, grc;
 
 	*out = NULL;
-	git_libgit2_init();
+	rc = strata_git_init(err);
+	if (rc < 0)
+		return rc;
 	s = calloc(1, sizeof(*s));
 	if (!s || !(s->arena = strata_arena_new())) {
 		rc = oom(err);

@@ -33,9 +33,7 @@
 #include "publish_cred.h"
 #include "transport_local.h"
 
-#include <git2.h>
-#include <git2/sys/mempack.h>
-#include <git2/sys/odb_backend.h>
+#include "git_dl.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -235,7 +233,9 @@ int strata_publish_branch(char out[256], const strata_config *cfg,
 				      b, env);
 		goto done;
 	}
-	git_libgit2_init();
+	rc = strata_git_init(err);
+	if (rc < 0)
+		goto done;
 	if (git_reference_name_is_valid(&valid, out) < 0 || !valid)
 		rc = strata_error_set(err, STRATA_ECONFIG, NULL, 0, 0,
 				      "invalid branch name '%s' for environment '%s'",
@@ -1463,7 +1463,9 @@ int strata_publish_env(strata_publish_result *out, strata_repo *repo,
 	pub p;
 
 	pub_init(&p, out, opts, env, err);
-	git_libgit2_init();
+	rc = strata_git_init(err);
+	if (rc < 0)
+		return rc; /* pub_init left the status FAILED and owns nothing */
 
 	/* The name is checked before anything else touches it. */
 	rc = strata_publish_branch(out->branch, cfg, env, err);
@@ -1570,7 +1572,9 @@ int strata_rollback_env(strata_publish_result *out, const strata_config *cfg,
 	pub p;
 
 	pub_init(&p, out, opts, env, err);
-	git_libgit2_init();
+	rc = strata_git_init(err);
+	if (rc < 0)
+		return rc; /* pub_init left the status FAILED and owns nothing */
 	rc = pub_open(&p, cfg);
 	if (rc < 0)
 		goto done;
@@ -1682,7 +1686,9 @@ int strata_history(strata_history_entry **out, size_t *n,
 	rc = strata_publish_branch(ref, cfg, env, err);
 	if (rc < 0)
 		return rc;
-	git_libgit2_init();
+	rc = strata_git_init(err);
+	if (rc < 0)
+		return rc;
 	rc = open_repo(&repo, repo_dir, "repository", err);
 	if (rc < 0)
 		goto done;

@@ -20,7 +20,7 @@
 #include "path.h"
 #include "strata/git.h"
 
-#include <git2.h>
+#include "git_dl.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -398,7 +398,9 @@ int strata_source_git_open(strata_source **out, const char *repo_path,
 	if (rev[0] == '-')
 		return strata_error_set(err, STRATA_EUSAGE, NULL, 0, 0,
 					"invalid revision '%s'", rev);
-	git_libgit2_init();
+	rc = strata_git_init(err);
+	if (rc < 0)
+		return rc;
 	/*
 	 * Every lookup walks its path from the root tree, so each directory's
 	 * tree object is read once per file below it.  libgit2 caches trees

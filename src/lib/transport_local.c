@@ -18,8 +18,7 @@
  */
 #include "transport_local.h"
 
-#include <git2.h>
-#include <git2/sys/transport.h>
+#include "git_dl.h"
 
 #include <errno.h>
 #include <stdbool.h>

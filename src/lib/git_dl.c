@@ -1,0 +1,82 @@
+/*
+ * git_dl.c - load libgit2 on first use (see git_dl.h for why).
+ *
+ * The library is opened by its SONAME, the one the build found
+ * (STRATA_GIT_SONAME, e.g. "libgit2.so.1.5"), so the ABI is the one the
+ * headers describe.  It is never closed: libgit2 keeps global state (its
+ * init count, registered transports) for the life of the process, and a
+ * handle kept open is what linking it would have done anyway.
+ */
+#define STRATA_GIT_DL_TABLE
+#include "git_dl.h"
+
+#ifdef STRATA_GIT_DLOPEN
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct strata_git_fns table;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static atomic_int state;         /* 0 not tried, 1 loaded, -1 failed */
+static char why[512];            /* the failure, written once under `once` */
+
+static void load(void)
+{
+	void *h = dlopen(STRATA_GIT_SONAME, RTLD_NOW | RTLD_LOCAL);
+	void *sym;
+
+	if (!h) {
+		const char *e = dlerror();
+
+		snprintf(why, sizeof(why), "cannot load libgit2: %s",
+			 e ? e : STRATA_GIT_SONAME);
+		atomic_store(&state, -1);
+		return;
+	}
+	/* memcpy: ISO C has no conversion from void * to a function pointer. */
+#define STRATA_GIT_RESOLVE(f)                                                  \
+	if (!(sym = dlsym(h, #f))) {                                           \
+		snprintf(why, sizeof(why), "cannot load libgit2: %s has no %s", \
+			 STRATA_GIT_SONAME, #f);                               \
+		atomic_store(&state, -1);                                      \
+		return;                                                        \
+	}                                                                      \
+	memcpy(&table.f, &sym, sizeof(sym));
+	STRATA_GIT_FUNCTIONS(STRATA_GIT_RESOLVE)
+#undef STRATA_GIT_RESOLVE
+	atomic_store(&state, 1);
+}
+
+int strata_git_init(strata_error *err)
+{
+	pthread_once(&once, load);
+	if (atomic_load(&state) < 0)
+		return strata_error_set(err, STRATA_EGIT, NULL, 0, 0, "%s", why);
+	table.git_libgit2_init();
+	return 0;
+}
+
+const struct strata_git_fns *strata_git_fns(void)
+{
+	if (atomic_load_explicit(&state, memory_order_acquire) != 1) {
+		fputs("strata: internal error: libgit2 called before "
+		      "strata_git_init()\n", stderr);
+		abort();
+	}
+	return &table;
+}
+
+#else /* linked with -lgit2 */
+
+int strata_git_init(strata_error *err)
+{
+	(void)err;
+	git_libgit2_init();
+	return 0;
+}
+
+#endif
