@@ -75,6 +75,7 @@ typedef struct pub {
 	unsigned cred_tries;
 	bool ref_seen;
 	bool moved;           /* the local ref no longer holds what we push */
+	bool locked;          /* the last push found the remote ref locked */
 	git_oid pushing;
 	char *reject;         /* the server's status for our ref */
 	strata_buf sideband;  /* what the server said on the side band */
@@ -1144,6 +1145,14 @@ static void sideband_text(pub *p, char *out, size_t size)
  * Push id to p->ref on the remote, expecting the remote at old (NULL: no
  * branch).  RETRY when the remote moved meanwhile.
  */
+/* Is a push's rejection git's word for a ref another process had locked? */
+static bool lost_lock(const char *reason)
+{
+	return strstr(reason, "failed to update ref") ||
+	       strstr(reason, "failed to lock") ||
+	       strstr(reason, "cannot lock ref");
+}
+
 static int push(pub *p, const git_oid *id, const git_oid *old, bool had)
 {
 	git_push_options po;
@@ -1158,6 +1167,7 @@ static int push(pub *p, const git_oid *id, const git_oid *old, bool had)
 	callbacks(p, &po.callbacks);
 	git_oid_cpy(&p->pushing, id);
 	p->moved = false;
+	p->locked = false;
 	p->cred_tries = 0;
 	p->ref_seen = false;
 	free(p->reject);
@@ -1188,6 +1198,15 @@ static int push(pub *p, const git_oid *id, const git_oid *old, bool had)
 		if (rc < 0)
 			return rc;
 		if (exists != had || (had && !git_oid_equal(&now, old)))
+			return RETRY;
+		/*
+		 * Or is it still moving?  receive-pack answers "failed to
+		 * update ref" when another push holds the ref's lock, and
+		 * that push may not have renamed its lock into place when we
+		 * look.  Retried like a move; land() names the reason if
+		 * every attempt ends this way (a stale lock file).
+		 */
+		if ((p->locked = lost_lock(p->reject)))
 			return RETRY;
 		return strata_error_set(p->err, STRATA_EREJECTED, NULL, 0, 0,
 					"push to '%s' rejected: %s: %s%s%s%s",
@@ -1337,6 +1356,14 @@ static int land(pub *p)
 					    STRATA_PUBLISH_CREATED;
 		git_oid_tostr(p->res->commit, sizeof(p->res->commit), &id);
 		return 0;
+	}
+	if (p->locked) { /* the last push, at least, found the ref locked */
+		char reason[300];
+
+		redact(reason, sizeof(reason), p->reject);
+		return strata_error_set(p->err, STRATA_EREJECTED, NULL, 0, 0,
+					"push to '%s' rejected: %s: %s (still so after %u attempts)",
+					p->remote_desc, p->ref + 11, reason, max);
 	}
 	return strata_error_set(p->err, STRATA_EGIT, NULL, 0, 0,
 				"branch '%s' kept moving; gave up after %u attempts",

@@ -94,4 +94,42 @@ st publish --push=nosuchremote prod
 grep -q "nosuchremote" "$SANDBOX/err" || fail "message names the remote"
 ok "an unknown remote is an error"
 
+# 8. the remote ref is locked by another push (receive-pack: "failed to
+# update ref"), and the remote has not moved yet: a lost race, retried.
+# A pre-receive hook stands in for the other push: it lets go of the lock
+# on the third push it sees.
+H=$R/hooks
+mkdir -p "$H"
+: >"$SANDBOX/pushes"
+{
+	echo '#!/bin/sh'
+	echo "echo x >>'$SANDBOX/pushes'"
+	echo "[ \$(wc -l <'$SANDBOX/pushes') -ge 3 ] && rm -f '$R/refs/heads/env/prod.lock'"
+	echo 'exit 0'
+} >"$H/pre-receive"
+chmod +x "$H/pre-receive"
+: >"$R/refs/heads/env/prod.lock"
+sed -i "s/memory: .*/memory: 3Gi/" overlays/prod/web.yaml
+commit_all "$C" "prod: 3Gi (locked)"
+st publish --push="$R" prod || fail "push past a released lock: $(cat "$SANDBOX/err")"
+grep -Eq '^prod +env/prod +updated ' "$SANDBOX/out" || fail "locked: $(cat "$SANDBOX/out")"
+[ "$(wc -l <"$SANDBOX/pushes")" -ge 3 ] || fail "the lock was never met: $(wc -l <"$SANDBOX/pushes") pushes"
+git --git-dir="$R" show env/prod:web-prod/Deployment.apps_web.yaml | grep -q 3Gi || fail "locked: content"
+ok "a ref locked by another push is retried until it is free"
+
+# ... and a lock that never goes (a stale lock file): rejected, exit 9, with
+# git's reason, the remote unmoved
+rm "$H/pre-receive"
+: >"$R/refs/heads/env/prod.lock"
+before=$(git --git-dir="$R" rev-parse env/prod)
+sed -i "s/memory: .*/memory: 4Gi/" overlays/prod/web.yaml
+commit_all "$C" "prod: 4Gi (stale lock)"
+st publish --push="$R" prod
+rc=$?
+[ $rc = 9 ] || fail "stale lock: exit $rc: $(cat "$SANDBOX/err")"
+grep -q "failed to update ref" "$SANDBOX/err" || fail "stale lock: reason: $(cat "$SANDBOX/err")"
+[ "$(git --git-dir="$R" rev-parse env/prod)" = "$before" ] || fail "stale lock: remote moved"
+rm -f "$R/refs/heads/env/prod.lock"
+ok "a stale lock on the remote ref is a rejection naming git's reason"
+
 echo "1..$TESTS"
