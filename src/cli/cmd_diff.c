@@ -573,8 +573,8 @@ int cmd_diff(int argc, char **argv)
 			goto done;
 		}
 		if (rc < 0) {
-			fprintf(stderr, "strata diff: cannot format the report: "
-				"out of memory\n");
+			fprintf(stderr, "strata diff: cannot format the report%s\n",
+				rc == STRATA_ENOMEM ? ": out of memory" : "");
 			ret = EXIT_INTERNAL;
 			goto done;
 		}

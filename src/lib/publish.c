@@ -1141,10 +1141,6 @@ static void sideband_text(pub *p, char *out, size_t size)
 	redact(out, size, start);
 }
 
-/*
- * Push id to p->ref on the remote, expecting the remote at old (NULL: no
- * branch).  RETRY when the remote moved meanwhile.
- */
 /* Is a push's rejection git's word for a ref another process had locked? */
 static bool lost_lock(const char *reason)
 {
@@ -1153,6 +1149,10 @@ static bool lost_lock(const char *reason)
 	       strstr(reason, "cannot lock ref");
 }
 
+/*
+ * Push id to p->ref on the remote, expecting the remote at old (NULL: no
+ * branch).  RETRY when the remote moved meanwhile, or holds the ref locked.
+ */
 static int push(pub *p, const git_oid *id, const git_oid *old, bool had)
 {
 	git_push_options po;
@@ -1204,7 +1204,7 @@ static int push(pub *p, const git_oid *id, const git_oid *old, bool had)
 		 * update ref" when another push holds the ref's lock, and
 		 * that push may not have renamed its lock into place when we
 		 * look.  Retried like a move; land() names the reason if
-		 * every attempt ends this way (a stale lock file).
+		 * the last attempt ends this way (a stale lock file).
 		 */
 		if ((p->locked = lost_lock(p->reject)))
 			return RETRY;
