@@ -379,10 +379,11 @@ static double parse_once(const blobset *s, size_t *events, double *cpu)
  * The floor is measured in the same moments as the render it is compared
  * with: measure() calls floor_pass() (as its prepare step) before every
  * run, the warm-up included, so each render run is paired with one floor
- * pass just before it.  This machine's speed drifts by a factor of up to
- * two from one second to the next (a shared VM: the same parse measured
- * 31 MB/s and 55 MB/s in consecutive processes), and a floor taken once,
- * before all the runs, made the ratio a coin toss at small N.
+ * pass just before it.  This machine's speed drifts (a shared VM: the same
+ * parse of 0.35 MB measured 31 MB/s and 55 MB/s in consecutive processes),
+ * and a floor taken once, before all the runs, compared two different
+ * machines.  Pairing does not remove the drift: docs/bench.md shows how
+ * far the floor itself still moves.
  */
 typedef struct floor_run {
 	const blobset *s;
