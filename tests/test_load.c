@@ -2,10 +2,12 @@
  * test_load.c - loading files on several threads (load.c, and render.c's
  * walk over the outcomes) gives what loading one after the other gives:
  * the same output, the first problem in file order, problems reported in
- * that order, the same file where a limit is passed.  Each case runs many
- * times with 1 and 4 jobs so a race would show.
+ * that order, the same file where a limit is passed; a source without
+ * clones is read by one thread at a time.  Each case runs many times with
+ * 1 and 4 jobs so a race would show.
  */
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -287,6 +289,150 @@ static void test_load__emit_same_stream(void **state)
 	assert_int_equal(unlink(doc), 0);
 }
 
+/*
+ * A source wrapper that counts: reads in flight at once (the most seen),
+ * reads in all, and clones made.  It offers clones only when asked to.
+ */
+typedef struct wstats {
+	atomic_int in_flight, most, reads, clones;
+	bool offer_clone;
+} wstats;
+
+typedef struct wrap {
+	strata_source base;
+	strata_source *inner;
+	wstats *st;
+} wrap;
+
+static int w_clone(strata_source *s, strata_source **out, strata_error *err);
+
+static int w_read(strata_source *s, const char *path, char **out, size_t *len,
+		  strata_error *err)
+{
+	wrap *w = (wrap *)s;
+	int now = atomic_fetch_add(&w->st->in_flight, 1) + 1, most, rc;
+
+	while (now > (most = atomic_load(&w->st->most)) &&
+	       !atomic_compare_exchange_weak(&w->st->most, &most, now))
+		;
+	usleep(300); /* widen the window in which a second reader would show */
+	rc = w->inner->read(w->inner, path, out, len, err);
+	atomic_fetch_add(&w->st->reads, 1);
+	atomic_fetch_sub(&w->st->in_flight, 1);
+	return rc;
+}
+
+static int w_list(strata_source *s, const char *dir, strata_source_entry **out,
+		  size_t *n, strata_error *err)
+{
+	wrap *w = (wrap *)s;
+
+	return w->inner->list(w->inner, dir, out, n, err);
+}
+
+static int w_stat(strata_source *s, const char *path, int *type,
+		  strata_error *err)
+{
+	wrap *w = (wrap *)s;
+
+	return w->inner->stat(w->inner, path, type, err);
+}
+
+static void w_free(strata_source *s)
+{
+	wrap *w = (wrap *)s;
+
+	strata_source_free(w->inner);
+	free(w);
+}
+
+static strata_source *wrap_new(strata_source *inner, wstats *st)
+{
+	wrap *w = calloc(1, sizeof(*w));
+
+	assert_non_null(w);
+	w->base = *inner;
+	w->base.read = w_read;
+	w->base.list = w_list;
+	w->base.stat = w_stat;
+	w->base.free = w_free;
+	w->base.clone = st->offer_clone ? w_clone : NULL;
+	w->inner = inner;
+	w->st = st;
+	return &w->base;
+}
+
+static int w_clone(strata_source *s, strata_source **out, strata_error *err)
+{
+	wrap *w = (wrap *)s;
+	strata_source *inner = NULL;
+	int rc = w->inner->clone(w->inner, &inner, err);
+
+	if (rc < 0)
+		return rc;
+	atomic_fetch_add(&w->st->clones, 1);
+	*out = wrap_new(inner, w->st);
+	return 0;
+}
+
+/* Render env dev through the wrapper with 4 jobs; the stream goes to out. */
+static void render_wrapped(wstats *st, strata_buf *out)
+{
+	strata_limits lim;
+	strata_source *src = NULL;
+	strata_repo *repo = NULL;
+	strata_render *r = NULL;
+	strata_error err;
+
+	strata_limits_default(&lim);
+	lim.jobs = 4;
+	strata_error_clear(&err);
+	assert_int_equal(strata_source_fs_open(&src, root, &err), 0);
+	src = wrap_new(src, st);
+	assert_int_equal(strata_repo_open(&repo, src, &lim, &err), 0);
+	assert_int_equal(strata_render_env(&r, repo, "dev", &err), 0);
+	assert_int_equal(strata_render_stream(out, r), 0);
+	strata_render_free(r);
+	strata_repo_free(repo);
+}
+
+/*
+ * A source without clones (git's) is read by one thread at a time; the
+ * filesystem source's clones give each extra thread its own.  The stream
+ * is the one-thread stream either way.
+ */
+static void test_load__reads_shared_or_cloned(void **state)
+{
+	strata_buf one = { 0 }, got = { 0 };
+	strata_error err;
+
+	(void)state;
+	assert_int_equal(render(1, NULL, &one, &err), 0);
+	for (int k = 0; k < 5; k++) {
+		wstats serial = { .offer_clone = false };
+		wstats cloned = { .offer_clone = true };
+
+		got.len = 0;
+		render_wrapped(&serial, &got);
+		assert_int_equal(got.len, one.len);
+		assert_memory_equal(got.ptr, one.ptr, one.len);
+		assert_int_equal(atomic_load(&serial.most), 1);
+		assert_int_equal(atomic_load(&serial.clones), 0);
+		/* strata.ini, the base's files and the overlay's */
+		assert_int_equal(atomic_load(&serial.reads), 1 + N_FILES + N_FILES / 3);
+
+		got.len = 0;
+		render_wrapped(&cloned, &got);
+		assert_int_equal(got.len, one.len);
+		assert_memory_equal(got.ptr, one.ptr, one.len);
+		/* 3 extra threads for the base (60 files), 3 for the overlay (20) */
+		assert_int_equal(atomic_load(&cloned.clones), 6);
+		assert_int_equal(atomic_load(&cloned.reads), 1 + N_FILES + N_FILES / 3);
+	}
+	strata_buf_free(&one);
+	strata_buf_free(&got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,6 +441,7 @@ int main(void)
 		cmocka_unit_test_setup(test_load__total_limit_same_file, reset),
 		cmocka_unit_test_setup(test_load__check_collects_in_order, reset),
 		cmocka_unit_test_setup(test_load__emit_same_stream, reset),
+		cmocka_unit_test_setup(test_load__reads_shared_or_cloned, reset),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

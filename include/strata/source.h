@@ -51,6 +51,14 @@ struct strata_source {
 	int (*stat)(strata_source *s, const char *path, int *type,
 		    strata_error *err);
 	void (*free)(strata_source *s);
+	/*
+	 * Optional (NULL: not offered).  A second source on the same tree,
+	 * for another thread: a source is not safe to share between threads,
+	 * but a source and its clones are independent.  The loader gives each
+	 * of its threads one, and serialises reads through one source when
+	 * there is no clone.
+	 */
+	int (*clone)(strata_source *s, strata_source **out, strata_error *err);
 	/* What was read: "worktree" or a full commit id. */
 	char describe[64];
 	/* Per-file size cap applied by read() (0 = no cap). */

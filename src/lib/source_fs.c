@@ -621,6 +621,9 @@ static void fs_free(strata_source *s)
 	free(fs);
 }
 
+static int fs_clone(strata_source *s, strata_source **out,
+		    strata_error *err);
+
 int strata_source_fs_open(strata_source **out, const char *root,
 			  strata_error *err)
 {
@@ -651,8 +654,38 @@ int strata_source_fs_open(strata_source **out, const char *root,
 	fs->base.read = fs_read;
 	fs->base.stat = fs_stat;
 	fs->base.free = fs_free;
+	fs->base.clone = fs_clone;
 	snprintf(fs->base.describe, sizeof(fs->base.describe), "worktree");
 	fs->base.max_file = 0;
 	*out = &fs->base;
+	return 0;
+}
+
+/*
+ * The same root, without the directory cache: a duplicate of the root fd
+ * (every lookup is an openat() walk from it, which shares no state but the
+ * fd's file offset, unused here).  The first lookup fills the clone's own
+ * cache.
+ */
+static int fs_clone(strata_source *s, strata_source **out, strata_error *err)
+{
+	const fs_source *fs = (const fs_source *)s;
+	fs_source *c = calloc(1, sizeof(*c));
+
+	*out = NULL;
+	if (!c)
+		return oom(err);
+	c->base = fs->base;
+	c->cache_fd = -1;
+	c->root = fcntl(fs->root, F_DUPFD_CLOEXEC, 0);
+	if (c->root < 0) {
+		int e = errno;
+
+		free(c);
+		return strata_error_set(err, STRATA_EIO, NULL, 0, 0,
+					"cannot open the repository again: %s",
+					strerror(e));
+	}
+	*out = &c->base;
 	return 0;
 }
