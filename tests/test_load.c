@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -433,6 +434,33 @@ static void test_load__reads_shared_or_cloned(void **state)
 	strata_buf_free(&got);
 }
 
+/*
+ * Under a low open-file limit the filesystem source makes no clones (each
+ * holds two fds) and the threads share it under the lock: same stream.
+ */
+static void test_load__few_fds_no_clones(void **state)
+{
+	strata_buf one = { 0 }, got = { 0 };
+	struct rlimit was, low;
+	wstats st = { .offer_clone = true };
+	strata_error err;
+
+	(void)state;
+	assert_int_equal(render(1, NULL, &one, &err), 0);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &was), 0);
+	low = was;
+	low.rlim_cur = 200;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	render_wrapped(&st, &got);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &was), 0);
+	assert_int_equal(got.len, one.len);
+	assert_memory_equal(got.ptr, one.ptr, one.len);
+	assert_int_equal(atomic_load(&st.clones), 0);
+	assert_int_equal(atomic_load(&st.most), 1);
+	strata_buf_free(&one);
+	strata_buf_free(&got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -442,6 +470,7 @@ int main(void)
 		cmocka_unit_test_setup(test_load__check_collects_in_order, reset),
 		cmocka_unit_test_setup(test_load__emit_same_stream, reset),
 		cmocka_unit_test_setup(test_load__reads_shared_or_cloned, reset),
+		cmocka_unit_test_setup(test_load__few_fds_no_clones, reset),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

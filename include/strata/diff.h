@@ -130,7 +130,9 @@ typedef struct strata_diff_fmt {
 
 /*
  * Append the report of diffs[0..n) (one per environment compared) to out
- * in the chosen format.  Returns 0 or STRATA_ENOMEM.
+ * in the chosen format.  Returns 0, STRATA_ENOMEM, or STRATA_EGIT when
+ * the patch format's blob ids need libgit2 and it cannot be loaded
+ * (strata_git_check() says why).
  */
 int strata_diff_format_report(strata_buf *out, const strata_diff *const *diffs,
 			      size_t n, const strata_diff_fmt *fmt);

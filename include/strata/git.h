@@ -47,6 +47,14 @@ extern "C" {
 int strata_source_git_open(strata_source **out, const char *repo_path,
 			   const char *rev, strata_error *err);
 
+/*
+ * 0 when libgit2 can be used, loading it now if this build loads it on
+ * demand (CMake STRATA_GIT_DLOPEN); STRATA_EGIT with the loader's reason
+ * otherwise.  Every git operation checks this itself: call it to explain a
+ * STRATA_EGIT that carried no message (strata_diff_format_report's).
+ */
+int strata_git_check(strata_error *err);
+
 /* What publishing one environment did. */
 typedef enum strata_publish_status {
 	STRATA_PUBLISH_FAILED = 0,

@@ -567,8 +567,12 @@ int cmd_diff(int argc, char **argv)
 	if (!quiet) {
 		rc = strata_diff_format_report(&out, diffs, n_cmp, &fmt);
 		if (rc == STRATA_EGIT) { /* the patch format's blob ids */
-			fprintf(stderr, "strata diff: cannot load libgit2 for "
-				"--format patch\n");
+			strata_error why;
+
+			strata_error_clear(&why);
+			strata_git_check(&why);
+			fprintf(stderr, "strata diff: --format patch: %s\n",
+				why.code ? why.msg : "libgit2 failed");
 			ret = EXIT_GIT;
 			goto done;
 		}

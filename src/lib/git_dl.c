@@ -1,16 +1,23 @@
 /*
  * git_dl.c - load libgit2 on first use (see git_dl.h for why).
  *
- * The library is opened by its SONAME, the one the build found
+ * The library is opened by the SONAME of the one the build found
  * (STRATA_GIT_SONAME, e.g. "libgit2.so.1.5"), so the ABI is the one the
- * headers describe.  It is never closed: libgit2 keeps global state (its
+ * headers describe: first at the path where the build found it
+ * (STRATA_GIT_PATH: a libgit2 in another prefix is the one used, as linking
+ * it would have made it), then wherever the dynamic loader looks.  It is never closed: libgit2 keeps global state (its
  * init count, registered transports) for the life of the process, and a
  * handle kept open is what linking it would have done anyway.
  */
 #define STRATA_GIT_DL_TABLE
 #include "git_dl.h"
+#include "strata/git.h"
 
 #ifdef STRATA_GIT_DLOPEN
+
+#ifndef STRATA_GIT_PATH
+#define STRATA_GIT_PATH ""
+#endif
 
 #include <dlfcn.h>
 #include <pthread.h>
@@ -26,9 +33,13 @@ static char why[512];            /* the failure, written once under `once` */
 
 static void load(void)
 {
-	void *h = dlopen(STRATA_GIT_SONAME, RTLD_NOW | RTLD_LOCAL);
+	void *h = NULL;
 	void *sym;
 
+	if (STRATA_GIT_PATH[0])
+		h = dlopen(STRATA_GIT_PATH, RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		h = dlopen(STRATA_GIT_SONAME, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
 		const char *e = dlerror();
 
@@ -60,6 +71,15 @@ int strata_git_init(strata_error *err)
 	return 0;
 }
 
+int strata_git_check(strata_error *err)
+{
+	int rc = strata_git_init(err);
+
+	if (rc == 0)
+		table.git_libgit2_shutdown();
+	return rc;
+}
+
 const struct strata_git_fns *strata_git_fns(void)
 {
 	if (atomic_load_explicit(&state, memory_order_acquire) != 1) {
@@ -76,6 +96,12 @@ int strata_git_init(strata_error *err)
 {
 	(void)err;
 	git_libgit2_init();
+	return 0;
+}
+
+int strata_git_check(strata_error *err)
+{
+	(void)err;
 	return 0;
 }
 

@@ -1279,6 +1279,7 @@ static int land(pub *p)
 		bool has_local, has_remote = false, has_parent, existed, changed;
 
 		p->res->attempts = attempt;
+		p->locked = false; /* says how *this* attempt ended */
 		if (attempt > 1)
 			backoff(p, attempt - 1);
 		rc = read_ref(p->repo, p->ref, &local, &has_local, p->err);

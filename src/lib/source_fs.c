@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -662,6 +663,14 @@ int strata_source_fs_open(strata_source **out, const char *root,
 }
 
 /*
+ * Below this many open files allowed, no clones: each holds two fds (its
+ * root and its directory cache) besides the file it reads, and a loader
+ * that ran out of them half-way would fail where reading through one
+ * source works (found at -j64 under `ulimit -n 70`).
+ */
+#define CLONE_MIN_NOFILE 256
+
+/*
  * The same root, without the directory cache: a duplicate of the root fd
  * (every lookup is an openat() walk from it, which shares no state but the
  * fd's file offset, unused here).  The first lookup fills the clone's own
@@ -670,9 +679,16 @@ int strata_source_fs_open(strata_source **out, const char *root,
 static int fs_clone(strata_source *s, strata_source **out, strata_error *err)
 {
 	const fs_source *fs = (const fs_source *)s;
-	fs_source *c = calloc(1, sizeof(*c));
+	struct rlimit nofile;
+	fs_source *c;
 
 	*out = NULL;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
+	    nofile.rlim_cur != RLIM_INFINITY &&
+	    nofile.rlim_cur < CLONE_MIN_NOFILE)
+		return strata_error_set(err, STRATA_EIO, NULL, 0, 0,
+					"too few file descriptors to clone");
+	c = calloc(1, sizeof(*c));
 	if (!c)
 		return oom(err);
 	c->base = fs->base;
