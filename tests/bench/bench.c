@@ -18,6 +18,7 @@
  * never fails because something is slow: only a broken setup (cannot
  * generate, no strata binary) gives a non-zero exit.
  */
+#include "floor.h"
 #include "gen.h"
 
 #include <libfyaml.h>
@@ -41,6 +42,9 @@
 #ifndef STRATA_BENCH_CLI
 #define STRATA_BENCH_CLI "strata"
 #endif
+#ifndef STRATA_BENCH_PARSE
+#define STRATA_BENCH_PARSE "strata-bench-parse"
+#endif
 
 #define MAX_SIZES 8
 #define MAX_RUNS 50
@@ -56,6 +60,7 @@ typedef struct options {
 	bool kubectl_all_envs; /* kustomize for every E, not only the first */
 	bool no_diff, no_publish;
 	const char *strata;
+	const char *parse;     /* strata-bench-parse: the floor as a process */
 	const char *workdir;
 	unsigned long long seed;
 	bool keep;
@@ -63,10 +68,7 @@ typedef struct options {
 
 static double now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return bench_now();
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -271,109 +273,7 @@ static void measure(meas *m, const options *o, char *const argv[],
 	m->rss_kb = (long)median(rss, n);
 }
 
-/* ---- the parse floor ---- */
-
-typedef struct blob {
-	char *data;
-	size_t len;
-} blob;
-
-typedef struct blobset {
-	blob *items;
-	size_t n, cap;
-	size_t bytes;
-} blobset;
-
-static blobset *walk_target;
-
-static int walk_cb(const char *path, const struct stat *sb, int type,
-		   struct FTW *ftw)
-{
-	size_t len = strlen(path);
-	blobset *s = walk_target;
-	FILE *f;
-
-	(void)ftw;
-	if (type != FTW_F)
-		return 0;
-	if (!(len > 5 && !strcmp(path + len - 5, ".yaml")) &&
-	    !(len > 4 && !strcmp(path + len - 4, ".yml")))
-		return 0;
-	if (s->n == s->cap) {
-		size_t ncap = s->cap ? 2 * s->cap : 1024;
-		blob *ni = realloc(s->items, ncap * sizeof(*ni));
-
-		if (!ni)
-			return -1;
-		s->items = ni;
-		s->cap = ncap;
-	}
-	blob *b = &s->items[s->n];
-	b->len = (size_t)sb->st_size;
-	b->data = malloc(b->len + 1);
-	if (!b->data || !(f = fopen(path, "rb")))
-		return -1;
-	if (fread(b->data, 1, b->len, f) != b->len) {
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	s->n++;
-	s->bytes += b->len;
-	return 0;
-}
-
-static int blobset_add_dir(blobset *s, const char *dir)
-{
-	walk_target = s;
-	return nftw(dir, walk_cb, 32, FTW_PHYS);
-}
-
-static void blobset_free(blobset *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->items[i].data);
-	free(s->items);
-	memset(s, 0, sizeof(*s));
-}
-
-/* One pass of the bare event parser over every blob; returns seconds or
- * a negative value when a file does not parse. */
-static double cpu_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double parse_once(const blobset *s, size_t *events, double *cpu)
-{
-	struct fy_parse_cfg cfg = { .flags = FYPCF_QUIET | FYPCF_JSON_NONE };
-	double t0 = now(), c0 = cpu_now();
-
-	*events = 0;
-	for (size_t i = 0; i < s->n; i++) {
-		struct fy_parser *p = fy_parser_create(&cfg);
-		struct fy_event *e;
-
-		if (!p || fy_parser_set_string(p, s->items[i].data, s->items[i].len)) {
-			fy_parser_destroy(p);
-			return -1;
-		}
-		while ((e = fy_parser_parse(p))) {
-			(*events)++;
-			fy_parser_event_free(p, e);
-		}
-		if (fy_parser_get_stream_error(p)) {
-			fy_parser_destroy(p);
-			return -1;
-		}
-		fy_parser_destroy(p);
-	}
-	*cpu = cpu_now() - c0;
-	return now() - t0;
-}
+/* ---- the parse floor (floor.c) ---- */
 
 /*
  * The floor is measured in the same moments as the render it is compared
@@ -389,6 +289,11 @@ typedef struct floor_run {
 	const blobset *s;
 	double wall[MAX_RUNS], cpu[MAX_RUNS];
 	int n;
+	/* when set, strata-bench-parse on the same files, run (fork + exec,
+	 * like strata) after each in-process pass: proc[] its wall times */
+	char *const *proc_argv;
+	double proc[MAX_RUNS];
+	int n_proc;
 } floor_run;
 
 static int floor_pass(void *vctx, int run)
@@ -396,6 +301,7 @@ static int floor_pass(void *vctx, int run)
 	floor_run *f = vctx;
 	size_t events;
 	double cpu, t = parse_once(f->s, &events, &cpu);
+	run_result r;
 
 	if (t < 0)
 		return -1;
@@ -403,6 +309,17 @@ static int floor_pass(void *vctx, int run)
 		f->wall[f->n] = t;
 		f->cpu[f->n++] = cpu;
 	}
+	if (!f->proc_argv)
+		return 0;
+	if (run_cmd(f->proc_argv, NULL, NULL, &r) < 0 || r.status != 0) {
+		fprintf(stderr, "strata-bench: %s failed; no process floor\n",
+			f->proc_argv[0]);
+		f->proc_argv = NULL;
+		f->n_proc = 0;
+		return 0;
+	}
+	if (run >= 0 && f->n_proc < MAX_RUNS)
+		f->proc[f->n_proc++] = r.wall;
 	return 0;
 }
 
@@ -451,6 +368,7 @@ typedef struct row {
 	size_t in_one, in_all;       /* bytes read by render ENV / --all */
 	double parse_one, parse_all; /* libfyaml floor on those bytes, s */
 	double parse_one_warm;       /* the same, passes back to back */
+	double parse_one_proc;       /* the same as a process (parse_main.c) */
 	double parse_one_cpu, parse_all_cpu;
 	meas one, all, diff, publish, publish_all, kustomize;
 	bool publish_fresh_target;
@@ -573,13 +491,19 @@ static int bench_one(row *rw, const options *o, bool has_kubectl,
 	{
 		char *argv[] = { (char *)o->strata, "-C", sdir, "render",
 				 (char *)env0, NULL };
-		floor_run f = { .s = &one };
+		char base[4300], ovl[4300];
+		char *pargv[] = { (char *)o->parse, base, ovl, NULL };
+		floor_run f = { .s = &one, .proc_argv = pargv };
+
+		snprintf(base, sizeof(base), "%s/base", sdir);
+		snprintf(ovl, sizeof(ovl), "%s/overlays/%s", sdir, env0);
 
 		fprintf(stderr, "   strata render %s, each run after a libfyaml "
 			"event parse of its %.2f MB\n", env0, one.bytes / 1e6);
 		measure(&rw->one, o, argv, out, err, true, 0, floor_pass, &f);
 		rw->parse_one = floor_median(&f, &rw->parse_one_cpu);
 		rw->parse_one_warm = parse_warm(&one);
+		rw->parse_one_proc = f.n_proc ? median(f.proc, f.n_proc) : 0;
 	}
 	{
 		char *argv[] = { (char *)o->strata, "-C", sdir, "render", "--all",
@@ -688,8 +612,8 @@ static void report(const row *rows, int n_rows, const options *o)
 	char a[64], b[64], c[64], d[64];
 
 	printf("\n## strata render ENV (one environment)\n\n");
-	printf("| N apps | E | resources | input MB | output MB | runs | median s | min s | CPU s | peak RSS MB | RSS limit MB | resources/s | out MB/s | in MB/s | libfyaml parse MB/s | render/parse | render/parse (CPU) | parse MB/s, warm | render/warm parse |\n");
-	printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	printf("| N apps | E | resources | input MB | output MB | runs | median s | min s | CPU s | peak RSS MB | RSS limit MB | resources/s | out MB/s | in MB/s | libfyaml parse MB/s | render/parse | render/parse (CPU) | parse MB/s, warm | render/warm parse | parse process s | render/parse process |\n");
+	printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 	for (int i = 0; i < n_rows; i++) {
 		const row *r = &rows[i];
 		const meas *m = &r->one;
@@ -698,13 +622,13 @@ static void report(const row *rows, int n_rows, const options *o)
 			MB(r->in_one) / r->parse_one_warm : 0;
 
 		if (m->state <= 0) {
-			printf("| %d | %d | %zu | %.2f | | | %s | | | | %.1f | | | | %.1f | | | %.1f | |\n",
+			printf("| %d | %d | %zu | %.2f | | | %s | | | | %.1f | | | | %.1f | | | %.1f | | %.3f | |\n",
 			       r->n, r->e, r->gen.n_resources, MB(r->in_one),
 			       fmt_s(a, sizeof(a), m), RSS_LIMIT_MB(r->in_one), pmbs,
-			       wmbs);
+			       wmbs, r->parse_one_proc);
 			continue;
 		}
-		printf("| %d | %d | %zu | %.2f | %.2f | %d | %s | %.3f | %.3f | %.1f | %.1f | %.0f | %.1f | %.1f | %.1f | %.2f | %.2f | %.1f | %.2f |\n",
+		printf("| %d | %d | %zu | %.2f | %.2f | %d | %s | %.3f | %.3f | %.1f | %.1f | %.0f | %.1f | %.1f | %.1f | %.2f | %.2f | %.1f | %.2f | %.3f | %.2f |\n",
 		       r->n, r->e, m->out_docs, MB(r->in_one), MB(m->out_bytes),
 		       m->runs, fmt_s(a, sizeof(a), m), m->min, m->cpu, RSS_MB(*m),
 		       RSS_LIMIT_MB(r->in_one), m->out_docs / m->med,
@@ -712,7 +636,9 @@ static void report(const row *rows, int n_rows, const options *o)
 		       r->parse_one > 0 ? r->parse_one / m->med : 0,
 		       r->parse_one_cpu > 0 && m->cpu > 0 ?
 		       r->parse_one_cpu / m->cpu : 0, wmbs,
-		       r->parse_one_warm > 0 ? r->parse_one_warm / m->med : 0);
+		       r->parse_one_warm > 0 ? r->parse_one_warm / m->med : 0,
+		       r->parse_one_proc,
+		       r->parse_one_proc > 0 ? r->parse_one_proc / m->med : 0);
 	}
 
 	printf("\n## strata render --all\n\n");
@@ -876,6 +802,13 @@ static void targets(const row *rows, int n_rows)
 			r->parse_one / r->one.med,
 			r->parse_one_warm > 0 ? MB(r->in_one) / r->parse_one_warm : 0,
 			r->parse_one_warm > 0 ? r->parse_one_warm / r->one.med : 0);
+		if (r->parse_one_proc > 0)
+			printf("  - for scale: a process that only reads and parses "
+			       "the same files (strata-bench-parse) took %.3f s, "
+			       "%.2f of the in-process floor; the render took "
+			       "%.2fx that process\n", r->parse_one_proc,
+			       r->parse_one / r->parse_one_proc,
+			       r->one.med / r->parse_one_proc);
 	}
 	for (int i = 0; i < n_rows; i++) {
 		const row *r = &rows[i];
@@ -962,7 +895,8 @@ int main(int argc, char **argv)
 		.sizes = { 100, 1000, 10000 }, .n_sizes = 3,
 		.envs = { 1, 10 }, .n_envs = 2,
 		.runs = 5, .budget = 60, .kubectl_max = 1000,
-		.strata = STRATA_BENCH_CLI, .workdir = "/tmp/strata-bench",
+		.strata = STRATA_BENCH_CLI, .parse = STRATA_BENCH_PARSE,
+		.workdir = "/tmp/strata-bench",
 		.seed = 1,
 	};
 	row *rows;
