@@ -25,6 +25,8 @@ static void check_usage(FILE *f)
 		"  --strict              warnings count as errors\n"
 		"  --limit NAME=VALUE    raise or lower a limit: alias-nodes, depth,\n"
 		"                        scalar, file, total, files (K/M/G suffixes)\n"
+		"  -j, --jobs N          threads that parse files (default: the number\n"
+		"                        of CPUs, at most 8; results never depend on it)\n"
 		"  -C, --repo DIR        the config repository (default: current directory)\n"
 		"  -h, --help            show this help\n\n"
 		"Exit status: 0 no errors, 10 errors found, 2 bad usage.\n"
@@ -38,6 +40,7 @@ int cmd_check(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "strict", no_argument, NULL, 's' },
 		{ "limit", required_argument, NULL, 'l' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "repo", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -54,7 +57,7 @@ int cmd_check(int argc, char **argv)
 	strata_error_clear(&err);
 	optind = 1;
 	opterr = 0; /* one line of our own instead of getopt's and the usage */
-	while ((c = getopt_long(argc, argv, ":aC:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":aC:j:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			if (!strcmp(optarg, "json"))
@@ -69,6 +72,10 @@ int cmd_check(int argc, char **argv)
 		case 'a': all = true; break;
 		case 'l':
 			if (cli_parse_limit("check", optarg) != 0)
+				return EXIT_USAGE;
+			break;
+		case 'j':
+			if (cli_parse_jobs("check", optarg) != 0)
 				return EXIT_USAGE;
 			break;
 		case 'C': repodir = optarg; break;

@@ -215,6 +215,8 @@ static void render_usage(FILE *f)
 		"                   from git, no checkout) instead of the working directory\n"
 		"  -L, --limit NAME=VALUE  raise or lower an input limit: alias-nodes,\n"
 		"                   depth, scalar, file, total, files (K/M/G suffixes)\n"
+		"  -j, --jobs N     threads that parse files and emit output (default:\n"
+		"                   the number of CPUs, at most 8; output never depends on it)\n"
 		"  -C, --repo DIR   the config repository (default: current directory)\n"
 		"  -h, --help       show this help\n\n"
 		"Without --out the documents go to stdout separated by '---'; with several\n"
@@ -228,6 +230,7 @@ int cmd_render(int argc, char **argv)
 		{ "out", required_argument, NULL, 'o' },
 		{ "rev", required_argument, NULL, 'r' },
 		{ "limit", required_argument, NULL, 'L' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "repo", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -244,13 +247,17 @@ int cmd_render(int argc, char **argv)
 
 	strata_error_clear(&err);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "ao:r:C:L:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ao:r:C:L:j:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': all = true; break;
 		case 'o': outdir = optarg; break;
 		case 'r': rev = optarg; break;
 		case 'L':
 			if (cli_parse_limit("render", optarg) != 0)
+				return EXIT_USAGE;
+			break;
+		case 'j':
+			if (cli_parse_jobs("render", optarg) != 0)
 				return EXIT_USAGE;
 			break;
 		case 'C': repodir = optarg; break;

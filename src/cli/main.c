@@ -149,8 +149,7 @@ int cli_write_stdout(const char *data, size_t len)
 	return EXIT_OK;
 }
 
-/* -j N: 1..64 threads for loading files. */
-static int parse_jobs(const char *s)
+int cli_parse_jobs(const char *cmd, const char *s)
 {
 	char *end;
 	unsigned long n;
@@ -158,7 +157,7 @@ static int parse_jobs(const char *s)
 	errno = 0;
 	n = strtoul(s, &end, 10);
 	if (errno || end == s || *end || s[0] == '-' || n < 1 || n > 64)
-		return cli_usage_error(NULL, "--jobs wants a number from 1 to 64, not '%s'", s);
+		return cli_usage_error(cmd, "--jobs wants a number from 1 to 64, not '%s'", s);
 	cli_limits.jobs = (unsigned)n;
 	return 0;
 }
@@ -186,11 +185,11 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			i += 2;
 		} else if ((!strcmp(argv[i], "-j") || !strcmp(argv[i], "--jobs")) && i + 1 < argc) {
-			if (parse_jobs(argv[i + 1]) != 0)
+			if (cli_parse_jobs(NULL, argv[i + 1]) != 0)
 				return EXIT_USAGE;
 			i += 2;
 		} else if (!strncmp(argv[i], "--jobs=", 7) || !strncmp(argv[i], "-j", 2)) {
-			if (parse_jobs(argv[i] + (argv[i][1] == 'j' ? 2 : 7)) != 0)
+			if (cli_parse_jobs(NULL, argv[i] + (argv[i][1] == 'j' ? 2 : 7)) != 0)
 				return EXIT_USAGE;
 			i++;
 		} else if (!strncmp(argv[i], "--repo=", 7)) {
