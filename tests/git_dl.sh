@@ -62,5 +62,35 @@ expect 0 yes -C "$shop" publish dev
 expect 0 yes -C "$shop" history dev
 expect 0 yes -C "$shop" diff dev@HEAD dev
 
+# Without libgit2 (STRATA_LIBGIT2 names the one file to open): each git
+# command fails with exit 7 and one line naming the cause; the others work.
+missing="$work/no-such-libgit2.so"
+nogit() {
+	local want=$1 code
+	shift
+	STRATA_LIBGIT2=$missing "$strata" "$@" >"$work/out" 2>"$work/err"
+	code=$?
+	if [ "$code" != "$want" ]; then
+		echo "FAIL (no libgit2) strata $*: exit $code (want $want)"
+		sed -e 's/^/    /' "$work/err" | head -5
+		failed=$((failed + 1))
+	elif [ "$want" = 7 ] && { [ "$(wc -l <"$work/err")" != 1 ] ||
+		! grep -q "cannot load libgit2: .*no-such-libgit2.so" "$work/err"; }; then
+		echo "FAIL (no libgit2) strata $*: want one 'cannot load libgit2' line, got:"
+		sed -e 's/^/    /' "$work/err" | head -5
+		failed=$((failed + 1))
+	else
+		echo "ok   (no libgit2) strata $*: exit $code"
+	fi
+}
+nogit 0 -C "$shop" render prod
+nogit 0 -C "$shop" check
+nogit 1 -C "$shop" diff dev prod
+nogit 7 -C "$shop" render --rev HEAD prod
+nogit 7 -C "$shop" diff --format patch dev prod
+nogit 7 -C "$shop" diff dev@HEAD dev
+nogit 7 -C "$shop" publish dev
+nogit 7 -C "$shop" history dev
+
 [ $failed -eq 0 ] && echo "git_dl: ok" || echo "git_dl: $failed failed"
 [ $failed -eq 0 ]

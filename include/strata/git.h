@@ -55,6 +55,15 @@ int strata_source_git_open(strata_source **out, const char *repo_path,
  */
 int strata_git_check(strata_error *err);
 
+/*
+ * Open libgit2 from this file, and only from it, instead of the library the
+ * build found (a libgit2 of the same ABI elsewhere; NULL or "" restores the
+ * default).  Only before the first git operation of the process: later it
+ * changes nothing.  No effect when libgit2 is linked (STRATA_GIT_DLOPEN
+ * off).  The CLI takes it from the environment variable STRATA_LIBGIT2.
+ */
+void strata_git_library(const char *file);
+
 /* What publishing one environment did. */
 typedef enum strata_publish_status {
 	STRATA_PUBLISH_FAILED = 0,

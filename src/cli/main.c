@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 #include "strata/check.h"
+#include "strata/git.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -169,6 +170,8 @@ int main(int argc, char **argv)
 
 	strata_limits_default(&cli_limits);
 	cli_limits.jobs = cpus < 1 ? 1 : cpus > 8 ? 8 : (unsigned)cpus;
+	/* secure_getenv: a setuid caller's environment does not choose it */
+	strata_git_library(secure_getenv("STRATA_LIBGIT2"));
 
 	while (i < argc && argv[i][0] == '-') {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {

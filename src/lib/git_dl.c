@@ -5,9 +5,13 @@
  * (STRATA_GIT_SONAME, e.g. "libgit2.so.1.5"), so the ABI is the one the
  * headers describe: first at the path where the build found it
  * (STRATA_GIT_PATH: a libgit2 in another prefix is the one used, as linking
- * it would have made it), then wherever the dynamic loader looks.  It is never closed: libgit2 keeps global state (its
- * init count, registered transports) for the life of the process, and a
- * handle kept open is what linking it would have done anyway.
+ * it would have made it), then wherever the dynamic loader looks.
+ * strata_git_library() names the one file to open instead (the CLI's
+ * STRATA_LIBGIT2; tests use a missing file to reach the failure path).
+ * The handle is never closed:
+ * libgit2 keeps global state (its init count, registered transports) for
+ * the life of the process, and a handle kept open is what linking it would
+ * have done anyway.
  */
 #define STRATA_GIT_DL_TABLE
 #include "git_dl.h"
@@ -30,29 +34,42 @@ static struct strata_git_fns table;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static atomic_int state;         /* 0 not tried, 1 loaded, -1 failed */
 static char why[512];            /* the failure, written once under `once` */
+static char chosen[4096];        /* strata_git_library(), before `once` */
+
+void strata_git_library(const char *file)
+{
+	if (atomic_load(&state) != 0)
+		return;
+	snprintf(chosen, sizeof(chosen), "%s", file ? file : "");
+}
 
 static void load(void)
 {
+	const char *name = chosen[0] ? chosen : STRATA_GIT_SONAME;
 	void *h = NULL;
 	void *sym;
 
-	if (STRATA_GIT_PATH[0])
-		h = dlopen(STRATA_GIT_PATH, RTLD_NOW | RTLD_LOCAL);
-	if (!h)
-		h = dlopen(STRATA_GIT_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (chosen[0]) {
+		h = dlopen(chosen, RTLD_NOW | RTLD_LOCAL);
+	} else {
+		if (STRATA_GIT_PATH[0])
+			h = dlopen(STRATA_GIT_PATH, RTLD_NOW | RTLD_LOCAL);
+		if (!h)
+			h = dlopen(STRATA_GIT_SONAME, RTLD_NOW | RTLD_LOCAL);
+	}
 	if (!h) {
 		const char *e = dlerror();
 
-		snprintf(why, sizeof(why), "cannot load libgit2: %s",
-			 e ? e : STRATA_GIT_SONAME);
+		snprintf(why, sizeof(why), "cannot load libgit2: %.400s",
+			 e ? e : name);
 		atomic_store(&state, -1);
 		return;
 	}
 	/* memcpy: ISO C has no conversion from void * to a function pointer. */
 #define STRATA_GIT_RESOLVE(f)                                                  \
 	if (!(sym = dlsym(h, #f))) {                                           \
-		snprintf(why, sizeof(why), "cannot load libgit2: %s has no %s", \
-			 STRATA_GIT_SONAME, #f);                               \
+		snprintf(why, sizeof(why), "cannot load libgit2: %.300s has no %s", \
+			 name, #f);                                            \
 		atomic_store(&state, -1);                                      \
 		return;                                                        \
 	}                                                                      \
@@ -103,6 +120,11 @@ int strata_git_check(strata_error *err)
 {
 	(void)err;
 	return 0;
+}
+
+void strata_git_library(const char *file)
+{
+	(void)file;
 }
 
 #endif
