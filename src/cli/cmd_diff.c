@@ -9,8 +9,8 @@
  * over instead of copying it (plan_renders counts them first).  Two sides
  * that are the same environment of the same commit are one render.  Every
  * side is read under the same input limits (cli_limits: the global --limit
- * and diff's own).  Everything is computed before anything is written;
- * the exit code follows diff(1).
+ * and diff's own).  Everything is computed before the report is written
+ * (in pieces, so it is never held whole); the exit code follows diff(1).
  */
 #include "cli.h"
 
@@ -394,6 +394,18 @@ static int compare(dctx *c, comparison *cmp, const sidespec *o, const sidespec *
 	return rc;
 }
 
+/* strata_diff_format_emit's write(): the report's pieces, in order. */
+static int stdout_write(void *ctx, const char *text, size_t len)
+{
+	int *ret = ctx;
+
+	if (len && fwrite(text, 1, len, stdout) != len) {
+		*ret = EXIT_IO;
+		return STRATA_ERROR;
+	}
+	return 0;
+}
+
 static bool want_color(const char *when, int *bad)
 {
 	const char *nc;
@@ -445,8 +457,7 @@ int cmd_diff(int argc, char **argv)
 	comparison *cmps = NULL;
 	const strata_diff **diffs = NULL;
 	size_t n_cmp = 0;
-	strata_buf out = STRATA_BUF_INIT;
-	int ch, rc, ret = EXIT_OK, bad;
+	int ch, rc, ret = EXIT_OK, wret = EXIT_OK, bad;
 
 	strata_error_clear(&err);
 	c.err = &err;
@@ -662,7 +673,12 @@ int cmd_diff(int argc, char **argv)
 			ret = EXIT_DIFFERENT;
 	}
 	if (!quiet) {
-		rc = strata_diff_format_report(&out, diffs, n_cmp, &fmt);
+		rc = strata_diff_format_emit(diffs, n_cmp, &fmt, stdout_write, &wret);
+		if (rc < 0 && wret != EXIT_OK) {
+			fprintf(stderr, "strata diff: cannot write to stdout\n");
+			ret = EXIT_IO;
+			goto done;
+		}
 		if (rc == STRATA_EGIT) { /* the patch format's blob ids */
 			strata_error why;
 
@@ -679,7 +695,7 @@ int cmd_diff(int argc, char **argv)
 			ret = EXIT_INTERNAL;
 			goto done;
 		}
-		if (cli_write_stdout(out.ptr, out.len) != EXIT_OK) {
+		if (cli_write_stdout(NULL, 0) != EXIT_OK) {
 			fprintf(stderr, "strata diff: cannot write to stdout\n");
 			ret = EXIT_IO;
 		}
@@ -704,7 +720,6 @@ done:
 	free(rev_old);
 	free(rev_new);
 	free(ignores);
-	strata_buf_free(&out);
 	dctx_free(&c);
 	return ret;
 }
