@@ -1,8 +1,10 @@
 /*
  * test_diff.c - pairing, field comparison (keyed lists, order-only
  * changes, plain lists, multi-line strings), Secret masking in every
- * format, ignore rules, the Myers diff, and the input limits of a
- * published side (its branch made with the git CLI in a mktemp directory).
+ * format, ignore rules, the Myers diff, the input limits of a published
+ * side (its branch made with the git CLI in a mktemp directory), and the
+ * memory-saving paths (a side that took the parsed base over, one render
+ * on both sides, the report handed on in pieces) against the plain ones.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -667,6 +669,217 @@ static void test_diff__published_side_limits(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* ---- the memory-saving paths give the same reports ---- */
+
+#define N_APPS 150
+
+/* A config repo of N_APPS apps (Deployment, Service, ConfigMap) and two
+ * environments whose overlays patch and add resources: its reports are
+ * several pieces of strata_diff_format_emit long. */
+static void write_repo(const char *dir)
+{
+	char p[512], cmd[600];
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/base %s/overlays/dev/resources "
+		 "%s/overlays/prod", dir, dir, dir);
+	assert_int_equal(system(cmd), 0);
+	write_file(dir, "strata.ini",
+		   "[strata]\nbase = base\n\n"
+		   "[env \"dev\"]\nnamespace = shop-dev\nname_prefix = dev-\n"
+		   "label.env = dev\nannotation.example.com/owner = team-dev\n"
+		   "image.nginx = nginx:1.25.3\n\n"
+		   "[env \"prod\"]\nnamespace = shop-prod\nname_prefix = prod-\n"
+		   "label.env = prod\nimage.nginx = nginx:1.25.9\n");
+	snprintf(p, sizeof(p), "%s/base/apps.yaml", dir);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	for (int i = 0; i < N_APPS; i++)
+		fprintf(f, "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
+			"  name: app-%03d\n  labels:\n    app: app-%03d\nspec:\n"
+			"  replicas: 1\n  selector:\n    matchLabels:\n"
+			"      app: app-%03d\n  template:\n    metadata:\n      labels:\n"
+			"        app: app-%03d\n    spec:\n      containers:\n"
+			"      - name: app\n        image: nginx\n        env:\n"
+			"        - name: LEVEL\n          value: \"%d\"\n"
+			"        envFrom:\n        - configMapRef:\n"
+			"            name: app-%03d\n"
+			"---\napiVersion: v1\nkind: Service\nmetadata:\n  name: app-%03d\n"
+			"spec:\n  selector:\n    app: app-%03d\n  ports:\n  - port: 80\n"
+			"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-%03d\n"
+			"data:\n  mode: base\n  note: |\n    line one\n    line %d\n",
+			i, i, i, i, i, i, i, i, i, i);
+	fclose(f);
+	snprintf(p, sizeof(p), "%s/overlays/prod/patches.yaml", dir);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	for (int i = 0; i < N_APPS; i += 3)
+		fprintf(f, "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
+			"  name: app-%03d\nspec:\n  replicas: 3\n"
+			"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-%03d\n"
+			"data:\n  note: |\n    line one\n    line %d in prod\n",
+			i, i, i);
+	fclose(f);
+	write_file(dir, "overlays/dev/resources/debug.yaml",
+		   "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: debug\n"
+		   "data:\n  level: verbose\n");
+}
+
+static strata_repo *open_repo(const char *dir)
+{
+	strata_source *src = NULL;
+	strata_repo *repo = NULL;
+	strata_error err;
+
+	strata_error_clear(&err);
+	assert_int_equal(strata_source_fs_open(&src, dir, &err), 0);
+	assert_int_equal(strata_repo_open(&repo, src, NULL, &err), 0);
+	return repo;
+}
+
+static strata_diff_side *render_side(strata_repo *repo, const char *env,
+				     const char *label, bool last)
+{
+	strata_diff_side *s = NULL;
+	strata_error err;
+
+	strata_error_clear(&err);
+	if (last)
+		strata_repo_last_render(repo);
+	assert_int_equal(strata_diff_side_render(&s, repo, env, label, &err), 0);
+	return s;
+}
+
+/* strata_diff_format_emit's write(): appends to a buffer, counts pieces. */
+typedef struct pieces {
+	strata_buf b;
+	size_t n;
+} pieces;
+
+static int collect(void *ctx, const char *text, size_t len)
+{
+	pieces *p = ctx;
+
+	p->n++;
+	return strata_buf_put(&p->b, text, len) < 0 ? STRATA_ENOMEM : 0;
+}
+
+static int refuse(void *ctx, const char *text, size_t len)
+{
+	(void)ctx;
+	(void)text;
+	(void)len;
+	return STRATA_ERROR;
+}
+
+/*
+ * Every format of old -> new, the report (format_report) and the emitted
+ * pieces checked equal; out[f] the report of format f (caller frees).
+ */
+static void reports(const strata_diff_input *o, const strata_diff_input *n,
+		    char *out[4])
+{
+	strata_diff *d = NULL;
+	strata_error err;
+
+	strata_error_clear(&err);
+	assert_int_equal(strata_diff_compute(&d, o, n, NULL, &err), 0);
+	for (int f = STRATA_DIFF_TEXT; f <= STRATA_DIFF_MARKDOWN; f++) {
+		strata_diff_fmt fmt = { f, f == STRATA_DIFF_TEXT, false, -1 };
+		const strata_diff *ds[1] = { d };
+		strata_buf b = STRATA_BUF_INIT;
+		pieces p = { STRATA_BUF_INIT, 0 };
+
+		assert_int_equal(strata_diff_format_report(&b, ds, 1, &fmt), 0);
+		assert_int_equal(strata_diff_format_emit(ds, 1, &fmt, collect, &p), 0);
+		assert_int_equal(p.b.len, b.len);
+		assert_true(!b.len || !memcmp(p.b.ptr, b.ptr, b.len));
+		/* big reports go in several pieces; a write error stops them */
+		if (b.len > 2 * 65536) {
+			assert_true(p.n > 1);
+			assert_int_equal(strata_diff_format_emit(ds, 1, &fmt, refuse, NULL),
+					 STRATA_ERROR);
+		}
+		strata_buf_free(&p.b);
+		if (!b.ptr)
+			strata_buf_puts(&b, "");
+		out[f] = strata_buf_detach(&b, NULL);
+	}
+	strata_diff_free(d);
+}
+
+static void same_reports(char *a[4], char *b[4])
+{
+	for (int f = 0; f < 4; f++) {
+		assert_string_equal(a[f], b[f]);
+		free(a[f]);
+		free(b[f]);
+	}
+}
+
+/*
+ * Issue 6: a diff renders its second side by taking the parsed base over
+ * (the first one copied it; both share its scalars).  If that side's
+ * in-place edits reached the first side, or the shared render of one env
+ * on both sides differed from two renders, these reports would differ
+ * from those of sides rendered from repositories of their own.
+ */
+static void test_diff__shared_base_same_reports(void **state)
+{
+	char dir[] = "/tmp/strata-test-diff-XXXXXX";
+	char cmd[300], *shared[4], *alone[4];
+	strata_repo *one, *r1, *r2;
+	strata_diff_side *dev, *prod, *dev2, *prod2;
+	strata_diff_input again;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	write_repo(dir);
+
+	/* both sides from one repo: dev copies the base, prod takes it over */
+	one = open_repo(dir);
+	dev = render_side(one, "dev", NULL, false);
+	prod = render_side(one, "prod", NULL, true);
+	/* each side from a repo of its own */
+	r1 = open_repo(dir);
+	r2 = open_repo(dir);
+	dev2 = render_side(r1, "dev", NULL, true);
+	prod2 = render_side(r2, "prod", NULL, true);
+
+	reports(strata_diff_side_input(dev), strata_diff_side_input(prod), shared);
+	reports(strata_diff_side_input(dev2), strata_diff_side_input(prod2), alone);
+	assert_non_null(strstr(shared[STRATA_DIFF_JSON], "\"path\": \"spec.replicas\""));
+	/* patch and json are several pieces long */
+	assert_true(strlen(shared[STRATA_DIFF_PATCH]) > 2 * 65536);
+	assert_true(strlen(shared[STRATA_DIFF_JSON]) > 2 * 65536);
+	same_reports(shared, alone);
+	reports(strata_diff_side_input(prod), strata_diff_side_input(dev), shared);
+	reports(strata_diff_side_input(prod2), strata_diff_side_input(dev2), alone);
+	same_reports(shared, alone);
+
+	/* one render on both sides (`diff prod@A prod@B`, A and B one commit)
+	 * against two renders of prod, the old side's label its own */
+	again = *strata_diff_side_input(prod);
+	again.label = "prod@main";
+	reports(&again, strata_diff_side_input(prod), shared);
+	again = *strata_diff_side_input(prod2);
+	again.label = "prod@main";
+	reports(&again, strata_diff_side_input(prod), alone);
+	assert_non_null(strstr(shared[STRATA_DIFF_JSON], "\"prod@main\""));
+	assert_non_null(strstr(shared[STRATA_DIFF_JSON], "\"different\": false"));
+	same_reports(shared, alone);
+
+	strata_diff_side_free(dev);
+	strata_diff_side_free(prod);
+	strata_diff_side_free(dev2);
+	strata_diff_side_free(prod2);
+	strata_repo_free(one);
+	strata_repo_free(r1);
+	strata_repo_free(r2);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -683,6 +896,7 @@ int main(void)
 		cmocka_unit_test(test_diff__myers_is_minimal),
 		cmocka_unit_test(test_diff__patch_headers),
 		cmocka_unit_test(test_diff__published_side_limits),
+		cmocka_unit_test(test_diff__shared_base_same_reports),
 	};
 
 	return cmocka_run_group_tests_name("diff", tests, NULL, NULL);

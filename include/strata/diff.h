@@ -137,6 +137,20 @@ typedef struct strata_diff_fmt {
 int strata_diff_format_report(strata_buf *out, const strata_diff *const *diffs,
 			      size_t n, const strata_diff_fmt *fmt);
 
+/*
+ * The report strata_diff_format_report would append, handed to
+ * write(ctx, text, len) in consecutive pieces of about 64 KiB, in order,
+ * so it is never held whole.  write returns 0 or a negative code, which
+ * stops the report and is returned.  Returns 0, STRATA_ENOMEM or
+ * STRATA_EGIT as strata_diff_format_report; the patch format fails with
+ * STRATA_EGIT before the first piece.  A report that fails part way has
+ * handed on its first pieces.
+ */
+int strata_diff_format_emit(const strata_diff *const *diffs, size_t n,
+			    const strata_diff_fmt *fmt,
+			    int (*write)(void *ctx, const char *text, size_t len),
+			    void *ctx);
+
 /* Parse "text", "patch", "json", "markdown" (also "md"); -1 otherwise. */
 int strata_diff_format_parse(const char *name);
 

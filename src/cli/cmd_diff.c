@@ -5,9 +5,12 @@
  * revision, read without a checkout) or ENV@published[:REMOTE] (the tree of
  * the environment branch).  Every revision is opened once: sides that
  * resolve to the same commit share one strata_repo, so its base is parsed
- * once for all of them.  Every side is read under the same input limits
- * (cli_limits: the global --limit and diff's own).  Everything is computed
- * before anything is written; the exit code follows diff(1).
+ * once for all of them, and the last render of each takes the parsed base
+ * over instead of copying it (plan_renders counts them first).  Two sides
+ * that are the same environment of the same commit are one render.  Every
+ * side is read under the same input limits (cli_limits: the global --limit
+ * and diff's own).  Everything is computed before the report is written
+ * (in pieces, so it is never held whole); the exit code follows diff(1).
  */
 #include "cli.h"
 
@@ -59,6 +62,7 @@ static void diff_usage(FILE *f)
 typedef struct opened {
 	char *key;
 	strata_repo *repo;
+	size_t renders_left; /* renders still to come (plan_renders) */
 } opened;
 
 typedef struct dctx {
@@ -87,6 +91,7 @@ static int remember(dctx *c, const char *key, strata_repo *repo)
 	a[c->n_repos].key = strdup(key);
 	if (!a[c->n_repos].key)
 		goto oom;
+	a[c->n_repos].renders_left = 0;
 	a[c->n_repos++].repo = repo;
 	return 0;
 oom:
@@ -210,24 +215,99 @@ static int spec_make(sidespec *s, const char *env, const char *rev,
 
 /* One comparison and what it holds on to. */
 typedef struct comparison {
-	strata_diff_side *old_side, *new_side;
-	strata_diff_input old_empty, new_empty; /* env not defined there */
+	strata_diff_side *old_side, *new_side; /* may be one side (same_side) */
+	/* inputs of sides with no strata_diff_side of their own: an env not
+	 * defined there, or (old_empty) the new side's render shared */
+	strata_diff_input old_empty, new_empty;
 	strata_diff *diff;
 } comparison;
 
-/* Load a side.  A render side of an env its revision does not define is
- * empty (when allow_absent), so --all shows environments that come and go. */
+static opened *find_opened(dctx *c, const strata_repo *repo)
+{
+	for (size_t i = 0; i < c->n_repos; i++)
+		if (c->repos[i].repo == repo)
+			return &c->repos[i];
+	return NULL;
+}
+
 /*
- * last_use: no later side renders from this side's repository, so its
- * render may take the parsed base over instead of copying it (sides
- * already rendered only share scalars with the base, and scalars are never
- * edited in place).
+ * The repository a render side renders from, or NULL (*out) when the side
+ * is no render: published, or (allow_absent) an env its revision does not
+ * define.
+ */
+static int render_repo(dctx *c, const sidespec *s, bool allow_absent,
+		       strata_repo **out)
+{
+	strata_repo *repo;
+	int rc;
+
+	*out = NULL;
+	if (s->published)
+		return 0;
+	rc = get_repo(c, s->rev, &repo);
+	if (rc < 0)
+		return rc;
+	if (!allow_absent || strata_config_find(strata_repo_config(repo), s->env))
+		*out = repo;
+	return 0;
+}
+
+/* Both sides render the same environment from the same commit: one render
+ * serves both (*same), so it is rendered and held once. */
+static int same_side(dctx *c, const sidespec *o, const sidespec *n,
+		     bool allow_absent, bool *same)
+{
+	strata_repo *ro, *rn;
+	int rc;
+
+	*same = false;
+	if ((rc = render_repo(c, o, allow_absent, &ro)) < 0 ||
+	    (rc = render_repo(c, n, allow_absent, &rn)) < 0)
+		return rc;
+	*same = ro && ro == rn && !strcmp(o->env, n->env);
+	return 0;
+}
+
+/*
+ * Open every revision a comparison renders from and count its renders, so
+ * that each repository's last render takes the parsed base over instead of
+ * copying it (strata_repo_last_render): `diff ENV` and `--all` render from
+ * the working tree alone, `--rev` from two commits, and every one of them
+ * can skip a copy of the base.
+ */
+static int plan_renders(dctx *c, const sidespec *olds, const sidespec *news,
+			size_t n, bool allow_absent)
+{
+	for (size_t i = 0; i < n; i++) {
+		strata_repo *ro, *rn;
+		bool same;
+		int rc;
+
+		if ((rc = render_repo(c, &news[i], allow_absent, &rn)) < 0 ||
+		    (rc = render_repo(c, &olds[i], allow_absent, &ro)) < 0 ||
+		    (rc = same_side(c, &olds[i], &news[i], allow_absent, &same)) < 0)
+			return rc;
+		if (rn)
+			find_opened(c, rn)->renders_left++;
+		if (ro && !same)
+			find_opened(c, ro)->renders_left++;
+	}
+	return 0;
+}
+
+/*
+ * Load a side.  A render side of an env its revision does not define is
+ * empty (when allow_absent), so --all shows environments that come and go.
+ * The last render of a repository (plan_renders) takes the parsed base
+ * over instead of copying it: sides already rendered only share scalars
+ * with the base, and scalars are never edited in place.
  */
 static int load_side(dctx *c, const sidespec *s, const sidespec *other,
-		     bool allow_absent, bool last_use, strata_diff_side **out,
+		     bool allow_absent, strata_diff_side **out,
 		     strata_diff_input *empty, const strata_config **cfg_out)
 {
 	strata_repo *repo;
+	opened *op;
 	int rc;
 
 	*out = NULL;
@@ -254,27 +334,38 @@ static int load_side(dctx *c, const sidespec *s, const sidespec *other,
 		empty->missing = true;
 		return 0;
 	}
-	if (last_use)
+	op = find_opened(c, repo);
+	if (op->renders_left && --op->renders_left == 0)
 		strata_repo_last_render(repo);
 	return strata_diff_side_render(out, repo, s->env, s->label, c->err);
 }
 
 static int compare(dctx *c, comparison *cmp, const sidespec *o, const sidespec *n,
-		   bool allow_absent, bool last, const char *const *cli_ignore,
+		   bool allow_absent, const char *const *cli_ignore,
 		   size_t n_cli_ignore, const strata_diff_opts *base_opts)
 {
 	const strata_config *ocfg = NULL, *ncfg = NULL, *cfg;
 	const char **rules = NULL;
 	strata_diff_opts opts = *base_opts;
+	bool same;
 	int rc;
 
-	rc = load_side(c, n, o, allow_absent, false, &cmp->new_side, &cmp->new_empty, &ncfg);
+	rc = load_side(c, n, o, allow_absent, &cmp->new_side, &cmp->new_empty, &ncfg);
 	if (rc < 0)
 		return rc;
-	/* the last side of the last comparison is its repository's last render */
-	rc = load_side(c, o, n, allow_absent, last, &cmp->old_side, &cmp->old_empty, &ocfg);
-	if (rc < 0)
+	if ((rc = same_side(c, o, n, allow_absent, &same)) < 0)
 		return rc;
+	if (same) {
+		/* one render, under the old side's own label */
+		cmp->old_side = cmp->new_side;
+		cmp->old_empty = *strata_diff_side_input(cmp->new_side);
+		cmp->old_empty.label = o->label;
+		ocfg = ncfg;
+	} else {
+		rc = load_side(c, o, n, allow_absent, &cmp->old_side, &cmp->old_empty, &ocfg);
+		if (rc < 0)
+			return rc;
+	}
 	/* [diff] ignore of the revision under review (the new side) */
 	cfg = ncfg ? ncfg : ocfg;
 	rules = calloc(n_cli_ignore + (cfg ? cfg->n_diff_ignore : 0) + 1, sizeof(*rules));
@@ -295,11 +386,24 @@ static int compare(dctx *c, comparison *cmp, const sidespec *o, const sidespec *
 		rules[opts.n_ignore++] = cli_ignore[i];
 	opts.ignore = rules;
 	rc = strata_diff_compute(&cmp->diff,
-				 cmp->old_side ? strata_diff_side_input(cmp->old_side) : &cmp->old_empty,
+				 cmp->old_side && !same ? strata_diff_side_input(cmp->old_side)
+							: &cmp->old_empty,
 				 cmp->new_side ? strata_diff_side_input(cmp->new_side) : &cmp->new_empty,
 				 &opts, c->err);
 	free(rules);
 	return rc;
+}
+
+/* strata_diff_format_emit's write(): the report's pieces, in order. */
+static int stdout_write(void *ctx, const char *text, size_t len)
+{
+	int *ret = ctx;
+
+	if (len && fwrite(text, 1, len, stdout) != len) {
+		*ret = EXIT_IO;
+		return STRATA_ERROR;
+	}
+	return 0;
 }
 
 static bool want_color(const char *when, int *bad)
@@ -353,8 +457,7 @@ int cmd_diff(int argc, char **argv)
 	comparison *cmps = NULL;
 	const strata_diff **diffs = NULL;
 	size_t n_cmp = 0;
-	strata_buf out = STRATA_BUF_INIT;
-	int ch, rc, ret = EXIT_OK, bad;
+	int ch, rc, ret = EXIT_OK, wret = EXIT_OK, bad;
 
 	strata_error_clear(&err);
 	c.err = &err;
@@ -553,9 +656,14 @@ int cmd_diff(int argc, char **argv)
 		ret = EXIT_INTERNAL;
 		goto done;
 	}
+	rc = plan_renders(&c, olds, news, n_cmp, all);
+	if (rc < 0) {
+		ret = cli_report(&err, rc);
+		goto done;
+	}
 	for (size_t i = 0; i < n_cmp; i++) {
-		rc = compare(&c, &cmps[i], &olds[i], &news[i], all, i + 1 == n_cmp,
-			     ignores, n_ignores, &dopts);
+		rc = compare(&c, &cmps[i], &olds[i], &news[i], all, ignores,
+			     n_ignores, &dopts);
 		if (rc < 0) {
 			ret = cli_report(&err, rc);
 			goto done;
@@ -565,7 +673,12 @@ int cmd_diff(int argc, char **argv)
 			ret = EXIT_DIFFERENT;
 	}
 	if (!quiet) {
-		rc = strata_diff_format_report(&out, diffs, n_cmp, &fmt);
+		rc = strata_diff_format_emit(diffs, n_cmp, &fmt, stdout_write, &wret);
+		if (rc < 0 && wret != EXIT_OK) {
+			fprintf(stderr, "strata diff: cannot write to stdout\n");
+			ret = EXIT_IO;
+			goto done;
+		}
 		if (rc == STRATA_EGIT) { /* the patch format's blob ids */
 			strata_error why;
 
@@ -582,7 +695,7 @@ int cmd_diff(int argc, char **argv)
 			ret = EXIT_INTERNAL;
 			goto done;
 		}
-		if (cli_write_stdout(out.ptr, out.len) != EXIT_OK) {
+		if (cli_write_stdout(NULL, 0) != EXIT_OK) {
 			fprintf(stderr, "strata diff: cannot write to stdout\n");
 			ret = EXIT_IO;
 		}
@@ -590,7 +703,8 @@ int cmd_diff(int argc, char **argv)
 done:
 	for (size_t i = 0; cmps && i < n_cmp; i++) {
 		strata_diff_free(cmps[i].diff);
-		strata_diff_side_free(cmps[i].old_side);
+		if (cmps[i].old_side != cmps[i].new_side)
+			strata_diff_side_free(cmps[i].old_side);
 		strata_diff_side_free(cmps[i].new_side);
 	}
 	for (size_t i = 0; i < n_cmp; i++) {
@@ -606,7 +720,6 @@ done:
 	free(rev_old);
 	free(rev_new);
 	free(ignores);
-	strata_buf_free(&out);
 	dctx_free(&c);
 	return ret;
 }

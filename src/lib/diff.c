@@ -494,8 +494,74 @@ typedef struct pseg {
 	size_t mark;        /* path length before this segment */
 } pseg;
 
+/*
+ * Change paths, interned in the diff's arena: a few paths
+ * ("metadata.labels.env") change in thousands of resources, and one copy
+ * of each keeps a big comparison's result small (issue 6).  Open
+ * addressing; a slot is empty while its string is NULL.
+ */
+typedef struct pathtab {
+	uint64_t *h;
+	const char **s;
+	size_t n, cap;      /* cap: a power of two, or 0 */
+} pathtab;
+
+static void pathtab_free(pathtab *t)
+{
+	free(t->h);
+	free(t->s);
+}
+
+static int pathtab_grow(pathtab *t)
+{
+	size_t cap = t->cap ? t->cap * 2 : 256;
+	uint64_t *h = calloc(cap, sizeof(*h));
+	const char **s = calloc(cap, sizeof(*s));
+
+	if (!h || !s) {
+		free(h);
+		free(s);
+		return STRATA_ENOMEM;
+	}
+	for (size_t i = 0; i < t->cap; i++) {
+		size_t p;
+		if (!t->s[i])
+			continue;
+		for (p = (size_t)t->h[i] & (cap - 1); s[p]; p = (p + 1) & (cap - 1))
+			;
+		h[p] = t->h[i];
+		s[p] = t->s[i];
+	}
+	pathtab_free(t);
+	t->h = h;
+	t->s = s;
+	t->cap = cap;
+	return 0;
+}
+
+/* The arena copy of path[0..len), made once per distinct path. */
+static const char *pathtab_intern(pathtab *t, strata_arena *a, const char *path,
+				  size_t len)
+{
+	uint64_t h = strata_hash(path, len, STRATA_HASH_SEED);
+	size_t p;
+
+	if ((t->n + 1) * 2 > t->cap && pathtab_grow(t) < 0)
+		return NULL;
+	for (p = (size_t)h & (t->cap - 1); t->s[p]; p = (p + 1) & (t->cap - 1))
+		if (t->h[p] == h && !strncmp(t->s[p], path, len) && !t->s[p][len])
+			return t->s[p];
+	t->s[p] = strata_arena_strndup(a, path, len);
+	if (!t->s[p])
+		return NULL;
+	t->h[p] = h;
+	t->n++;
+	return t->s[p];
+}
+
 typedef struct cmp {
 	strata_diff *d;
+	pathtab paths;
 	const strata_diff_opts *opts;
 	rule *rules;
 	size_t n_rules;
@@ -505,7 +571,8 @@ typedef struct cmp {
 	bool secret;        /* comparing a Secret */
 	bool xenv;          /* two environments: their own naming is no change */
 	const strata_resource *o, *n;
-	const char *norm_name; /* paired name without prefix/suffix */
+	const char *norm_name; /* paired name without prefix/suffix (not */
+	size_t norm_len;       /* NUL-terminated: a piece of the new name) */
 	strata_diff_change *ch;
 	size_t n_ch, cap_ch;
 	size_t n_ignored;
@@ -685,7 +752,7 @@ static bool rule_matches(const cmp *c, const rule *r)
 		if (c->n && glob_match(r->name, nl, c->n->name, strlen(c->n->name)))
 			any = true;
 		if (c->norm_name &&
-		    glob_match(r->name, nl, c->norm_name, strlen(c->norm_name)))
+		    glob_match(r->name, nl, c->norm_name, c->norm_len))
 			any = true;
 		if (!any)
 			return false;
@@ -747,8 +814,8 @@ static strata_diff_change *add_change(cmp *c, int op, const strata_node *o,
 	ch->old_value = o;
 	ch->new_value = n;
 	ch->secret = is_secret_path(c);
-	ch->path = strata_arena_strndup(c->d->arena, c->path.ptr ? c->path.ptr : "",
-					c->path.len);
+	ch->path = pathtab_intern(&c->paths, c->d->arena,
+				  c->path.ptr ? c->path.ptr : "", c->path.len);
 	if (!ch->path) {
 		c->rc = STRATA_ENOMEM;
 		return NULL;
@@ -1372,16 +1439,13 @@ int strata_diff_compute(strata_diff **out, const strata_diff_input *old_side,
 		se->e.old_res = old_side->res[found];
 		c.o = old_side->res[found];
 		c.n = nr;
-		c.norm_name = strata_arena_strndup(d->arena, kn[j].name, kn[j].name_len);
+		c.norm_name = kn[j].name;
+		c.norm_len = kn[j].name_len;
 		c.secret = !strcmp(nr->kind, "Secret") && !nr->group[0];
 		c.n_ch = 0;
 		c.n_ignored = 0;
 		c.depth = 0;
 		c.path.len = 0;
-		if (!c.norm_name) {
-			rc = STRATA_ENOMEM;
-			goto done;
-		}
 		cmp_node(&c, c.o->root, nr->root, strata_schema_for(nr->group, nr->kind));
 		if (c.rc) {
 			rc = c.rc;
@@ -1442,6 +1506,7 @@ done:
 	free(ents);
 	free(c.ch);
 	free(c.segs);
+	pathtab_free(&c.paths);
 	strata_buf_free(&c.path);
 	rules_free(c.rules, c.n_rules);
 	strata_diff_free(d);

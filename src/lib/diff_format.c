@@ -36,23 +36,55 @@
 /* Inline values longer than this are written as YAML blocks. */
 #define INLINE_MAX 72
 
+/* strata_diff_format_emit hands the report on in pieces of this size, so
+ * a report of many megabytes is never held whole (issue 6: a diff's
+ * report is as big as a tenth of its input). */
+#define EMIT_PIECE 65536
+
 typedef struct fmtctx {
 	strata_buf *out;
 	const strata_diff_fmt *f;
 	int context;
 	int rc;
+	/* emitting: out is a piece, handed to write() when full */
+	int (*write)(void *ctx, const char *text, size_t len);
+	void *wctx;
+	size_t handed;     /* bytes handed to write() so far */
 } fmtctx;
+
+static void hand_on(fmtctx *x)
+{
+	int rc;
+
+	if (!x->out->len)
+		return;
+	rc = x->write(x->wctx, x->out->ptr, x->out->len);
+	x->handed += x->out->len;
+	x->out->len = 0;
+	if (rc < 0 && !x->rc)
+		x->rc = rc;
+}
 
 static void put(fmtctx *x, const char *s)
 {
 	if (!x->rc && strata_buf_puts(x->out, s) < 0)
 		x->rc = STRATA_ENOMEM;
+	if (x->write && x->out->len >= EMIT_PIECE && !x->rc)
+		hand_on(x);
 }
 
 static void putn(fmtctx *x, const char *s, size_t n)
 {
 	if (!x->rc && strata_buf_put(x->out, s, n) < 0)
 		x->rc = STRATA_ENOMEM;
+	if (x->write && x->out->len >= EMIT_PIECE && !x->rc)
+		hand_on(x);
+}
+
+/* Bytes of the report so far, handed on or not. */
+static size_t report_len(const fmtctx *x)
+{
+	return x->handed + x->out->len;
 }
 
 static void col(fmtctx *x, const char *code)
@@ -1180,7 +1212,7 @@ static void md_entry(fmtctx *x, const strata_diff *d, const strata_diff_entry *e
 		     const char *env, strata_arena *a)
 {
 	strata_buf body = STRATA_BUF_INIT;
-	fmtctx bx = { &body, x->f, x->context, 0 };
+	fmtctx bx = { &body, x->f, x->context, 0, NULL, NULL, 0 };
 	char *label = entry_label(e);
 	const char *sign = e->status == STRATA_DIFF_ADDED ? "+" :
 			   e->status == STRATA_DIFF_REMOVED ? "-" : "~";
@@ -1236,7 +1268,7 @@ static void format_markdown(fmtctx *x, const strata_diff *const *diffs, size_t n
 {
 	strata_buf envb = STRATA_BUF_INIT;
 	strata_arena *a = strata_arena_new();
-	size_t start = x->out->len, skipped = 0;
+	size_t start = report_len(x), skipped = 0;
 	bool any = false;
 	fmtctx plain, *orig = x;
 	strata_diff_fmt nocolor;
@@ -1278,7 +1310,7 @@ static void format_markdown(fmtctx *x, const strata_diff *const *diffs, size_t n
 			break;
 		}
 		for (size_t k = 0; k < d->n && !x->rc; k++) {
-			if (x->out->len - start > MD_BUDGET) {
+			if (report_len(x) - start > MD_BUDGET) {
 				skipped++;
 				continue;
 			}
@@ -1301,25 +1333,45 @@ static void format_markdown(fmtctx *x, const strata_diff *const *diffs, size_t n
 	strata_arena_free(a);
 }
 
+static int format(fmtctx *x, const strata_diff *const *diffs, size_t n)
+{
+	switch (x->f->format) {
+	case STRATA_DIFF_PATCH:
+		format_patch(x, diffs, n);
+		break;
+	case STRATA_DIFF_JSON:
+		format_json(x, diffs, n);
+		break;
+	case STRATA_DIFF_MARKDOWN:
+		format_markdown(x, diffs, n);
+		break;
+	default:
+		format_text(x, diffs, n);
+		break;
+	}
+	return x->rc;
+}
+
 int strata_diff_format_report(strata_buf *out, const strata_diff *const *diffs,
 			      size_t n, const strata_diff_fmt *fmt)
 {
-	fmtctx x = { out, fmt, fmt->context < 0 ? 3 : fmt->context, 0 };
+	fmtctx x = { out, fmt, fmt->context < 0 ? 3 : fmt->context, 0, NULL, NULL, 0 };
 
-	switch (fmt->format) {
-	case STRATA_DIFF_PATCH:
-		format_patch(&x, diffs, n);
-		break;
-	case STRATA_DIFF_JSON:
-		format_json(&x, diffs, n);
-		break;
-	case STRATA_DIFF_MARKDOWN:
-		format_markdown(&x, diffs, n);
-		break;
-	default:
-		format_text(&x, diffs, n);
-		break;
-	}
+	return format(&x, diffs, n);
+}
+
+int strata_diff_format_emit(const strata_diff *const *diffs, size_t n,
+			    const strata_diff_fmt *fmt,
+			    int (*write)(void *ctx, const char *text, size_t len),
+			    void *ctx)
+{
+	strata_buf piece = STRATA_BUF_INIT;
+	fmtctx x = { &piece, fmt, fmt->context < 0 ? 3 : fmt->context, 0,
+		     write, ctx, 0 };
+
+	if (format(&x, diffs, n) == 0)
+		hand_on(&x);
+	strata_buf_free(&piece);
 	return x.rc;
 }
 
