@@ -52,6 +52,8 @@ static void diff_usage(FILE *f)
 		"  -L, --limit NAME=VALUE  raise or lower an input limit of every side:\n"
 		"                          alias-nodes, depth, scalar, file, total, files\n"
 		"                          (K/M/G suffixes; repeatable)\n"
+		"  -j, --jobs N            threads that parse files (default: the number\n"
+		"                          of CPUs, at most 8; the report never depends on it)\n"
 		"  -q, --quiet             print nothing; only the exit status\n"
 		"  -C, --repo DIR          the config repository (default: current directory)\n"
 		"  -h, --help              show this help\n\n"
@@ -439,6 +441,7 @@ int cmd_diff(int argc, char **argv)
 		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 		{ "unified", required_argument, NULL, 'U' },
 		{ "limit", required_argument, NULL, 'L' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "repo", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
@@ -465,7 +468,7 @@ int cmd_diff(int argc, char **argv)
 	if (!ignores)
 		return EXIT_INTERNAL;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "ar:i:f:U:L:qC:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "ar:i:f:U:L:j:qC:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'a': all = true; break;
 		case 'r': rev = optarg; break;
@@ -500,6 +503,12 @@ int cmd_diff(int argc, char **argv)
 		}
 		case 'L':
 			if (cli_parse_limit("diff", optarg) != 0) {
+				ret = EXIT_USAGE;
+				goto done;
+			}
+			break;
+		case 'j':
+			if (cli_parse_jobs("diff", optarg) != 0) {
 				ret = EXIT_USAGE;
 				goto done;
 			}
