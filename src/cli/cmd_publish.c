@@ -42,6 +42,10 @@ static void publish_usage(FILE *f)
 		"      --adopt         write to a branch strata did not create for this\n"
 		"                      environment (no Strata-Env trailer on its tip)\n"
 		"  -m, --message MSG   commit subject instead of '<env>: render <id> <subject>'\n"
+		"  -L, --limit NAME=VALUE  raise or lower an input limit: alias-nodes,\n"
+		"                      depth, scalar, file, total, files (K/M/G suffixes)\n"
+		"  -j, --jobs N        threads that parse files and emit output (default:\n"
+		"                      the number of CPUs, at most 8; never changes a commit)\n"
 		"  -C, --repo DIR      the config repository (default: current directory)\n"
 		"  -h, --help          show this help\n\n"
 		"https remotes: the token in STRATA_GIT_TOKEN is sent as the password, with\n"
@@ -67,6 +71,8 @@ int cmd_publish(int argc, char **argv)
 		{ "push", optional_argument, NULL, 'p' },
 		{ "adopt", no_argument, NULL, 'A' },
 		{ "message", required_argument, NULL, 'm' },
+		{ "limit", required_argument, NULL, 'L' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "repo", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -85,7 +91,7 @@ int cmd_publish(int argc, char **argv)
 	memset(&po, 0, sizeof(po));
 	strata_error_clear(&err);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "ar:wt:p::m:C:h", opts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "ar:wt:p::m:L:j:C:h", opts, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'a': all = true; break;
@@ -95,6 +101,14 @@ int cmd_publish(int argc, char **argv)
 		case 'p': po.remote = optarg ? optarg : "origin"; break;
 		case 'A': po.adopt = true; break;
 		case 'm': po.message = optarg; break;
+		case 'L':
+			if (cli_parse_limit("publish", optarg) != 0)
+				return EXIT_USAGE;
+			break;
+		case 'j':
+			if (cli_parse_jobs("publish", optarg) != 0)
+				return EXIT_USAGE;
+			break;
 		case 'C': dir = optarg; break;
 		case 'h': publish_usage(stdout); return EXIT_OK;
 		default: publish_usage(stderr); return EXIT_USAGE;

@@ -141,4 +141,20 @@ st publish --target "$SANDBOX/deploy.git" --message "release 42" prod || fail "m
 	fail "identity/message: $(git -C "$SANDBOX/deploy.git" log -1 --format='%an <%ae>|%cn|%s' env/prod)"
 ok "[publish] identity and --message"
 
+# 10. -j and --limit after the subcommand: same commit for every -j; a
+# limit stops the publish before anything is written
+for t in j1 j4 lim; do git init -q --bare "$SANDBOX/$t.git"; done
+st publish --target "$SANDBOX/j1.git" -j 1 prod || fail "-j 1: $(cat "$SANDBOX/err")"
+st publish --target "$SANDBOX/j4.git" --jobs=4 prod || fail "--jobs=4: $(cat "$SANDBOX/err")"
+[ "$(git -C "$SANDBOX/j1.git" rev-parse env/prod)" = "$(git -C "$SANDBOX/j4.git" rev-parse env/prod)" ] ||
+	fail "-j 1 and -j 4 give different commits"
+st publish --target "$SANDBOX/lim.git" --limit files=1 prod
+code=$?
+[ "$code" = 4 ] || fail "--limit files=1: exit $code (want 4): $(cat "$SANDBOX/err")"
+grep -q "too many files" "$SANDBOX/err" || fail "--limit message: $(cat "$SANDBOX/err")"
+git -C "$SANDBOX/lim.git" rev-parse --verify -q env/prod >/dev/null && fail "branch written despite the limit"
+st publish -j 0 prod
+[ $? = 2 ] || fail "-j 0 is a usage error"
+ok "-j and --limit after publish"
+
 echo "1..$TESTS"
