@@ -102,6 +102,19 @@ static int teardown(void **state)
 	return 0;
 }
 
+/*
+ * sandbox/name: a clone of the config without its hostile links (they fail
+ * a load), committed with the subject 'config subject'.
+ */
+static void clean_clone(char *out, size_t n, const char *name)
+{
+	snprintf(out, n, "%s/%s", sandbox, name);
+	sh("git clone -q %s %s && cd %s && git rm -q base/out.yaml base/link.yaml abs loop1"
+	   " loop2 dangling && git -c user.name=T -c user.email=t@example.com"
+	   " commit -q -m 'config subject'",
+	   repo, out, out);
+}
+
 static strata_source *open_src(const char *path)
 {
 	strata_source *s = NULL;
@@ -140,6 +153,59 @@ static void test_publish__git_source_reads_the_commit(void **state)
 	assert_int_equal(s->stat(s, "big/x", &type, &err), 0);
 	assert_int_equal(type, 0);
 	strata_source_free(s);
+}
+
+/*
+ * trim() closes the repository; the next call opens it again, at the same
+ * tree (here a subdirectory's), and a repository's last render, which
+ * trims its source once everything is read, renders what a copy renders.
+ */
+static void test_publish__git_source_trim_reopens(void **state)
+{
+	strata_source *s;
+	strata_repo *r = NULL;
+	strata_render *one = NULL, *last = NULL;
+	strata_buf a = STRATA_BUF_INIT, b = STRATA_BUF_INIT;
+	strata_error err;
+	char p[256], *buf = NULL;
+	size_t len = 0;
+	int type = -1;
+
+	(void)state;
+	snprintf(p, sizeof(p), "%s/sub/inner", repo);
+	s = open_src(p);
+	strata_error_clear(&err);
+	assert_non_null(s->trim);
+	s->trim(s);
+	s->trim(s); /* twice is harmless */
+	assert_int_equal(s->read(s, "file", &buf, &len, &err), 0);
+	assert_string_equal(buf, "inner\n");
+	free(buf);
+	s->trim(s);
+	assert_int_equal(s->stat(s, "strata.ini", &type, &err), 0);
+	assert_int_equal(type, STRATA_ENTRY_FILE);
+	strata_source_free(s);
+
+	clean_clone(p, sizeof(p), "trim");
+	s = open_src(p);
+	assert_int_equal(strata_repo_open(&r, s, NULL, &err), 0);
+	assert_int_equal(strata_render_env(&one, r, "prod", &err), 0);
+	assert_int_equal(strata_render_stream(&a, one), 0);
+	strata_repo_last_render(r);
+	assert_int_equal(strata_render_env(&last, r, "prod", &err), 0);
+	assert_int_equal(strata_render_stream(&b, last), 0);
+	assert_int_equal(a.len, b.len);
+	assert_memory_equal(a.ptr, b.ptr, a.len);
+	assert_non_null(strstr(b.ptr, "k: committed"));
+	/* the source was trimmed and still reads */
+	assert_int_equal(s->read(s, "base/cm.yaml", &buf, &len, &err), 0);
+	assert_non_null(strstr(buf, "k: committed"));
+	free(buf);
+	strata_render_free(one);
+	strata_render_free(last);
+	strata_buf_free(&a);
+	strata_buf_free(&b);
+	strata_repo_free(r);
 }
 
 static void test_publish__git_source_confines_links(void **state)
@@ -285,12 +351,7 @@ static void test_publish__publish_and_history(void **state)
 	size_t n = 0;
 
 	(void)state;
-	/* The same config without the hostile links (they fail the load). */
-	snprintf(clean, sizeof(clean), "%s/clean", sandbox);
-	sh("git clone -q %s %s && cd %s && git rm -q base/out.yaml base/link.yaml abs loop1"
-	   " loop2 dangling && git -c user.name=T -c user.email=t@example.com"
-	   " commit -q -m 'config subject'",
-	   repo, clean, clean);
+	clean_clone(clean, sizeof(clean), "clean");
 	s = open_src(clean);
 	memset(&o, 0, sizeof(o));
 	o.config_dir = clean;
@@ -389,6 +450,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_publish__git_source_reads_the_commit),
+		cmocka_unit_test(test_publish__git_source_trim_reopens),
 		cmocka_unit_test(test_publish__git_source_confines_links),
 		cmocka_unit_test(test_publish__git_source_lists_sorted),
 		cmocka_unit_test(test_publish__git_source_max_file),

@@ -59,6 +59,15 @@ struct strata_source {
 	 * there is no clone.
 	 */
 	int (*clone)(strata_source *s, strata_source **out, strata_error *err);
+	/*
+	 * Optional (NULL: nothing to drop).  Release what the source can
+	 * rebuild (caches, open handles, mapped files) because no read is
+	 * expected soon; a later call rebuilds it.  A render calls it once it
+	 * has read everything, when it is its repository's last: the git
+	 * source's libgit2 repository (delta-base cache, mapped packs, cached
+	 * trees) then no longer adds to the render's peak.
+	 */
+	void (*trim)(strata_source *s);
 	/* What was read: "worktree" or a full commit id. */
 	char describe[64];
 	/* Per-file size cap applied by read() (0 = no cap). */

@@ -154,6 +154,7 @@ int strata_git_init(strata_error *err);
 	X(git_tree_entry_type) \
 	X(git_tree_entrycount) \
 	X(git_tree_free) \
+	X(git_tree_id) \
 	X(git_tree_lookup) \
 	X(git_tree_walk) \
 	X(git_treebuilder_free) \
@@ -286,6 +287,7 @@ const struct strata_git_fns *strata_git_fns(void);
 #define git_tree_entry_type (strata_git_fns()->git_tree_entry_type)
 #define git_tree_entrycount (strata_git_fns()->git_tree_entrycount)
 #define git_tree_free (strata_git_fns()->git_tree_free)
+#define git_tree_id (strata_git_fns()->git_tree_id)
 #define git_tree_lookup (strata_git_fns()->git_tree_lookup)
 #define git_tree_walk (strata_git_fns()->git_tree_walk)
 #define git_treebuilder_free (strata_git_fns()->git_treebuilder_free)

@@ -990,6 +990,9 @@ int strata_render_env_opts(strata_render **out, strata_repo *repo,
 		if (rc < 0)
 			goto fail;
 	}
+	/* the repository's last render has read everything it will read */
+	if (take && repo->src->trim)
+		repo->src->trim(repo->src);
 	if (opts)
 		rc = collect_vars(r, set, e);
 	else

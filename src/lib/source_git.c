@@ -22,6 +22,9 @@
 
 #include "git_dl.h"
 #include <stdio.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,8 +33,10 @@
 
 typedef struct git_source {
 	strata_source base; /* first: a strata_source * is a git_source * */
-	git_repository *repo;
+	git_repository *repo; /* NULL after gs_trim, until reopen() */
 	git_tree *root;
+	char *repo_path;      /* as given to strata_source_git_open, to reopen */
+	git_oid root_id;      /* root's id, to find it again */
 } git_source;
 
 typedef struct lookup {
@@ -61,6 +66,21 @@ static int git_fail(strata_error *err, const char *path, const char *what)
  * res is a lookup (a strata_path_resolve_fn).  res->obj is set (caller
  * frees) when want is STRATA_WANT_DIR and the path is a directory.
  */
+/* After gs_trim: open the repository and find the root tree again. */
+static int reopen(git_source *gs, strata_error *err)
+{
+	if (gs->repo)
+		return 0;
+	if (git_repository_open_ext(&gs->repo, gs->repo_path, 0, NULL) < 0)
+		return git_fail(err, NULL, "cannot open git repository");
+	if (git_tree_lookup(&gs->root, gs->repo, &gs->root_id) < 0) {
+		git_repository_free(gs->repo);
+		gs->repo = NULL;
+		return git_fail(err, NULL, "cannot read tree");
+	}
+	return 0;
+}
+
 static int resolve(strata_source *s, const char *path, enum strata_want want,
 		   void *out, strata_error *err)
 {
@@ -74,6 +94,8 @@ static int resolve(strata_source *s, const char *path, enum strata_want want,
 
 	res->type = 0;
 	res->obj = NULL;
+	if ((rc = reopen(gs, err)) < 0)
+		return rc;
 	cur = strdup(path);
 	if (!cur)
 		return oom(err);
@@ -330,12 +352,37 @@ done:
 	return rc;
 }
 
+/*
+ * Close the repository: libgit2's delta-base cache (up to 16 MiB, not
+ * configurable), the mapped pack windows and the cached trees go with it,
+ * and the heap pages they held go back to the system (malloc_trim: freed
+ * blocks between live ones are otherwise kept, and the render's arena
+ * chunks, mmap'ed, could not reuse them).  At 40,000 resources that takes
+ * `render --rev` from 169 to 154 MB.  libgit2 itself stays initialised
+ * (the init count is gs_free's).
+ */
+static void gs_trim(strata_source *s)
+{
+	git_source *gs = (git_source *)s;
+
+	if (!gs->repo)
+		return;
+	git_tree_free(gs->root);
+	git_repository_free(gs->repo);
+	gs->root = NULL;
+	gs->repo = NULL;
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+}
+
 static void gs_free(strata_source *s)
 {
 	git_source *gs = (git_source *)s;
 
 	git_tree_free(gs->root);
 	git_repository_free(gs->repo);
+	free(gs->repo_path);
 	free(gs);
 	git_libgit2_shutdown();
 }
@@ -448,10 +495,16 @@ int strata_source_git_open(strata_source **out, const char *repo_path,
 		goto done;
 	git_oid_tostr(gs->base.describe, sizeof(gs->base.describe),
 		      git_commit_id(commit));
+	git_oid_cpy(&gs->root_id, git_tree_id(gs->root));
+	if (!(gs->repo_path = strdup(repo_path))) {
+		rc = oom(err);
+		goto done;
+	}
 	gs->base.list = gs_list;
 	gs->base.read = gs_read;
 	gs->base.stat = gs_stat;
 	gs->base.free = gs_free;
+	gs->base.trim = gs_trim;
 	gs->base.max_file = 0;
 	*out = &gs->base;
 	gs = NULL;
