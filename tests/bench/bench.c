@@ -372,6 +372,7 @@ typedef struct row {
 	double parse_one_proc;       /* the same as a process (parse_main.c) */
 	double parse_one_cpu, parse_all_cpu;
 	meas one, all, diff, publish, publish_all, kustomize;
+	meas rev;                    /* render --rev HEAD ENV (the git source) */
 	bool publish_fresh_target;
 } row;
 
@@ -573,6 +574,11 @@ static int bench_one(row *rw, const options *o, bool has_kubectl,
 					 "--all", pub_target ? "--target" : NULL,
 					 pc.target, NULL };
 
+			char *rev[] = { (char *)o->strata, "-C", sdir, "render",
+					"--rev", "HEAD", (char *)env0, NULL };
+
+			fprintf(stderr, "   strata render --rev HEAD %s\n", env0);
+			measure(&rw->rev, o, rev, out, err, true, 0, NULL, NULL);
 			fprintf(stderr, "   strata publish %s%s\n", env0,
 				pub_target ? " --target (fresh repo each run)" : "");
 			measure(&rw->publish, o, pone, out, err, false, 0,
@@ -708,6 +714,18 @@ static void report(const row *rows, int n_rows, const options *o)
 	printf("\npublish renders from the git commit (HEAD) and writes one file per "
 	       "resource into a fresh bare --target repository on every run; the "
 	       "config repository is packed (git repack -a -d) before timing.\n");
+
+	printf("\n## strata render --rev HEAD env-00 (read from git, no checkout)\n\n");
+	printf("| N apps | E | input MB | median s | peak RSS MB | RSS limit MB | render ENV s | render ENV peak RSS MB |\n");
+	printf("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	for (int i = 0; i < n_rows; i++) {
+		const row *r = &rows[i];
+
+		printf("| %d | %d | %.2f | %s | %s | %.1f | %s | %s |\n", r->n,
+		       r->e, MB(r->in_one), fmt_s(a, sizeof(a), &r->rev),
+		       fmt_mb(b, sizeof(b), &r->rev), RSS_LIMIT_MB(r->in_one),
+		       fmt_s(c, sizeof(c), &r->one), fmt_mb(d, sizeof(d), &r->one));
+	}
 
 	printf("\n## kubectl kustomize overlays/env-00 (same content)\n\n");
 	printf("| N apps | E | resources | runs | kustomize s | kustomize peak RSS MB | strata s | strata speed-up |\n");
@@ -845,6 +863,11 @@ static void targets(const row *rows, int n_rows)
 				RSS_MB(r->one) < RSS_LIMIT_MB(r->in_one),
 				"N=%d E=%d: %.1f MB vs %.1f MB", r->n, r->e,
 				RSS_MB(r->one), RSS_LIMIT_MB(r->in_one));
+		if (r->rev.state > 0)
+			verdict("peak memory below 4x input + 16 MB (render --rev)",
+				true, RSS_MB(r->rev) < RSS_LIMIT_MB(r->in_one),
+				"N=%d E=%d: %.1f MB vs %.1f MB", r->n, r->e,
+				RSS_MB(r->rev), RSS_LIMIT_MB(r->in_one));
 		if (r->all.state > 0 && r->e > 1)
 			verdict("peak memory below 4x input + 16 MB (render --all)",
 				true, RSS_MB(r->all) < RSS_LIMIT_MB(r->in_all),
