@@ -266,7 +266,7 @@ static void measure(meas *m, const options *o, char *const argv[],
 	m->state = 1;
 	m->runs = n;
 	fprintf(stderr, "      %.3f s median (%.3f s CPU), peak RSS %.1f MB, %d run%s\n",
-		median(walls, n), median(cpus, n), median(rss, n) / 1024, n,
+		median(walls, n), median(cpus, n), median(rss, n) * 1024 / 1e6, n,
 		n == 1 ? "" : "s");
 	m->med = median(walls, n);
 	m->cpu = median(cpus, n);
@@ -622,18 +622,19 @@ static const char *fmt_s(char *buf, size_t len, const meas *m)
 	return buf;
 }
 
-static const char *fmt_mb(char *buf, size_t len, const meas *m)
-{
-	if (m->state <= 0)
-		return "n/a";
-	snprintf(buf, len, "%.1f", m->rss_kb / 1024.0);
-	return buf;
-}
-
 #define MB(x) ((double)(x) / 1e6)
 /* The memory target: 4 x input + 16 MB (RSS is in KiB, targets in MB). */
 #define RSS_LIMIT_MB(in) (4 * MB(in) + 16)
 #define RSS_MB(m) ((double)(m).rss_kb * 1024 / 1e6)
+
+/* Peak RSS in MB (10^6 bytes), as every table and verdict prints it. */
+static const char *fmt_mb(char *buf, size_t len, const meas *m)
+{
+	if (m->state <= 0)
+		return "n/a";
+	snprintf(buf, len, "%.1f", RSS_MB(*m));
+	return buf;
+}
 
 static void report(const row *rows, int n_rows, const options *o)
 {
