@@ -9,6 +9,7 @@
  */
 #include "strata/resource.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -417,15 +418,24 @@ int strata_resset_match(strata_resource **out, const strata_resset *s,
 
 /* ---- order ---- */
 
+/*
+ * The order is kustomize's: kind rank, then "group_version_kind" with ~G
+ * and ~V for empty parts, namespace ("[noNs]" when empty), name, and
+ * insertion order.  Each resource's fields are copied once into one
+ * buffer as group NUL version NUL kind NUL namespace NUL name: NUL sorts
+ * below every byte of a C string, so memcmp of two such keys orders them
+ * exactly as comparing the fields one after the other with strcmp, and a
+ * comparison reads two short runs of one buffer instead of chasing ten
+ * pointers into the model (at 40,000 resources the sort took 35-60 ms an
+ * environment, most of it cache misses on those strings).
+ */
 typedef struct sort_key {
-	strata_resource *r;
 	int rank;
+	uint32_t len;       /* of the key text */
+	size_t off;         /* into the key buffer, then ... */
+	const char *text;   /* ... the key text itself */
+	strata_resource *r;
 } sort_key;
-
-static int cmp_or_placeholder(const char *a, const char *b, const char *empty)
-{
-	return strcmp(a[0] ? a : empty, b[0] ? b : empty);
-}
 
 static int sort_cmp(const void *pa, const void *pb)
 {
@@ -434,36 +444,54 @@ static int sort_cmp(const void *pa, const void *pb)
 
 	if (a->rank != b->rank)
 		return a->rank < b->rank ? -1 : 1;
-	/* kustomize compares "group_version_kind" with ~G/~V for empty parts */
-	if ((c = cmp_or_placeholder(a->r->group, b->r->group, "~G")) != 0)
+	c = memcmp(a->text, b->text, a->len < b->len ? a->len : b->len);
+	if (c)
 		return c;
-	if ((c = cmp_or_placeholder(a->r->version, b->r->version, "~V")) != 0)
-		return c;
-	if ((c = strcmp(a->r->kind, b->r->kind)) != 0)
-		return c;
-	if ((c = cmp_or_placeholder(a->r->ns, b->r->ns, "[noNs]")) != 0)
-		return c;
-	if ((c = strcmp(a->r->name, b->r->name)) != 0)
-		return c;
+	if (a->len != b->len)
+		return a->len < b->len ? -1 : 1;
 	return a->r->index < b->r->index ? -1 : a->r->index > b->r->index;
+}
+
+/* Append s (placeholder when empty) and, unless last, a NUL. */
+static int key_put(strata_buf *b, const char *s, const char *empty, bool last)
+{
+	const char *v = s[0] ? s : empty;
+
+	if (strata_buf_put(b, v, strlen(v)) < 0)
+		return -1;
+	return last ? 0 : strata_buf_putc(b, '\0');
 }
 
 strata_resource **strata_resset_sorted(const strata_resset *s, size_t *n)
 {
 	sort_key *keys = malloc((s->n ? s->n : 1) * sizeof(*keys));
-	strata_resource **out;
+	strata_buf text = STRATA_BUF_INIT;
+	strata_resource **out = NULL;
 	size_t m = 0;
 
 	*n = 0;
 	if (!keys)
 		return NULL;
 	for (size_t i = 0; i < s->n; i++) {
-		if (s->items[i]->deleted)
+		const strata_resource *r = s->items[i];
+
+		if (r->deleted)
 			continue;
 		keys[m].r = s->items[i];
-		keys[m].rank = strata_kind_rank(s->items[i]->kind);
+		keys[m].rank = strata_kind_rank(r->kind);
+		keys[m].off = text.len;
+		if (key_put(&text, r->group, "~G", false) < 0 ||
+		    key_put(&text, r->version, "~V", false) < 0 ||
+		    key_put(&text, r->kind, "", false) < 0 ||
+		    key_put(&text, r->ns, "[noNs]", false) < 0 ||
+		    key_put(&text, r->name, "", true) < 0 ||
+		    text.len - keys[m].off > UINT32_MAX)
+			goto done;
+		keys[m].len = (uint32_t)(text.len - keys[m].off);
 		m++;
 	}
+	for (size_t i = 0; i < m; i++)
+		keys[i].text = text.ptr + keys[i].off;
 	qsort(keys, m, sizeof(*keys), sort_cmp);
 	out = strata_arena_alloc(s->arena, (m ? m : 1) * sizeof(*out));
 	if (out) {
@@ -471,6 +499,8 @@ strata_resource **strata_resset_sorted(const strata_resset *s, size_t *n)
 			out[i] = keys[i].r;
 		*n = m;
 	}
+done:
+	strata_buf_free(&text);
 	free(keys);
 	return out;
 }
