@@ -91,6 +91,17 @@ nogit 7 -C "$shop" diff --format patch dev prod
 nogit 7 -C "$shop" diff dev@HEAD dev
 nogit 7 -C "$shop" publish dev
 nogit 7 -C "$shop" history dev
+# a name too long to keep is refused, not cut short (which could name a
+# file that exists)
+long=$(printf '%s' "$(dirname "$(command -v sh)")/" && printf './%.0s' $(seq 2100) && printf 'sh')
+STRATA_LIBGIT2=$long "$strata" -C "$shop" render --rev HEAD prod >"$work/out" 2>"$work/err"
+code=$?
+if [ "$code" = 7 ] && grep -q "too long" "$work/err"; then
+	echo "ok   (long STRATA_LIBGIT2) refused: exit 7"
+else
+	echo "FAIL (long STRATA_LIBGIT2): exit $code, $(head -c 200 "$work/err")"
+	failed=$((failed + 1))
+fi
 
 [ $failed -eq 0 ] && echo "git_dl: ok" || echo "git_dl: $failed failed"
 [ $failed -eq 0 ]

@@ -26,6 +26,8 @@ typedef struct counting {
 	strata_source *inner;
 	int base_reads;
 	int total_reads;
+	int trims;
+	int reads_at_trim; /* total_reads when trim was last called */
 } counting;
 
 static int c_list(strata_source *s, const char *dir, strata_source_entry **out,
@@ -55,6 +57,13 @@ static int c_stat(strata_source *s, const char *path, int *type, strata_error *e
 static void c_free(strata_source *s)
 {
 	(void)s; /* owned by the test */
+}
+
+static void c_trim(strata_source *s)
+{
+	counting *c = (counting *)s;
+	c->trims++;
+	c->reads_at_trim = c->total_reads;
 }
 
 static int setup(void **state)
@@ -91,6 +100,7 @@ static strata_repo *open_repo(counting *c)
 	c->base.read = c_read;
 	c->base.stat = c_stat;
 	c->base.free = c_free;
+	c->base.trim = c_trim;
 	assert_int_equal(strata_repo_open(&repo, &c->base, NULL, &err), 0);
 	return repo;
 }
@@ -235,10 +245,14 @@ static void test_render__last_render_takes_base(void **state)
 	(void)state;
 	fixture_open(&f);
 	render_text(f.repo, "prod-eu", &f.b1);
+	assert_int_equal(f.c.trims, 0); /* more renders may read */
 	strata_repo_last_render(f.repo);
 	/* the render that takes the base gives the same bytes as a copy */
 	render_text(f.repo, "prod-eu", &f.b2);
 	same_text(&f.b1, &f.b2);
+	/* ... and trims the source once, after its last read */
+	assert_int_equal(f.c.trims, 1);
+	assert_int_equal(f.c.reads_at_trim, f.c.total_reads);
 	/* after that the repo refuses to render instead of using edited trees */
 	strata_error_clear(&err);
 	assert_int_equal(strata_render_env(&r, f.repo, "prod", &err), STRATA_EUSAGE);

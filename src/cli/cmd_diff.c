@@ -667,8 +667,16 @@ int cmd_diff(int argc, char **argv)
 	}
 	rc = plan_renders(&c, olds, news, n_cmp, all);
 	if (rc < 0) {
-		ret = cli_report(&err, rc);
-		goto done;
+		/*
+		 * Not reported here: the comparisons meet it again, in their
+		 * own order (the new side first), so a broken new side is
+		 * still the error a bad old revision does not hide.  With no
+		 * plan no render takes the base over: a count cut short could
+		 * mark one as last too early.
+		 */
+		for (size_t i = 0; i < c.n_repos; i++)
+			c.repos[i].renders_left = 0;
+		strata_error_clear(&err);
 	}
 	for (size_t i = 0; i < n_cmp; i++) {
 		rc = compare(&c, &cmps[i], &olds[i], &news[i], all, ignores,

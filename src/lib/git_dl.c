@@ -35,12 +35,17 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static atomic_int state;         /* 0 not tried, 1 loaded, -1 failed */
 static char why[512];            /* the failure, written once under `once` */
 static char chosen[4096];        /* strata_git_library(), before `once` */
+static bool chosen_too_long;     /* ... which did not fit: opens nothing */
 
 void strata_git_library(const char *file)
 {
 	if (atomic_load(&state) != 0)
 		return;
-	snprintf(chosen, sizeof(chosen), "%s", file ? file : "");
+	if (!file)
+		file = "";
+	/* cut short, the name could be another file that exists */
+	chosen_too_long = strlen(file) >= sizeof(chosen);
+	snprintf(chosen, sizeof(chosen), "%s", chosen_too_long ? "" : file);
 }
 
 static void load(void)
@@ -49,6 +54,12 @@ static void load(void)
 	void *h = NULL;
 	void *sym;
 
+	if (chosen_too_long) {
+		snprintf(why, sizeof(why), "cannot load libgit2: the file name "
+			 "given (STRATA_LIBGIT2) is too long");
+		atomic_store(&state, -1);
+		return;
+	}
 	if (chosen[0]) {
 		h = dlopen(chosen, RTLD_NOW | RTLD_LOCAL);
 	} else {

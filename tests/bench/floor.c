@@ -49,10 +49,13 @@ static int walk_cb(const char *path, const struct stat *sb, int type,
 	blob *b = &s->items[s->n];
 	b->len = (size_t)sb->st_size;
 	b->data = malloc(b->len + 1);
-	if (!b->data || !(f = fopen(path, "rb")))
+	if (!b->data || !(f = fopen(path, "rb"))) {
+		free(b->data);
 		return -1;
+	}
 	if (fread(b->data, 1, b->len, f) != b->len) {
 		fclose(f);
+		free(b->data);
 		return -1;
 	}
 	fclose(f);
