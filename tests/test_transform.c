@@ -204,6 +204,47 @@ static void test_transform__namespace(void **state)
 	crb = doc(f, "ClusterRoleBinding", "crb");
 	assert_string_equal(at(crb, "subjects", "[0]", "namespace", NULL), "shop");
 	assert_string_equal(at(crb, "subjects", "[1]", "namespace", NULL), "default");
+
+	/* a new metadata.namespace is one node for every resource, added with
+	 * an exact array (no doubling left behind in the arena) */
+	{
+		strata_node *m1 = strata_map_get(doc(f, "ServiceAccount", "sa1"), "metadata");
+		strata_node *m2 = strata_map_get(doc(f, "Widget", "w"), "metadata");
+
+		assert_ptr_equal(strata_map_get(m1, "namespace"),
+				 strata_map_get(m2, "namespace"));
+		assert_int_equal(m1->u.map.cap, m1->u.map.n);
+	}
+}
+
+/* strata_map_reserve: exact room once, then appends stay in place. */
+static void test_transform__map_reserve(void **state)
+{
+	fixture *f = *state;
+	strata_node *m = strata_node_map(f->a), *k[3], *v;
+	strata_pair *before;
+
+	v = strata_node_scalar_str(f->a, "x", STRATA_STYLE_STRING);
+	assert_non_null(m);
+	assert_non_null(v);
+	assert_int_equal(strata_map_set(f->a, m, "a", v), 0);
+	assert_int_equal(strata_map_reserve(f->a, m, 3), 0);
+	assert_int_equal(m->u.map.cap, 4);
+	before = m->u.map.pairs;
+	for (int i = 0; i < 3; i++) {
+		char name[2] = { (char)('b' + i), 0 };
+
+		k[i] = strata_node_key(f->a, name, 1, STRATA_STYLE_PLAIN, NULL);
+		assert_non_null(k[i]);
+		assert_int_equal(strata_map_append(f->a, m, k[i], v), 0);
+	}
+	assert_ptr_equal(m->u.map.pairs, before);
+	assert_int_equal(m->u.map.n, 4);
+	assert_string_equal(m->u.map.pairs[0].key->u.scalar.str, "a");
+	assert_string_equal(m->u.map.pairs[3].key->u.scalar.str, "d");
+	/* enough room already: nothing moves */
+	assert_int_equal(strata_map_reserve(f->a, m, 0), 0);
+	assert_ptr_equal(m->u.map.pairs, before);
 }
 
 static void test_transform__namespace_value_is_a_string(void **state)
@@ -670,6 +711,7 @@ int main(void)
 		T(test_transform__images),
 		T(test_transform__images_bad_value),
 		T(test_transform__namespace),
+		T(test_transform__map_reserve),
 		T(test_transform__namespace_value_is_a_string),
 		T(test_transform__namespace_collision),
 		T(test_transform__namespace_moves_references_into_the_set),

@@ -163,6 +163,12 @@ int strata_map_set(strata_arena *a, strata_node *map, const char *key,
 /* Append a pair without checking for duplicates. */
 int strata_map_append(strata_arena *a, strata_node *map, strata_node *key,
 		      strata_node *value);
+/*
+ * Room for extra more pairs, allocated exactly (appends double the
+ * array, and an arena keeps every array it outgrew): for a caller about
+ * to append several.  0 or STRATA_ENOMEM.
+ */
+int strata_map_reserve(strata_arena *a, strata_node *map, uint32_t extra);
 /* Remove key; returns true when it was present.  Order of the rest is kept. */
 bool strata_map_remove(strata_node *map, const char *key);
 /* Walk a path of map keys: strata_node_at(root, "spec", "template", NULL). */

@@ -568,6 +568,28 @@ strata_node *strata_map_get(const strata_node *map, const char *key)
 	return strata_map_getn(map, key, strlen(key));
 }
 
+int strata_map_reserve(strata_arena *a, strata_node *map, uint32_t extra)
+{
+	strata_pair *p;
+	uint32_t cap;
+
+	if (!map || map->type != STRATA_NODE_MAP)
+		return STRATA_EUSAGE;
+	if (map->u.map.cap - map->u.map.n >= extra)
+		return 0;
+	if (extra > UINT32_MAX - map->u.map.n)
+		return STRATA_ENOMEM;
+	cap = map->u.map.n + extra;
+	p = strata_arena_alloc(a, cap * sizeof(*p));
+	if (!p)
+		return STRATA_ENOMEM;
+	if (map->u.map.n)
+		memcpy(p, map->u.map.pairs, map->u.map.n * sizeof(*p));
+	map->u.map.pairs = p;
+	map->u.map.cap = cap;
+	return 0;
+}
+
 int strata_map_append(strata_arena *a, strata_node *map, strata_node *key,
 		      strata_node *value)
 {

@@ -109,13 +109,28 @@ static int map_put_string(strata_arena *a, strata_node *map, const char *key,
 
 /*
  * Set metadata.namespace; a new key goes right after metadata.name, where
- * people (and kubectl) expect to read it, instead of at the end.
+ * people (and kubectl) expect to read it, instead of at the end.  A new
+ * key gets *shared, one node for every resource of the run (scalars are
+ * never edited in a tree, doc.h), made on first use; the pair array grows
+ * by exactly one.
  */
-static int put_namespace(strata_arena *a, strata_node *meta, const char *ns)
+static int put_namespace(strata_arena *a, strata_node *meta, const char *ns,
+			 strata_node **shared)
 {
 	bool existed = strata_map_get(meta, "namespace") != NULL;
 	long at = strata_map_index(meta, "name", 4);
-	int rc = map_put_string(a, meta, "namespace", ns);
+	int rc;
+
+	if (existed) {
+		rc = map_put_string(a, meta, "namespace", ns);
+	} else {
+		if (!*shared &&
+		    !(*shared = strata_node_scalar_str(a, ns, STRATA_STYLE_STRING)))
+			return STRATA_ENOMEM;
+		rc = strata_map_reserve(a, meta, 1);
+		if (rc == 0)
+			rc = strata_map_set(a, meta, "namespace", *shared);
+	}
 
 	if (rc == 0 && !existed && at >= 0 && (uint32_t)at + 2 < meta->u.map.n) {
 		strata_pair p = meta->u.map.pairs[meta->u.map.n - 1];
@@ -482,6 +497,7 @@ static bool is_binding(const strata_resource *r)
 typedef struct ns_run {
 	strata_arena *a;
 	const char *ns;
+	strata_node *ns_node; /* the new metadata.namespace values (put_namespace) */
 	keyset objs;  /* (kind, old namespace, name) and (kind, any, name) */
 	strata_error *err;
 } ns_run;
@@ -586,7 +602,7 @@ static int ns_resource(ns_run *r, strata_resource *res)
 		if (is_kind(res, "", "Namespace") &&
 		    map_put_string(r->a, meta, "name", r->ns) < 0)
 			return oom(r->err);
-	} else if (put_namespace(r->a, meta, r->ns) < 0) {
+	} else if (put_namespace(r->a, meta, r->ns, &r->ns_node) < 0) {
 		return oom(r->err);
 	}
 	return ns_references(r, res);
@@ -1063,6 +1079,10 @@ static int put_all(strata_arena *a, strata_node *parent, const char *field,
 	map = ensure_map(a, parent, field, path, what, err);
 	if (!map)
 		return err && err->code ? err->code : STRATA_ENOMEM;
+	/* one exact array for all of them, not doublings left in the arena */
+	if (m->kvs->n <= UINT32_MAX &&
+	    strata_map_reserve(a, map, (uint32_t)m->kvs->n) < 0)
+		return oom(err);
 	for (size_t i = 0; i < m->kvs->n; i++)
 		if (strata_map_set(a, map, m->kvs->items[i].key, m->vals[i]) < 0)
 			return oom(err);
