@@ -568,19 +568,11 @@ strata_node *strata_map_get(const strata_node *map, const char *key)
 	return strata_map_getn(map, key, strlen(key));
 }
 
-int strata_map_reserve(strata_arena *a, strata_node *map, uint32_t extra)
+/* A new pair array of cap entries holding the map's pairs. */
+static int map_regrow(strata_arena *a, strata_node *map, uint32_t cap)
 {
-	strata_pair *p;
-	uint32_t cap;
+	strata_pair *p = strata_arena_alloc(a, cap * sizeof(*p));
 
-	if (!map || map->type != STRATA_NODE_MAP)
-		return STRATA_EUSAGE;
-	if (map->u.map.cap - map->u.map.n >= extra)
-		return 0;
-	if (extra > UINT32_MAX - map->u.map.n)
-		return STRATA_ENOMEM;
-	cap = map->u.map.n + extra;
-	p = strata_arena_alloc(a, cap * sizeof(*p));
 	if (!p)
 		return STRATA_ENOMEM;
 	if (map->u.map.n)
@@ -590,21 +582,25 @@ int strata_map_reserve(strata_arena *a, strata_node *map, uint32_t extra)
 	return 0;
 }
 
+int strata_map_reserve(strata_arena *a, strata_node *map, uint32_t extra)
+{
+	if (!map || map->type != STRATA_NODE_MAP)
+		return STRATA_EUSAGE;
+	if (map->u.map.cap - map->u.map.n >= extra)
+		return 0;
+	if (extra > UINT32_MAX - map->u.map.n)
+		return STRATA_ENOMEM;
+	return map_regrow(a, map, map->u.map.n + extra);
+}
+
 int strata_map_append(strata_arena *a, strata_node *map, strata_node *key,
 		      strata_node *value)
 {
 	if (!map || map->type != STRATA_NODE_MAP || !key || !value)
 		return STRATA_EUSAGE;
-	if (map->u.map.n == map->u.map.cap) {
-		uint32_t cap = map->u.map.cap ? map->u.map.cap * 2 : 4;
-		strata_pair *p = strata_arena_alloc(a, cap * sizeof(*p));
-		if (!p)
-			return STRATA_ENOMEM;
-		if (map->u.map.n)
-			memcpy(p, map->u.map.pairs, map->u.map.n * sizeof(*p));
-		map->u.map.pairs = p;
-		map->u.map.cap = cap;
-	}
+	if (map->u.map.n == map->u.map.cap &&
+	    map_regrow(a, map, map->u.map.cap ? map->u.map.cap * 2 : 4) < 0)
+		return STRATA_ENOMEM;
 	map->u.map.pairs[map->u.map.n].key = key;
 	map->u.map.pairs[map->u.map.n].value = value;
 	map->u.map.n++;
