@@ -568,15 +568,28 @@ strata_node *strata_map_get(const strata_node *map, const char *key)
 	return strata_map_getn(map, key, strlen(key));
 }
 
-/* A new pair array of cap entries holding the map's pairs. */
+/*
+ * A new array of cap elements of size bytes holding the n of old (the old
+ * one stays in the arena), or NULL.
+ */
+static void *array_regrow(strata_arena *a, const void *old, uint32_t n,
+			  uint32_t cap, size_t size)
+{
+	void *p = strata_arena_alloc(a, (size_t)cap * size);
+
+	if (p && n)
+		memcpy(p, old, (size_t)n * size);
+	return p;
+}
+
+/* The map's pairs in a new array of cap entries. */
 static int map_regrow(strata_arena *a, strata_node *map, uint32_t cap)
 {
-	strata_pair *p = strata_arena_alloc(a, cap * sizeof(*p));
+	strata_pair *p = array_regrow(a, map->u.map.pairs, map->u.map.n, cap,
+				      sizeof(*p));
 
 	if (!p)
 		return STRATA_ENOMEM;
-	if (map->u.map.n)
-		memcpy(p, map->u.map.pairs, map->u.map.n * sizeof(*p));
 	map->u.map.pairs = p;
 	map->u.map.cap = cap;
 	return 0;
@@ -684,11 +697,10 @@ int strata_seq_append(strata_arena *a, strata_node *seq, strata_node *item)
 		return STRATA_EUSAGE;
 	if (seq->u.seq.n == seq->u.seq.cap) {
 		uint32_t cap = seq->u.seq.cap ? seq->u.seq.cap * 2 : 4;
-		strata_node **p = strata_arena_alloc(a, cap * sizeof(*p));
+		strata_node **p = array_regrow(a, seq->u.seq.items, seq->u.seq.n,
+					       cap, sizeof(*p));
 		if (!p)
 			return STRATA_ENOMEM;
-		if (seq->u.seq.n)
-			memcpy(p, seq->u.seq.items, seq->u.seq.n * sizeof(*p));
 		seq->u.seq.items = p;
 		seq->u.seq.cap = cap;
 	}

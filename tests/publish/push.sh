@@ -58,6 +58,21 @@ git -C "$D/deploy.git" show env/prod:web-prod/Deployment.apps_web.yaml | grep -q
 fsck_clean "$D/deploy.git"
 ok "push over git:// to git daemon"
 
+# push_rejected GITDIR REMOTE MEMORY REASON WHAT: change prod's memory,
+# commit, publish --push=REMOTE: exit 9, REASON (a grep pattern) on stderr,
+# the remote's env/prod (in GITDIR) unmoved.
+push_rejected() {
+	local before rc
+	before=$(git --git-dir="$1" rev-parse env/prod)
+	sed -i "s/memory: .*/memory: $3/" overlays/prod/web.yaml
+	commit_all "$C" "prod: $3 ($5)"
+	st publish --push="$2" prod
+	rc=$?
+	[ $rc = 9 ] || fail "$5: exit $rc: $(cat "$SANDBOX/err")"
+	grep -q "$4" "$SANDBOX/err" || fail "$5: reason: $(cat "$SANDBOX/err")"
+	[ "$(git --git-dir="$1" rev-parse env/prod)" = "$before" ] || fail "$5: remote moved"
+}
+
 # 5. a pre-receive hook that rejects: non-zero exit and the hook's message
 n=0
 for remote in "$URL" "$R"; do
@@ -66,16 +81,10 @@ for remote in "$URL" "$R"; do
 	mkdir -p "$H"
 	printf '#!/bin/sh\necho "deploys are frozen until monday" >&2\nexit 1\n' >"$H/pre-receive"
 	chmod +x "$H/pre-receive"
-	before=$(git --git-dir="$H/.." rev-parse env/prod)
-	sed -i "s/memory: .*/memory: ${n}Gi/" overlays/prod/web.yaml
-	commit_all "$C" "prod: 1Gi ($remote)"
-	st publish --push="$remote" prod
-	rc=$?
-	[ $rc = 9 ] || fail "hook rejection via $remote: exit $rc: $(cat "$SANDBOX/err")"
+	push_rejected "$H/.." "$remote" "${n}Gi" "deploys are frozen until monday" \
+		"hook rejection via $remote"
 	grep -q "rejected" "$SANDBOX/err" || fail "rejected: $(cat "$SANDBOX/err")"
-	grep -q "deploys are frozen until monday" "$SANDBOX/err" || fail "hook message via $remote: $(cat "$SANDBOX/err")"
 	grep -Eq '^prod +env/prod +failed ' "$SANDBOX/out" || fail "failed row"
-	[ "$(git --git-dir="$H/.." rev-parse env/prod)" = "$before" ] || fail "remote moved despite the hook"
 	rm "$H/pre-receive"
 done
 ok "a pre-receive hook's rejection fails with its message (git:// and path)"
@@ -121,14 +130,7 @@ ok "a ref locked by another push is retried until it is free"
 # git's reason, the remote unmoved
 rm "$H/pre-receive"
 : >"$R/refs/heads/env/prod.lock"
-before=$(git --git-dir="$R" rev-parse env/prod)
-sed -i "s/memory: .*/memory: 4Gi/" overlays/prod/web.yaml
-commit_all "$C" "prod: 4Gi (stale lock)"
-st publish --push="$R" prod
-rc=$?
-[ $rc = 9 ] || fail "stale lock: exit $rc: $(cat "$SANDBOX/err")"
-grep -q "failed to update ref" "$SANDBOX/err" || fail "stale lock: reason: $(cat "$SANDBOX/err")"
-[ "$(git --git-dir="$R" rev-parse env/prod)" = "$before" ] || fail "stale lock: remote moved"
+push_rejected "$R" "$R" 4Gi "failed to update ref" "stale lock"
 rm -f "$R/refs/heads/env/prod.lock"
 ok "a stale lock on the remote ref is a rejection naming git's reason"
 
