@@ -494,74 +494,8 @@ typedef struct pseg {
 	size_t mark;        /* path length before this segment */
 } pseg;
 
-/*
- * Change paths, interned in the diff's arena: a few paths
- * ("metadata.labels.env") change in thousands of resources, and one copy
- * of each keeps a big comparison's result small (issue 6).  Open
- * addressing; a slot is empty while its string is NULL.
- */
-typedef struct pathtab {
-	uint64_t *h;
-	const char **s;
-	size_t n, cap;      /* cap: a power of two, or 0 */
-} pathtab;
-
-static void pathtab_free(pathtab *t)
-{
-	free(t->h);
-	free(t->s);
-}
-
-static int pathtab_grow(pathtab *t)
-{
-	size_t cap = t->cap ? t->cap * 2 : 256;
-	uint64_t *h = calloc(cap, sizeof(*h));
-	const char **s = calloc(cap, sizeof(*s));
-
-	if (!h || !s) {
-		free(h);
-		free(s);
-		return STRATA_ENOMEM;
-	}
-	for (size_t i = 0; i < t->cap; i++) {
-		size_t p;
-		if (!t->s[i])
-			continue;
-		for (p = (size_t)t->h[i] & (cap - 1); s[p]; p = (p + 1) & (cap - 1))
-			;
-		h[p] = t->h[i];
-		s[p] = t->s[i];
-	}
-	pathtab_free(t);
-	t->h = h;
-	t->s = s;
-	t->cap = cap;
-	return 0;
-}
-
-/* The arena copy of path[0..len), made once per distinct path. */
-static const char *pathtab_intern(pathtab *t, strata_arena *a, const char *path,
-				  size_t len)
-{
-	uint64_t h = strata_hash(path, len, STRATA_HASH_SEED);
-	size_t p;
-
-	if ((t->n + 1) * 2 > t->cap && pathtab_grow(t) < 0)
-		return NULL;
-	for (p = (size_t)h & (t->cap - 1); t->s[p]; p = (p + 1) & (t->cap - 1))
-		if (t->h[p] == h && !strncmp(t->s[p], path, len) && !t->s[p][len])
-			return t->s[p];
-	t->s[p] = strata_arena_strndup(a, path, len);
-	if (!t->s[p])
-		return NULL;
-	t->h[p] = h;
-	t->n++;
-	return t->s[p];
-}
-
 typedef struct cmp {
 	strata_diff *d;
-	pathtab paths;
 	const strata_diff_opts *opts;
 	rule *rules;
 	size_t n_rules;
@@ -814,8 +748,18 @@ static strata_diff_change *add_change(cmp *c, int op, const strata_node *o,
 	ch->old_value = o;
 	ch->new_value = n;
 	ch->secret = is_secret_path(c);
-	ch->path = pathtab_intern(&c->paths, c->d->arena,
-				  c->path.ptr ? c->path.ptr : "", c->path.len);
+	/*
+	 * Interned in the diff's arena like a shared key (strata_node_key): a
+	 * few paths ("metadata.labels.env") change in thousands of resources,
+	 * and one copy of each keeps a big comparison's result small.
+	 */
+	{
+		const strata_node *k = strata_node_key(c->d->arena,
+						       c->path.ptr ? c->path.ptr : "",
+						       c->path.len, STRATA_STYLE_PLAIN,
+						       NULL);
+		ch->path = k ? k->u.scalar.str : NULL;
+	}
 	if (!ch->path) {
 		c->rc = STRATA_ENOMEM;
 		return NULL;
@@ -1506,7 +1450,6 @@ done:
 	free(ents);
 	free(c.ch);
 	free(c.segs);
-	pathtab_free(&c.paths);
 	strata_buf_free(&c.path);
 	rules_free(c.rules, c.n_rules);
 	strata_diff_free(d);
