@@ -17,9 +17,18 @@
 #include "strata/merge.h"
 #include "strata/yaml.h"
 
+/*
+ * The suite runs twice: in place, then copy-on-write as a render merges
+ * into the base it shares with other environments (doc.h).  Then every
+ * merge (patch_into) also checks that the target as loaded is unchanged.
+ */
+static bool cow;
+
 static int setup(void **state)
 {
 	*state = strata_arena_new();
+	if (*state)
+		strata_arena_set_cow(*state, cow);
 	return *state ? 0 : -1;
 }
 
@@ -102,6 +111,25 @@ static void assert_dump(const strata_node *n, const char *want)
 	strata_buf_free(&b);
 }
 
+/* strata_merge_patch into *b; copy-on-write, *b becomes the render's copy. */
+static int patch_into(strata_arena *a, strata_node **b, const strata_node *p,
+		      const char *group, const char *kind, bool *del,
+		      strata_error *err)
+{
+	const strata_node *loaded = *b;
+	strata_node *before = cow ? strata_node_copy(a, loaded) : NULL;
+	int rc;
+
+	if (cow)
+		assert_non_null(strata_node_own(a, b, 0));
+	rc = strata_merge_patch(a, *b, p, group, kind, del, err);
+	if (cow) {
+		assert_ptr_not_equal(*b, loaded);
+		assert_same(loaded, before); /* edits went to copies only */
+	}
+	return rc;
+}
+
 /*
  * Merge patch into base as group/kind; check the result equals expect and
  * the patch was left untouched.  Returns the merged document.
@@ -114,7 +142,7 @@ static strata_node *merge_ok(strata_arena *a, const char *group,
 	strata_node *pcopy = strata_node_copy(a, p);
 	strata_error err = { 0 };
 	bool del = true;
-	int rc = strata_merge_patch(a, b, p, group, kind, &del, &err);
+	int rc = patch_into(a, &b, p, group, kind, &del, &err);
 
 	if (rc != 0)
 		print_error("merge: %d:%d: %s\n", err.line, err.col, err.msg);
@@ -132,7 +160,7 @@ static void merge_fails(strata_arena *a, const char *group, const char *kind,
 	strata_node *b = y(a, base), *p = y(a, patch);
 	strata_error err = { 0 };
 	bool del = false;
-	int rc = strata_merge_patch(a, b, p, group, kind, &del, &err);
+	int rc = patch_into(a, &b, p, group, kind, &del, &err);
 
 	assert_int_equal(rc, STRATA_EPARSE);
 	assert_int_equal(err.code, STRATA_EPARSE);
@@ -557,7 +585,7 @@ static void test_merge__patch_delete_document(void **state)
 	strata_error err = { 0 };
 	bool del = false;
 
-	assert_int_equal(strata_merge_patch(a, b, p, "apps", "Deployment", &del, &err), 0);
+	assert_int_equal(patch_into(a, &b, p, "apps", "Deployment", &del, &err), 0);
 	assert_true(del);
 	assert_same(b, want);
 }
@@ -731,7 +759,7 @@ static void test_merge__large_keyed_list_is_linear(void **state)
 		strata_buf_printf(&patch, "    - {name: V%d, value: n%d}\n", i, i);
 	b = y(a, base.ptr);
 	p = y(a, patch.ptr);
-	assert_int_equal(strata_merge_patch(a, b, p, "", "Pod", &del, &err), 0);
+	assert_int_equal(patch_into(a, &b, p, "", "Pod", &del, &err), 0);
 	env = strata_node_at(b, "spec", NULL);
 	env = strata_map_get(strata_map_get(env, "containers")->u.seq.items[0], "env");
 	assert_int_equal(env->u.seq.n, N - N / 10 + N / 2);
@@ -775,7 +803,7 @@ static void test_merge__large_map(void **state)
 		strata_buf_printf(&patch, "  k%d: %s\n", i, i % 2 ? "null" : "p");
 	b = y(a, base.ptr);
 	p = y(a, patch.ptr);
-	assert_int_equal(strata_merge_patch(a, b, p, "", "ConfigMap", &del, &err), 0);
+	assert_int_equal(patch_into(a, &b, p, "", "ConfigMap", &del, &err), 0);
 	data = strata_map_get(b, "data");
 	/* 0..2499 kept, 2500..4999 even updated, 5000..7499 even added */
 	assert_int_equal(data->u.map.n, 2500 + 1250 + 1250);
@@ -806,7 +834,7 @@ static void test_merge__large_new_values(void **state)
 		strata_buf_printf(&patch, "    - {name: V%d, value: a}\n", i % (N / 2));
 	b = y(a, "kind: Pod\n");
 	p = y(a, patch.ptr);
-	assert_int_equal(strata_merge_patch(a, b, p, "", "Pod", &del, &err), 0);
+	assert_int_equal(patch_into(a, &b, p, "", "Pod", &del, &err), 0);
 	data = strata_map_get(b, "data");
 	assert_int_equal(data->u.map.n, N);
 	env = strata_node_at(b, "spec", NULL);
@@ -917,5 +945,9 @@ int main(void)
 #undef T
 	};
 
-	return cmocka_run_group_tests_name("merge", tests, NULL, NULL);
+	cow = false;
+	if (cmocka_run_group_tests_name("merge", tests, NULL, NULL))
+		return 1;
+	cow = true;
+	return cmocka_run_group_tests_name("merge (copy-on-write)", tests, NULL, NULL);
 }

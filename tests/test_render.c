@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -236,6 +237,128 @@ static void test_render__renders_do_not_leak_into_each_other(void **state)
 	fixture_close(&f);
 }
 
+/* One environment rendered alone, taking the repo's base: NULL on error. */
+static char *render_alone(const char *dir, const char *env)
+{
+	strata_source *src;
+	strata_repo *repo;
+	strata_render *r;
+	strata_error err;
+	strata_buf b = STRATA_BUF_INIT;
+	char *text = NULL;
+
+	strata_error_clear(&err);
+	if (strata_source_fs_open(&src, dir, &err) < 0)
+		return NULL;
+	if (strata_repo_open(&repo, src, NULL, &err) < 0)
+		return NULL;
+	strata_repo_last_render(repo);
+	if (strata_render_env(&r, repo, env, &err) == 0) {
+		if (strata_render_stream(&b, r) == 0)
+			text = strata_buf_detach(&b, NULL);
+		strata_render_free(r);
+	}
+	strata_buf_free(&b);
+	strata_repo_free(repo);
+	return text ? text : NULL;
+}
+
+/*
+ * Renders of one repo share the parsed base copy-on-write (doc.h): a
+ * transform or a merge that edited a shared map or list in place would
+ * show in the renders made after it, or alive beside it.  Every golden
+ * repo: each environment rendered twice in one repo, all the renders
+ * alive at once (as diff holds its sides), must give the bytes of its
+ * render alone, which edits a base of its own in place.
+ */
+static void check_shared_renders(const char *dir, size_t *n_checked)
+{
+	enum { MAX = 16 };
+	strata_source *src;
+	strata_repo *repo;
+	strata_error err;
+	strata_render *live[2 * MAX];
+	char *alone[MAX];
+	size_t n, n_live = 0;
+	const strata_config *cfg;
+
+	strata_error_clear(&err);
+	if (strata_source_fs_open(&src, dir, &err) < 0 ||
+	    strata_repo_open(&repo, src, NULL, &err) < 0)
+		return; /* an error case's repo */
+	cfg = strata_repo_config(repo);
+	n = cfg->n_envs < MAX ? cfg->n_envs : MAX;
+	for (size_t i = 0; i < n; i++)
+		alone[i] = render_alone(dir, cfg->envs[i].name);
+	for (size_t round = 0; round < 2; round++)
+		for (size_t i = 0; i < n; i++) {
+			strata_render *r;
+
+			strata_error_clear(&err);
+			if (strata_render_env(&r, repo, cfg->envs[i].name, &err) < 0) {
+				assert_null(alone[i]); /* fails alone as well */
+				continue;
+			}
+			assert_non_null(alone[i]);
+			live[n_live++] = r;
+		}
+	/* emitted once every render is made: each must be as it was alone */
+	for (size_t k = 0, i = 0; k < n_live; i = (i + 1) % n) {
+		strata_buf b = STRATA_BUF_INIT;
+		const char *name;
+
+		if (!alone[i])
+			continue;
+		name = strata_render_envconf(live[k])->name;
+		assert_string_equal(name, cfg->envs[i].name);
+		assert_int_equal(strata_render_stream(&b, live[k]), 0);
+		if (strcmp(b.ptr ? b.ptr : "", alone[i]))
+			fail_msg("%s: env %s differs when renders share the base", dir, name);
+		strata_buf_free(&b);
+		strata_render_free(live[k++]);
+		(*n_checked)++;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(alone[i]);
+	strata_repo_free(repo);
+}
+
+static void test_render__shared_base_copy_on_write(void **state)
+{
+	static const char *const roots[] = { "fixtures/render", "fixtures/check" };
+	static const char *const repos[] = { "fixtures/diff/_repos/shop",
+					     "examples/shop" };
+	size_t checked = 0;
+	char dir[4096];
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(roots) / sizeof(roots[0]); k++) {
+		DIR *d;
+		struct dirent *e;
+
+		snprintf(dir, sizeof(dir), "%s/%s", STRATA_SOURCE_DIR, roots[k]);
+		d = opendir(dir);
+		assert_non_null(d);
+		while ((e = readdir(d))) {
+			struct stat st;
+
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(dir, sizeof(dir), "%s/%s/%s/repo", STRATA_SOURCE_DIR,
+				 roots[k], e->d_name);
+			if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+				check_shared_renders(dir, &checked);
+		}
+		closedir(d);
+	}
+	for (size_t k = 0; k < sizeof(repos) / sizeof(repos[0]); k++) {
+		snprintf(dir, sizeof(dir), "%s/%s", STRATA_SOURCE_DIR, repos[k]);
+		check_shared_renders(dir, &checked);
+	}
+	/* the golden repos hold dozens of environments: they were found */
+	assert_true(checked >= 40);
+}
+
 static void test_render__last_render_takes_base(void **state)
 {
 	fixture f;
@@ -353,6 +476,7 @@ int main(void)
 		cmocka_unit_test(test_render__layers_in_order),
 		cmocka_unit_test(test_render__deterministic),
 		cmocka_unit_test(test_render__renders_do_not_leak_into_each_other),
+		cmocka_unit_test(test_render__shared_base_copy_on_write),
 		cmocka_unit_test(test_render__last_render_takes_base),
 		cmocka_unit_test(test_render__trim_layers),
 		cmocka_unit_test(test_render__paths),

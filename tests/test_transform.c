@@ -724,5 +724,5 @@ int main(void)
 	};
 #undef T
 
-	return cmocka_run_group_tests_name("transform", tests, NULL, NULL);
+	return fixture_run("transform", tests);
 }

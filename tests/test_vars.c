@@ -356,5 +356,5 @@ int main(void)
 						teardown),
 	};
 
-	return cmocka_run_group_tests_name("vars", tests, NULL, NULL);
+	return fixture_run("vars", tests);
 }

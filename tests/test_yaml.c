@@ -1081,6 +1081,71 @@ static void test_yaml__emit_inline(void **state)
 	assert_string_equal(f->out.ptr, "{a: [1, 'x'], b: {}}");
 }
 
+/*
+ * Copy-on-write (doc.h): an edit through a cursor copies the maps and
+ * sequences above it once, even when another cursor made earlier reaches
+ * the same node, and never changes what was loaded.  In an arena that is
+ * not copy-on-write, the same calls edit in place.
+ */
+static void test_yaml__copy_on_write_cursors(void **state)
+{
+	fixture *f = *state;
+	const char *text = "a:\n  b: {c: '1', d: '2'}\n  e: [x, y]\nf: {g: h}\n";
+	strata_node *loaded = load_one(f, text), *root = loaded, **slot, *kept;
+	strata_cur top, a, b1, b2, c, d, e, y, fc;
+	strata_buf before = STRATA_BUF_INIT;
+
+	assert_true(loaded->flags & STRATA_NODE_SHARED);
+	assert_int_equal(strata_yaml_emit(&before, loaded), 0);
+	strata_arena_set_cow(f->a, true);
+	strata_cur_top(&top, &root);
+	assert_non_null(strata_cur_map(&a, &top, "a"));
+	assert_non_null(strata_cur_map(&b1, &a, "b"));
+	assert_non_null(strata_cur_map(&b2, &a, "b"));
+	assert_non_null(strata_cur_get(&c, &b1, "c"));
+	assert_non_null(strata_cur_get(&d, &b2, "d"));
+	assert_null(strata_cur_map(&fc, &a, "e")); /* a sequence, not a map */
+	assert_null(strata_cur_get(&fc, NULL, "a"));
+	kept = strata_map_get(loaded, "f");
+
+	slot = strata_cur_slot(f->a, &c);
+	assert_non_null(slot);
+	*slot = strata_node_scalar_str(f->a, "one", STRATA_STYLE_STRING);
+	assert_ptr_not_equal(root, loaded);          /* the top was copied */
+	assert_false(root->flags & STRATA_NODE_SHARED);
+	assert_ptr_equal(strata_map_get(root, "f"), kept); /* the rest is shared */
+	/* b2 was made before the copy: it finds b1's copy, not a second one */
+	slot = strata_cur_slot(f->a, &d);
+	*slot = strata_node_scalar_str(f->a, "two", STRATA_STYLE_STRING);
+	assert_ptr_equal(b1.node, b2.node);
+	assert_ptr_equal(strata_node_at(root, "a", "b", NULL), b1.node);
+	/* a sequence item, with room for one more item in the copy */
+	assert_non_null(strata_cur_seq(&e, &a, "e"));
+	assert_non_null(strata_cur_at(&y, &e, 1));
+	assert_non_null(strata_cur_own(f->a, &e, 1));
+	assert_int_equal(e.node->u.seq.cap, 3);
+	assert_int_equal(strata_seq_append(f->a, e.node,
+					   strata_node_scalar_str(f->a, "z", STRATA_STYLE_PLAIN)), 0);
+	assert_null(strata_cur_at(&fc, &e, 3));
+
+	strata_buf_free(&f->out);
+	assert_int_equal(strata_yaml_emit(&f->out, root), 0);
+	assert_string_equal(f->out.ptr, "a:\n  b:\n    c: one\n    d: two\n  e:\n  - x\n"
+					"  - y\n  - z\nf:\n  g: h\n");
+	f->out.len = 0;
+	assert_int_equal(strata_yaml_emit(&f->out, loaded), 0);
+	assert_string_equal(f->out.ptr, before.ptr); /* as loaded */
+
+	/* not copy-on-write: the same calls edit the loaded tree itself */
+	strata_arena_set_cow(f->a, false);
+	root = loaded;
+	strata_cur_top(&top, &root);
+	strata_cur_map(&a, &top, "a");
+	assert_ptr_equal(strata_cur_own(f->a, &a, 4), strata_map_get(loaded, "a"));
+	assert_ptr_equal(strata_node_own(f->a, &root, 0), loaded);
+	strata_buf_free(&before);
+}
+
 static void test_yaml__plain_safe(void **state)
 {
 	(void)state;
@@ -1133,6 +1198,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_yaml__emit_shapes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yaml__emit_inline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yaml__plain_safe, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_yaml__copy_on_write_cursors, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_yaml__single_quoted_decode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yaml__emit_memo_follows_text, setup, teardown),
 	};

@@ -131,6 +131,14 @@ size_t strata_arena_used(const strata_arena *a);
  * of their own; the results end up in one.)
  */
 void strata_arena_adopt(strata_arena *a, strata_arena *from);
+/*
+ * A copy-on-write arena edits trees it shares with others without
+ * changing them: a map or sequence marked STRATA_NODE_SHARED (doc.h) is
+ * copied into it before an edit (strata_node_own, strata_cur_own).  Off
+ * for a new arena: edits then happen in place.
+ */
+void strata_arena_set_cow(strata_arena *a, bool on);
+bool strata_arena_cow(const strata_arena *a);
 
 /*
  * Edit distance used for "did you mean" suggestions.  Returns the best of

@@ -38,6 +38,10 @@ typedef enum strata_style {
 
 /* Node flags */
 #define STRATA_NODE_FLOW 0x0001u /* was written in flow style ([..] / {..}) */
+/* A map or sequence the loader made: several renders may see it, so a
+ * copy-on-write arena copies it before an edit (strata_node_own).  Copies
+ * and nodes made by strata are not marked. */
+#define STRATA_NODE_SHARED 0x0002u
 /* The emitter's memo of how a scalar is written, per position (yaml_emit.c);
  * strata_scalar_set clears it, and whoever changes a scalar's text or style
  * otherwise must clear it too. */
@@ -103,12 +107,79 @@ strata_node *strata_node_key(strata_arena *a, const char *s, size_t len,
 			     strata_style style, bool *created);
 /*
  * Copy into arena a (positions and styles kept): maps and sequences are
- * copied deeply, scalar nodes are shared with n.  Scalars are therefore
- * never edited once they are in a tree: to change one, put a new node in
- * its slot (strata_scalar_with, strata_map_slot).  That makes a copy of
- * the base a third of the size and lets `render --all` hold less.
+ * copied deeply (and not marked STRATA_NODE_SHARED), scalar nodes are
+ * shared with n.  Scalars are therefore never edited once they are in a
+ * tree: to change one, put a new node in its slot (strata_scalar_with,
+ * strata_cur_slot).  Copy-on-write (below) shares maps and sequences
+ * too.
  */
 strata_node *strata_node_copy(strata_arena *a, const strata_node *n);
+
+/*
+ * Copy-on-write.  A repository's parsed base is seen by every environment
+ * rendered from it, and only the environments' edits differ.  A render
+ * whose arena is copy-on-write (strata_arena_set_cow) therefore never
+ * edits a map or sequence marked STRATA_NODE_SHARED: it first puts a
+ * shallow copy (the same keys and children, room for extra more) in the
+ * node's slot, and edits the copy.  Only the maps and sequences on the
+ * path to an edit are copied; the rest of the tree stays shared.  In an
+ * arena that is not copy-on-write, or for a node already copied, these
+ * return the node itself.
+ *
+ * strata_node_own: the node in *slot (a tree's top, e.g. a resource's
+ * root), made editable.  NULL on out of memory.
+ */
+strata_node *strata_node_own(strata_arena *a, strata_node **slot, uint32_t extra);
+
+/*
+ * A cursor: a node and the way down to it, so an edit deep in a tree can
+ * make every container above it editable first.  Cursors live on the
+ * caller's stack, each pointing at its container's cursor.  A cursor
+ * stays valid while no pair or item is inserted into or removed from
+ * the containers above it (replacing values is fine).
+ */
+typedef struct strata_cur {
+	strata_node *node;
+	struct strata_cur *up;  /* the container's cursor; NULL at the top */
+	strata_node **top;      /* at the top: where the tree is kept */
+	uint32_t idx;           /* node's pair (map) or item (seq) in up */
+} strata_cur;
+
+/* The value of pair i of a map, or item i of a sequence; NULL past the end
+ * (and for a scalar). */
+static inline strata_node *strata_node_child(const strata_node *n, uint32_t i)
+{
+	if (n->type == STRATA_NODE_MAP)
+		return i < n->u.map.n ? n->u.map.pairs[i].value : NULL;
+	if (n->type == STRATA_NODE_SEQ)
+		return i < n->u.seq.n ? n->u.seq.items[i] : NULL;
+	return NULL;
+}
+
+/* A cursor at the top of the tree in *slot. */
+void strata_cur_top(strata_cur *c, strata_node **slot);
+/*
+ * The value of key in the map at *map (or of item/pair i of the
+ * sequence or map at *in) as a cursor in *out; NULL (out untouched) when
+ * there is none.  `in` may be NULL, which gives NULL: lookups chain.
+ */
+strata_cur *strata_cur_get(strata_cur *out, strata_cur *map, const char *key);
+strata_cur *strata_cur_at(strata_cur *out, strata_cur *in, uint32_t i);
+/* strata_cur_get when the value is a map (a sequence), else NULL. */
+strata_cur *strata_cur_map(strata_cur *out, strata_cur *map, const char *key);
+strata_cur *strata_cur_seq(strata_cur *out, strata_cur *map, const char *key);
+/*
+ * Make the cursor's node editable (copied, with room for extra more
+ * pairs or items, when it is shared in a copy-on-write arena, and the
+ * containers above it first) and return it; NULL on out of memory.
+ */
+strata_node *strata_cur_own(strata_arena *a, strata_cur *c, uint32_t extra);
+/*
+ * Where the cursor's node is kept (its container made editable first),
+ * to put another node there (a new scalar: scalars are never edited).
+ * NULL on out of memory.
+ */
+strata_node **strata_cur_slot(strata_arena *a, strata_cur *c);
 
 /* Scalars */
 static inline bool strata_node_is_scalar(const strata_node *n)

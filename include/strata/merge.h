@@ -17,7 +17,10 @@ extern "C" {
 
 /*
  * Merge patch into target (a resource document of API group/kind) in place.
- * New nodes are copied into a, so patch is left untouched.
+ * New nodes are copied into a, so patch is left untouched.  When a is
+ * copy-on-write (doc.h) target must already be the caller's
+ * (strata_node_own; else STRATA_EUSAGE): the maps and lists under it that
+ * the patch changes are copied, the shared ones are never edited.
  * Directives: key: null deletes; `$patch: delete` on the document sets
  * *out_delete (the caller drops the resource), on a list item or map
  * deletes it; `$patch: replace` replaces a map or list;

@@ -3,7 +3,8 @@
  *
  * A strata_repo holds a source, its strata.ini and the parsed base (parsed
  * once per process and shared by every environment rendered from it).
- * strata_render_env() copies the base, applies the environment's overlay
+ * strata_render_env() starts from the base (shared copy-on-write: doc.h),
+ * applies the environment's overlay
  * layers (patches, then resources/), then variables, images, namespace,
  * name prefix/suffix and labels/annotations, and returns the resources in
  * output order.
@@ -79,14 +80,17 @@ int strata_render_env_opts(strata_render **out, strata_repo *repo,
 			   strata_error *err);
 
 /*
- * Say the next render is the repo's last: it takes the parsed base over
- * instead of deep-copying it, which saves the copy's time and memory (a
- * third of a render's peak).  `strata render` calls it before its only or
- * last environment.  After that render (even a failed one, once it got as
- * far as the base) the repo renders no more: strata_render_env*() fail
- * with STRATA_EUSAGE.  Open the repository again to render more.  The
- * render still refers to the repo's memory: free it before the repo, as
- * always.
+ * Say the next render is the repo's last.  Renders share the parsed base
+ * copy-on-write (doc.h): each copies the maps and lists on the paths it
+ * edits.  The last one edits the base itself instead, which saves those
+ * copies, unless an earlier render of the repo is still alive (diff
+ * holds both sides): then it shares the base like the others.  It also
+ * trims the source once its overlays are read.  `strata render` calls it
+ * before its only or last environment.  After a render that took the
+ * base (even a failed one, once it got as far as the base) the repo
+ * renders no more: strata_render_env*() fail with STRATA_EUSAGE.  Open the
+ * repository again to render more.  A render refers to the repo's memory:
+ * free it before the repo, as always.
  */
 void strata_repo_last_render(strata_repo *repo);
 

@@ -272,10 +272,10 @@ static int same_side(dctx *c, const sidespec *o, const sidespec *n,
 
 /*
  * Open every revision a comparison renders from and count its renders, so
- * that each repository's last render takes the parsed base over instead of
- * copying it (strata_repo_last_render): `diff ENV` and `--all` render from
- * the working tree alone, `--rev` from two commits, and every one of them
- * can skip a copy of the base.
+ * that each repository's last render can edit the parsed base in place
+ * instead of copying what it edits (strata_repo_last_render; it does when
+ * no other render of the repository is alive): `diff ENV` and `--all`
+ * render from the working tree alone, `--rev` from two commits.
  */
 static int plan_renders(dctx *c, const sidespec *olds, const sidespec *news,
 			size_t n, bool allow_absent)

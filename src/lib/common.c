@@ -190,7 +190,18 @@ struct strata_arena {
 	size_t next_size;
 	size_t used;
 	void *keytab; /* doc.c's shared keys: one malloc'ed block */
+	bool cow;     /* copy shared nodes before editing them (doc.h) */
 };
+
+void strata_arena_set_cow(strata_arena *a, bool on)
+{
+	a->cow = on;
+}
+
+bool strata_arena_cow(const strata_arena *a)
+{
+	return a->cow;
+}
 
 void **strata_arena_keytab(strata_arena *a)
 {

@@ -67,6 +67,7 @@ strata_node *strata_node_copy(strata_arena *a, const strata_node *n)
 	if (!c)
 		return NULL;
 	*c = *n;
+	c->flags &= (uint16_t)~STRATA_NODE_SHARED;
 	switch (n->type) {
 	case STRATA_NODE_MAP:
 		c->u.map.pairs = NULL;
@@ -104,6 +105,157 @@ strata_node *strata_node_copy(strata_arena *a, const strata_node *n)
 		break;
 	}
 	return c;
+}
+
+/* ---- copy-on-write ---- */
+
+static bool must_copy(strata_arena *a, const strata_node *n)
+{
+	return (n->flags & STRATA_NODE_SHARED) && n->type != STRATA_NODE_SCALAR &&
+	       strata_arena_cow(a);
+}
+
+/* n's node and its array of pairs or items, with room for extra more. */
+static strata_node *shallow_copy(strata_arena *a, const strata_node *n,
+				 uint32_t extra)
+{
+	strata_node *c;
+	uint32_t cnt = n->type == STRATA_NODE_MAP ? n->u.map.n : n->u.seq.n;
+	size_t elem = n->type == STRATA_NODE_MAP ? sizeof(strata_pair)
+						 : sizeof(strata_node *);
+	void *arr = NULL;
+
+	if (extra > UINT32_MAX - cnt)
+		return NULL;
+	if (cnt + extra) {
+		arr = strata_arena_alloc(a, (size_t)(cnt + extra) * elem);
+		if (!arr)
+			return NULL;
+		if (cnt) /* an empty node's array may be NULL */
+			memcpy(arr, n->type == STRATA_NODE_MAP ? (void *)n->u.map.pairs
+							       : (void *)n->u.seq.items,
+			       (size_t)cnt * elem);
+	}
+	c = strata_arena_alloc(a, sizeof(*c));
+	if (!c)
+		return NULL;
+	*c = *n;
+	c->flags &= (uint16_t)~STRATA_NODE_SHARED;
+	if (n->type == STRATA_NODE_MAP) {
+		c->u.map.pairs = arr;
+		c->u.map.cap = cnt + extra;
+	} else {
+		c->u.seq.items = arr;
+		c->u.seq.cap = cnt + extra;
+	}
+	return c;
+}
+
+strata_node *strata_node_own(strata_arena *a, strata_node **slot, uint32_t extra)
+{
+	strata_node *c;
+
+	if (!*slot || !must_copy(a, *slot))
+		return *slot;
+	c = shallow_copy(a, *slot, extra);
+	if (c)
+		*slot = c;
+	return c;
+}
+
+void strata_cur_top(strata_cur *c, strata_node **slot)
+{
+	c->node = *slot;
+	c->up = NULL;
+	c->top = slot;
+	c->idx = 0;
+}
+
+strata_cur *strata_cur_at(strata_cur *out, strata_cur *in, uint32_t i)
+{
+	strata_node *v = in && in->node ? strata_node_child(in->node, i) : NULL;
+
+	if (!v)
+		return NULL;
+	out->node = v;
+	out->up = in;
+	out->top = NULL;
+	out->idx = i;
+	return out;
+}
+
+strata_cur *strata_cur_get(strata_cur *out, strata_cur *map, const char *key)
+{
+	long i;
+
+	if (!map || !map->node || map->node->type != STRATA_NODE_MAP)
+		return NULL;
+	i = strata_map_index(map->node, key, strlen(key));
+	return i < 0 ? NULL : strata_cur_at(out, map, (uint32_t)i);
+}
+
+strata_cur *strata_cur_map(strata_cur *out, strata_cur *map, const char *key)
+{
+	strata_cur *c = strata_cur_get(out, map, key);
+
+	return c && c->node->type == STRATA_NODE_MAP ? c : NULL;
+}
+
+strata_cur *strata_cur_seq(strata_cur *out, strata_cur *map, const char *key)
+{
+	strata_cur *c = strata_cur_get(out, map, key);
+
+	return c && c->node->type == STRATA_NODE_SEQ ? c : NULL;
+}
+
+/*
+ * Point c at what its container holds now: another cursor may have
+ * copied the container, or c's node, since c was made, and c must not
+ * copy a node twice.  Returns where c's node is kept.
+ */
+static strata_node **cur_refresh(strata_cur *c)
+{
+	strata_node **where;
+
+	if (c->up && !cur_refresh(c->up))
+		return NULL;
+	where = c->up ? (c->up->node->type == STRATA_NODE_MAP
+				 ? &c->up->node->u.map.pairs[c->idx].value
+				 : &c->up->node->u.seq.items[c->idx])
+		      : c->top;
+	c->node = *where;
+	return where;
+}
+
+strata_node **strata_cur_slot(strata_arena *a, strata_cur *c)
+{
+	if (!c->up)
+		return c->top;
+	if (!strata_cur_own(a, c->up, 0))
+		return NULL;
+	return c->up->node->type == STRATA_NODE_MAP
+		       ? &c->up->node->u.map.pairs[c->idx].value
+		       : &c->up->node->u.seq.items[c->idx];
+}
+
+strata_node *strata_cur_own(strata_arena *a, strata_cur *c, uint32_t extra)
+{
+	strata_node **slot, *copy;
+
+	if (!strata_arena_cow(a))
+		return c->node;
+	cur_refresh(c);
+	if (!must_copy(a, c->node))
+		return c->node;
+	slot = strata_cur_slot(a, c);
+	if (!slot)
+		return NULL;
+	copy = shallow_copy(a, c->node, extra);
+	if (!copy)
+		return NULL;
+	*slot = copy;
+	c->node = copy;
+	return copy;
 }
 
 strata_node *strata_scalar_with(strata_arena *a, const strata_node *n,

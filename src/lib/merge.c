@@ -10,8 +10,11 @@
  * (Deployment strategy, pod volumes) drop the member a patch switches away
  * from, and port keys default their protocol to TCP on both sides.
  *
- * The target is edited in place; everything taken from the patch is copied
- * into the arena, so the patch can be applied again.  Keyed lists and big
+ * The target is edited in place, or copy-on-write (doc.h) when the arena
+ * says so: then only the maps and lists the patch changes are copied,
+ * and the caller's tree gets them through the slots merge_value fills.
+ * Everything taken from the patch is copied into the arena, so the patch
+ * can be applied again.  Keyed lists and big
  * maps are indexed with a hash table, so a merge is linear in the size of
  * the documents: ten thousands of env entries must not take quadratic time.
  */
@@ -145,7 +148,7 @@ static strata_node *empty_like(merge_ctx *c, const strata_node *p)
 						     : strata_node_seq(c->a);
 
 	if (n) {
-		n->flags = p->flags;
+		n->flags = p->flags & (uint16_t)~STRATA_NODE_SHARED;
 		n->line = p->line;
 		n->col = p->col;
 		n->origin = p->origin; /* file and tag */
@@ -462,6 +465,8 @@ static int merge_list(merge_ctx *c, strata_node *base, const strata_node *patch,
 			base = empty_like(c, patch);
 			if (!base)
 				return STRATA_ENOMEM;
+		} else if (!strata_node_own(c->a, &base, 0)) {
+			return STRATA_ENOMEM; /* as in merge_map */
 		}
 		if (strata_schema_is_set(schema))
 			return list_set(c, base, patch, out);
@@ -506,13 +511,19 @@ static int delete_from_primitive_list(merge_ctx *c, strata_node *base,
 	size_t flen = k->u.scalar.len - strlen("$deleteFromPrimitiveList/");
 	strata_node *list;
 	uint32_t i, j, n = 0;
+	long pos;
 
 	if (!scalar_list(v))
 		return err_at(c, STRATA_EPARSE, v, "'%s' must be a list of scalars%s",
 			      k->u.scalar.str, "");
-	list = base ? strata_map_getn(base, field, flen) : NULL;
+	pos = base ? strata_map_index(base, field, flen) : -1;
+	list = pos >= 0 ? base->u.map.pairs[pos].value : NULL;
 	if (!list || list->type != STRATA_NODE_SEQ)
 		return 0;
+	/* base is the caller's (merge_map owned it); the list may be shared */
+	list = strata_node_own(c->a, &base->u.map.pairs[pos].value, 0);
+	if (!list)
+		return STRATA_ENOMEM;
 	for (i = 0; i < list->u.seq.n; i++) {
 		strata_node *item = list->u.seq.items[i];
 		bool drop = false;
@@ -587,6 +598,9 @@ static int merge_map(merge_ctx *c, strata_node *base, const strata_node *patch,
 		base = empty_like(c, patch);
 		if (!base)
 			return STRATA_ENOMEM;
+	} else if (!strata_node_own(c->a, &base, 0)) {
+		/* copy-on-write: the caller puts the copy in base's slot */
+		return STRATA_ENOMEM;
 	}
 
 	/* Directives first, as Kubernetes does. */
@@ -763,6 +777,9 @@ int strata_merge_patch(strata_arena *a, strata_node *target,
 		return err_at(&c, STRATA_EPARSE,
 			      patch->type != STRATA_NODE_MAP ? patch : target,
 			      "a patch and its target must be maps%s%s", "", "");
+	if ((target->flags & STRATA_NODE_SHARED) && strata_arena_cow(a))
+		return strata_error_set(err, STRATA_EUSAGE, NULL, 0, 0,
+					"merge: the target is shared (own it first)");
 	rc = merge_map(&c, target, patch, strata_schema_for(group, kind), &res);
 	if (rc < 0)
 		return rc;

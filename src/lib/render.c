@@ -1,15 +1,16 @@
 /*
  * render.c - the pipeline of one environment:
  *
- *   load (base, once per repo) -> copy -> overlay layers (patches, then
+ *   load (base, once per repo) -> overlay layers (patches, then
  *   resources/) -> variables -> images -> namespace -> name prefix/suffix
  *   -> labels/annotations -> sort -> emit
  *
  * The repo keeps the parsed base in its arena and every parsed overlay
  * layer in one of the layer's own, so `render --all` parses each file once
  * and can drop the layers no later environment uses (strata_repo_trim); an
- * environment works on deep copies in its own arena and frees them in one
- * go (the last render of a repo may take the base itself over).
+ * environment shares the base copy-on-write (doc.h): what it edits is
+ * copied into its own arena, freed in one go (the last render of a repo
+ * may edit the base itself).
  *
  * In collecting mode (strata_render_env_opts with on_problem, for
  * `strata check`) recoverable problems go to the sink through recover()
@@ -65,11 +66,13 @@ struct strata_repo {
 	strata_error base_err;   /* first problem a collecting load skipped */
 	bool give_base;          /* the next render takes the base over */
 	bool base_given;         /* ... and it did: no more renders */
+	unsigned live;           /* renders not freed yet */
 	const strata_render_opts *collect; /* during a collecting render */
 	strata_error *keep;      /* where load problems are remembered */
 };
 
 struct strata_render {
+	strata_repo *repo;
 	strata_arena *arena;
 	strata_env *env;
 	strata_resource **sorted;
@@ -703,6 +706,8 @@ static int apply_layer(strata_render *r, strata_resset *set, layer *l,
 				continue;
 			}
 			old_ns = target->ns;
+			if (!strata_node_own(r->arena, &target->root, 0))
+				return STRATA_ENOMEM;
 			rc = strata_merge_patch(r->arena, target->root, pr.root,
 						target->group, target->kind, &del, err);
 			if (rc < 0) {
@@ -922,11 +927,16 @@ int strata_render_env_opts(strata_render **out, strata_repo *repo,
 	strata_render *r;
 	strata_resset *set;
 	strata_error scratch, *e = err;
-	bool take;
+	bool take, last;
 	int rc;
 
 	*out = NULL;
-	take = repo->give_base;
+	/*
+	 * The repo's last render takes the base over and edits it in place,
+	 * unless an earlier render still looks at it (diff holds both sides).
+	 */
+	last = repo->give_base;
+	take = last && !repo->live;
 	repo->give_base = false;
 	if (opts && !opts->on_problem)
 		opts = NULL;
@@ -940,11 +950,14 @@ int strata_render_env_opts(strata_render **out, strata_repo *repo,
 		return STRATA_ENOMEM;
 	r->collect = opts;
 	repo->collect = opts;
+	r->repo = repo;
+	repo->live++;
 	r->arena = strata_arena_new();
 	if (!r->arena) {
 		rc = STRATA_ENOMEM;
 		goto fail;
 	}
+	strata_arena_set_cow(r->arena, !take);
 	rc = strata_config_env(&r->env, repo->cfg, env, e);
 	if (rc < 0)
 		goto fail;
@@ -957,23 +970,17 @@ int strata_render_env_opts(strata_render **out, strata_repo *repo,
 		goto fail;
 	}
 	/*
-	 * The environment edits its resources in place, so it works on a
-	 * copy of the base, unless this is the repo's last render: then the
-	 * base itself is edited and the repo can render no more.  Taking it
-	 * is safe because no node occurs twice in a parsed tree (aliases are
-	 * expanded into copies).
+	 * The environment's resources start as the base's.  Its arena is
+	 * copy-on-write (doc.h): an edit copies the maps and sequences on its
+	 * path, the rest stays shared with the base and the other renders.
+	 * The repo's last render edits the base itself instead, and the repo
+	 * can render no more.  Taking it is safe because no node occurs twice
+	 * in a parsed tree (aliases are expanded into copies).
 	 */
 	if (take)
 		repo->base_given = true;
 	for (size_t i = 0; i < repo->n_base; i++) {
-		strata_resource res = repo->base[i];
-		if (!take)
-			res.root = strata_node_copy(r->arena, repo->base[i].root);
-		if (!res.root) {
-			rc = STRATA_ENOMEM;
-			goto fail;
-		}
-		rc = strata_resset_add(set, &res, NULL, e);
+		rc = strata_resset_add(set, &repo->base[i], NULL, e);
 		if (rc < 0)
 			goto fail;
 	}
@@ -991,7 +998,7 @@ int strata_render_env_opts(strata_render **out, strata_repo *repo,
 			goto fail;
 	}
 	/* the repository's last render has read everything it will read */
-	if (take && repo->src->trim)
+	if (last && repo->src->trim)
 		repo->src->trim(repo->src);
 	if (opts)
 		rc = collect_vars(r, set, e);
@@ -1039,6 +1046,8 @@ void strata_render_free(strata_render *r)
 {
 	if (!r)
 		return;
+	if (r->repo)
+		r->repo->live--;
 	strata_env_free(r->env);
 	strata_arena_free(r->arena);
 	free(r);

@@ -43,19 +43,12 @@ static bool is_kind(const strata_resource *r, const char *group, const char *kin
 	return r->kind[0] == kind[0] && !strcmp(r->kind, kind) && !strcmp(r->group, group);
 }
 
-static strata_node *map_child(const strata_node *map, const char *key)
-{
-	strata_node *n = strata_map_get(map, key);
-
-	return n && n->type == STRATA_NODE_MAP ? n : NULL;
-}
-
-static strata_node *seq_child(const strata_node *map, const char *key)
-{
-	strata_node *n = strata_map_get(map, key);
-
-	return n && n->type == STRATA_NODE_SEQ ? n : NULL;
-}
+/*
+ * The transforms edit through cursors (doc.h): a render's arena is
+ * copy-on-write, so a map or sequence it shares with the base is copied,
+ * with the containers above it, just before an edit, and what is only
+ * read stays shared.  Plain node pointers are for reading.
+ */
 
 static strata_node *scalar_child(const strata_node *map, const char *key)
 {
@@ -64,35 +57,59 @@ static strata_node *scalar_child(const strata_node *map, const char *key)
 	return strata_node_is_scalar(n) ? n : NULL;
 }
 
-/* The slot of map[key] when that is a scalar, else NULL. */
-static strata_node **scalar_slot(const strata_node *map, const char *key)
+/* The cursor of map[key] when that is a scalar, else NULL. */
+static strata_cur *scalar_cur(strata_cur *out, strata_cur *map, const char *key)
 {
-	strata_node **slot = strata_map_slot(map, key);
+	strata_cur *c = strata_cur_get(out, map, key);
 
-	return slot && strata_node_is_scalar(*slot) ? slot : NULL;
+	return c && strata_node_is_scalar(c->node) ? c : NULL;
 }
 
 /*
- * Put in *slot a scalar like the one there that reads back as the string
- * s (scalars in a tree are shared by copies, never edited: doc.h).
+ * The map at in.keys[0].keys[1]... (keys NULL-terminated), one cursor of
+ * cs[0..max) per step; NULL when a step is missing or not a map, or when
+ * there are more steps than cursors.  in may be NULL.
  */
-static int set_string(strata_arena *a, strata_node **slot, const char *s, size_t len)
+static strata_cur *cur_maps(strata_cur *cs, size_t max, strata_cur *in,
+			    const char *const *keys)
 {
-	int style = (*slot)->style == STRATA_STYLE_PLAIN ? STRATA_STYLE_STRING : -1;
-	strata_node *n = strata_scalar_with(a, *slot, s, len, style);
+	for (size_t i = 0; in && keys[i]; i++)
+		in = i < max ? strata_cur_map(&cs[i], in, keys[i]) : NULL;
+	return in && in->node->type == STRATA_NODE_MAP ? in : NULL;
+}
+#define CUR_MAPS(cs, in, ...)                                   \
+	cur_maps(cs, sizeof(cs) / sizeof((cs)[0]), in,          \
+		 (const char *const[]){ __VA_ARGS__, NULL })
 
-	if (!n)
+/*
+ * Put at c a scalar like the one there that reads back as the string s
+ * (scalars in a tree are shared by copies, never edited: doc.h).
+ */
+static int set_string(strata_arena *a, strata_cur *c, const char *s, size_t len)
+{
+	int style = c->node->style == STRATA_STYLE_PLAIN ? STRATA_STYLE_STRING : -1;
+	strata_node *n = strata_scalar_with(a, c->node, s, len, style);
+	strata_node **slot = n ? strata_cur_slot(a, c) : NULL;
+
+	if (!slot)
 		return STRATA_ENOMEM;
 	*slot = n;
+	c->node = n;
 	return 0;
 }
 
 /* map[key] = the string value: rewritten when present, appended otherwise. */
-static int map_put_string(strata_arena *a, strata_node *map, const char *key,
+static int map_put_string(strata_arena *a, strata_cur *mc, const char *key,
 			  const char *value)
 {
-	strata_node **old = scalar_slot(map, key);
-	strata_node *v;
+	strata_node *map = strata_cur_own(a, mc, 1);
+	strata_node **old, *v;
+
+	if (!map)
+		return STRATA_ENOMEM;
+	old = strata_map_slot(map, key);
+	if (old && !strata_node_is_scalar(*old))
+		old = NULL;
 
 	if (old) {
 		v = strata_scalar_with(a, *old, value, strlen(value), STRATA_STYLE_STRING);
@@ -114,25 +131,24 @@ static int map_put_string(strata_arena *a, strata_node *map, const char *key,
  * never edited in a tree, doc.h), made on first use; the pair array grows
  * by exactly one.
  */
-static int put_namespace(strata_arena *a, strata_node *meta, const char *ns,
+static int put_namespace(strata_arena *a, strata_cur *mc, const char *ns,
 			 strata_node **shared)
 {
-	bool existed = strata_map_get(meta, "namespace") != NULL;
-	long at = strata_map_index(meta, "name", 4);
+	long at = strata_map_index(mc->node, "name", 4);
+	strata_node *meta;
 	int rc;
 
-	if (existed) {
-		rc = map_put_string(a, meta, "namespace", ns);
-	} else {
-		if (!*shared &&
-		    !(*shared = strata_node_scalar_str(a, ns, STRATA_STYLE_STRING)))
-			return STRATA_ENOMEM;
-		rc = strata_map_reserve(a, meta, 1);
-		if (rc == 0)
-			rc = strata_map_set(a, meta, "namespace", *shared);
-	}
-
-	if (rc == 0 && !existed && at >= 0 && (uint32_t)at + 2 < meta->u.map.n) {
+	if (strata_map_get(mc->node, "namespace"))
+		return map_put_string(a, mc, "namespace", ns);
+	if (!(meta = strata_cur_own(a, mc, 1)))
+		return STRATA_ENOMEM;
+	if (!*shared &&
+	    !(*shared = strata_node_scalar_str(a, ns, STRATA_STYLE_STRING)))
+		return STRATA_ENOMEM;
+	rc = strata_map_reserve(a, meta, 1);
+	if (rc == 0)
+		rc = strata_map_set(a, meta, "namespace", *shared);
+	if (rc == 0 && at >= 0 && (uint32_t)at + 2 < meta->u.map.n) {
 		strata_pair p = meta->u.map.pairs[meta->u.map.n - 1];
 		memmove(&meta->u.map.pairs[at + 2], &meta->u.map.pairs[at + 1],
 			(meta->u.map.n - (uint32_t)at - 2) * sizeof(strata_pair));
@@ -152,13 +168,14 @@ static int oom(strata_error *err)
  * holds something else, or on out of memory.  The name is only formatted
  * for the error: this runs for every resource.
  */
-static strata_node *ensure_map(strata_arena *a, strata_node *map, const char *key,
-			       const char *path, const char *what, strata_error *err)
+static strata_cur *ensure_map(strata_arena *a, strata_cur *mc, const char *key,
+			      const char *path, const char *what, strata_cur *out,
+			      strata_error *err)
 {
-	strata_node *n = strata_map_get(map, key);
+	strata_node *n = strata_map_get(mc->node, key), *map;
 
 	if (n && n->type == STRATA_NODE_MAP)
-		return n;
+		return strata_cur_map(out, mc, key);
 	if (n && !(n->type == STRATA_NODE_SCALAR &&
 		   strata_scalar_kind_of(n) == STRATA_SCALAR_NULL)) {
 		strata_error_set(err, STRATA_EPARSE, strata_node_file(n), (int)n->line, (int)n->col,
@@ -166,11 +183,12 @@ static strata_node *ensure_map(strata_arena *a, strata_node *map, const char *ke
 		return NULL;
 	}
 	n = strata_node_map(a);
-	if (!n || strata_map_set(a, map, key, n) < 0) {
+	map = n ? strata_cur_own(a, mc, 1) : NULL;
+	if (!map || strata_map_set(a, map, key, n) < 0) {
 		oom(err);
 		return NULL;
 	}
-	return n;
+	return strata_cur_map(out, mc, key);
 }
 
 /*
@@ -360,21 +378,21 @@ typedef struct image_run {
 	strata_error *err;
 } image_run;
 
-static int image_container(image_run *r, strata_node *c)
+static int image_container(image_run *r, strata_cur *c)
 {
-	strata_node **img = scalar_slot(c, "image");
+	strata_cur img;
 	image_ref old;
 
-	if (!img)
+	if (!scalar_cur(&img, c, "image"))
 		return 0;
-	image_split(&old, (*img)->u.scalar.str, (*img)->u.scalar.len);
+	image_split(&old, img.node->u.scalar.str, img.node->u.scalar.len);
 	for (size_t i = 0; i < r->n; i++) {
 		const image_rule *rule = &r->rules[i];
 		if (strlen(rule->match) != old.name_len ||
 		    memcmp(rule->match, old.name, old.name_len))
 			continue;
 		if (image_rewrite(&r->buf, &old, rule) < 0 ||
-		    set_string(r->a, img, r->buf.ptr, r->buf.len) < 0)
+		    set_string(r->a, &img, r->buf.ptr, r->buf.len) < 0)
 			return oom(r->err);
 		return 0;
 	}
@@ -394,30 +412,34 @@ static bool is_container_field(const strata_node *key)
  * pod templates of kinds strata does not know (Argo Rollouts, Knative,
  * operators' CRDs) get the new images too.
  */
-static int image_walk(image_run *r, strata_node *n)
+static int image_walk(image_run *r, strata_cur *c)
 {
 	int rc;
 
-	if (n->type == STRATA_NODE_SEQ) {
-		for (uint32_t i = 0; i < n->u.seq.n; i++)
-			if ((rc = image_walk(r, n->u.seq.items[i])) < 0)
-				return rc;
-		return 0;
-	}
-	if (n->type != STRATA_NODE_MAP)
-		return 0;
-	for (uint32_t i = 0; i < n->u.map.n; i++) {
-		strata_node *v = n->u.map.pairs[i].value;
-		if (v->type == STRATA_NODE_SEQ && is_container_field(n->u.map.pairs[i].key)) {
-			for (uint32_t k = 0; k < v->u.seq.n; k++)
-				if (v->u.seq.items[k]->type == STRATA_NODE_MAP &&
-				    (rc = image_container(r, v->u.seq.items[k])) < 0)
+	/* c->node is read again each time: an edit below may copy it */
+	for (uint32_t i = 0;; i++) {
+		strata_node *v = strata_node_child(c->node, i);
+		const strata_node *key;
+		strata_cur child;
+
+		if (!v)
+			return 0;
+		key = c->node->type == STRATA_NODE_MAP ? c->node->u.map.pairs[i].key : NULL;
+		if (v->type == STRATA_NODE_SCALAR || !strata_cur_at(&child, c, i))
+			continue;
+		if (key && v->type == STRATA_NODE_SEQ && is_container_field(key)) {
+			for (uint32_t k = 0; k < child.node->u.seq.n; k++) {
+				strata_cur item;
+
+				if (strata_cur_at(&item, &child, k) &&
+				    item.node->type == STRATA_NODE_MAP &&
+				    (rc = image_container(r, &item)) < 0)
 					return rc;
+			}
 		}
-		if ((rc = image_walk(r, v)) < 0)
+		if ((rc = image_walk(r, &child)) < 0)
 			return rc;
 	}
-	return 0;
 }
 
 /*
@@ -462,7 +484,10 @@ int strata_transform_images(strata_arena *a, strata_resset *s,
 	r.err = err;
 	for (size_t i = 0; i < strata_resset_count(s); i++) {
 		strata_resource *res = strata_resset_at(s, i);
-		if (!res->deleted && (rc = image_walk(&r, res->root)) < 0)
+		strata_cur top;
+
+		strata_cur_top(&top, &res->root);
+		if (!res->deleted && (rc = image_walk(&r, &top)) < 0)
 			goto done;
 	}
 done:
@@ -502,15 +527,14 @@ typedef struct ns_run {
 	strata_error *err;
 } ns_run;
 
-static int ns_follow(ns_run *r, strata_node *ref, const char *kind, bool always)
+static int ns_follow(ns_run *r, strata_cur *ref, const char *kind, bool always)
 {
-	strata_node *name = scalar_child(ref, "name");
-	strata_node *rns;
+	strata_node *name, *rns;
 	bool move;
 
-	if (!name)
+	if (!ref || !(name = scalar_child(ref->node, "name")))
 		return 0;
-	rns = strata_map_get(ref, "namespace");
+	rns = strata_map_get(ref->node, "namespace");
 	if (always)
 		move = true;
 	else if (!rns)
@@ -523,37 +547,45 @@ static int ns_follow(ns_run *r, strata_node *ref, const char *kind, bool always)
 	return 0;
 }
 
-static int ns_references(ns_run *r, const strata_resource *res)
+static int ns_references(ns_run *r, strata_resource *res)
 {
-	strata_node *root = res->root, *spec = map_child(root, "spec");
+	strata_cur root, spec, c[4], *sp;
 
+	strata_cur_top(&root, &res->root);
+	sp = strata_cur_map(&spec, &root, "spec");
 	if (is_binding(res)) {
-		strata_node *subjects = seq_child(root, "subjects");
-		for (uint32_t k = 0; subjects && k < subjects->u.seq.n; k++) {
-			strata_node *sub = subjects->u.seq.items[k];
-			if (!strata_scalar_is(strata_map_get(sub, "kind"), "ServiceAccount"))
+		strata_cur subjects;
+		for (uint32_t k = 0; strata_cur_seq(&subjects, &root, "subjects") &&
+				     k < subjects.node->u.seq.n; k++) {
+			strata_cur sub;
+			if (!strata_cur_at(&sub, &subjects, k) ||
+			    !strata_scalar_is(strata_map_get(sub.node, "kind"), "ServiceAccount"))
 				continue;
 			/* kustomize always moves the "default" ServiceAccount */
-			TRY(ns_follow(r, sub, "ServiceAccount",
-				      strata_scalar_is(strata_map_get(sub, "name"), "default")));
+			TRY(ns_follow(r, &sub, "ServiceAccount",
+				      strata_scalar_is(strata_map_get(sub.node, "name"),
+						       "default")));
 		}
 	} else if (is_kind(res, "admissionregistration.k8s.io",
 			   "ValidatingWebhookConfiguration") ||
 		   is_kind(res, "admissionregistration.k8s.io",
 			   "MutatingWebhookConfiguration")) {
-		strata_node *hooks = seq_child(root, "webhooks");
-		for (uint32_t i = 0; hooks && i < hooks->u.seq.n; i++)
-			TRY(ns_follow(r, map_child(map_child(hooks->u.seq.items[i],
-							     "clientConfig"), "service"),
+		strata_cur hooks;
+		for (uint32_t i = 0; strata_cur_seq(&hooks, &root, "webhooks") &&
+				     i < hooks.node->u.seq.n; i++) {
+			strata_cur hook;
+			TRY(ns_follow(r, CUR_MAPS(c, strata_cur_at(&hook, &hooks, i),
+						  "clientConfig", "service"),
 				      "Service", false));
+		}
 	} else if (is_kind(res, "apiregistration.k8s.io", "APIService")) {
-		TRY(ns_follow(r, map_child(spec, "service"), "Service", false));
+		TRY(ns_follow(r, CUR_MAPS(c, sp, "service"), "Service", false));
 	} else if (is_kind(res, "apiextensions.k8s.io", "CustomResourceDefinition")) {
-		strata_node *cc = map_child(map_child(map_child(spec, "conversion"),
-						      "webhook"), "clientConfig");
-		TRY(ns_follow(r, map_child(cc, "service"), "Service", false));
+		TRY(ns_follow(r, CUR_MAPS(c, sp, "conversion", "webhook", "clientConfig",
+					  "service"),
+			      "Service", false));
 	} else if (is_kind(res, "", "PersistentVolume")) {
-		TRY(ns_follow(r, map_child(spec, "claimRef"), "PersistentVolumeClaim",
+		TRY(ns_follow(r, CUR_MAPS(c, sp, "claimRef"), "PersistentVolumeClaim",
 			      false));
 	}
 	return 0;
@@ -594,15 +626,16 @@ static int ns_setup(ns_run *r, strata_arena *a, strata_resset *s, const char *ns
 /* One resource: its namespace (or a Namespace's name), then its references. */
 static int ns_resource(ns_run *r, strata_resource *res)
 {
-	strata_node *meta = map_child(res->root, "metadata");
+	strata_cur root, meta;
 
-	if (!meta)
+	strata_cur_top(&root, &res->root);
+	if (!strata_cur_map(&meta, &root, "metadata"))
 		return 0; /* not a resource: strata_resource_init refuses it */
 	if (strata_kind_cluster_scoped(res->group, res->kind)) {
 		if (is_kind(res, "", "Namespace") &&
-		    map_put_string(r->a, meta, "name", r->ns) < 0)
+		    map_put_string(r->a, &meta, "name", r->ns) < 0)
 			return oom(r->err);
-	} else if (put_namespace(r->a, meta, r->ns, &r->ns_node) < 0) {
+	} else if (put_namespace(r->a, &meta, r->ns, &r->ns_node) < 0) {
 		return oom(r->err);
 	}
 	return ns_references(r, res);
@@ -680,251 +713,305 @@ static int new_name(names_run *r, const char *old, size_t len)
 }
 
 /*
- * If the scalar n names an object of kind that was renamed (in namespace
- * ns; NULL: in any namespace), rewrite it to the new name.
+ * If the scalar at c names an object of kind that was renamed (in
+ * namespace ns; NULL: in any namespace), rewrite it to the new name.
+ * c may be NULL (nothing there).
  */
-static int fix(names_run *r, strata_node **slot, const char *kind, const char *ns)
+static int fix(names_run *r, strata_cur *c, const char *kind, const char *ns)
 {
-	const strata_node *n = slot ? *slot : NULL;
+	const strata_node *n = c ? c->node : NULL;
 
 	if (!strata_node_is_scalar(n) || !n->u.scalar.len)
 		return 0;
 	if (!keyset_has(&r->renamed, kind, ns, n->u.scalar.str))
 		return 0;
 	if (new_name(r, n->u.scalar.str, n->u.scalar.len) < 0 ||
-	    set_string(r->a, slot, r->buf.ptr, r->buf.len) < 0)
+	    set_string(r->a, c, r->buf.ptr, r->buf.len) < 0)
 		return oom(r->err);
 	return 0;
 }
 
-/* map.path...name: fix when every step exists. */
-static int fix_at(names_run *r, const strata_node *map, const char *k1,
-		  const char *k2, const char *field, const char *kind, const char *ns)
+/* map.field (map may be NULL). */
+static int fix_field(names_run *r, strata_cur *map, const char *field,
+		     const char *kind, const char *ns)
 {
-	const strata_node *n = map;
+	strata_cur c;
 
-	if (k1)
-		n = map_child(n, k1);
-	if (n && k2)
-		n = map_child(n, k2);
-	return n ? fix(r, strata_map_slot(n, field), kind, ns) : 0;
+	return fix(r, strata_cur_get(&c, map, field), kind, ns);
 }
 
-static int fix_containers(names_run *r, const strata_node *list, const char *ns)
+/* map.k1.field: fix when every step exists. */
+static int fix_at(names_run *r, strata_cur *map, const char *k1,
+		  const char *field, const char *kind, const char *ns)
 {
-	for (uint32_t i = 0; i < list->u.seq.n; i++) {
-		const strata_node *c = list->u.seq.items[i];
-		const strata_node *env = seq_child(c, "env");
-		const strata_node *from = seq_child(c, "envFrom");
+	strata_cur c;
 
-		for (uint32_t k = 0; env && k < env->u.seq.n; k++) {
-			const strata_node *vf = map_child(env->u.seq.items[k], "valueFrom");
-			TRY(fix_at(r, vf, "configMapKeyRef", NULL, "name", "ConfigMap", ns));
-			TRY(fix_at(r, vf, "secretKeyRef", NULL, "name", "Secret", ns));
+	return fix_field(r, strata_cur_map(&c, map, k1), field, kind, ns);
+}
+
+static int fix_containers(names_run *r, strata_cur *list, const char *ns)
+{
+	for (uint32_t i = 0; i < list->node->u.seq.n; i++) {
+		strata_cur c, env, from;
+
+		if (!strata_cur_at(&c, list, i))
+			continue;
+		for (uint32_t k = 0; strata_cur_seq(&env, &c, "env") &&
+				     k < env.node->u.seq.n; k++) {
+			strata_cur e, vf;
+			strata_cur *v = strata_cur_map(&vf, strata_cur_at(&e, &env, k),
+						       "valueFrom");
+			TRY(fix_at(r, v, "configMapKeyRef", "name", "ConfigMap", ns));
+			TRY(fix_at(r, v, "secretKeyRef", "name", "Secret", ns));
 		}
-		for (uint32_t k = 0; from && k < from->u.seq.n; k++) {
-			const strata_node *e = from->u.seq.items[k];
-			TRY(fix_at(r, e, "configMapRef", NULL, "name", "ConfigMap", ns));
-			TRY(fix_at(r, e, "secretRef", NULL, "name", "Secret", ns));
+		for (uint32_t k = 0; strata_cur_seq(&from, &c, "envFrom") &&
+				     k < from.node->u.seq.n; k++) {
+			strata_cur e;
+			strata_cur *v = strata_cur_at(&e, &from, k);
+			TRY(fix_at(r, v, "configMapRef", "name", "ConfigMap", ns));
+			TRY(fix_at(r, v, "secretRef", "name", "Secret", ns));
 		}
 	}
 	return 0;
 }
 
-static int fix_list_names(names_run *r, const strata_node *list, const char *kind,
+static int fix_list_names(names_run *r, strata_cur *list, const char *kind,
 			  const char *ns)
 {
-	for (uint32_t i = 0; list && i < list->u.seq.n; i++)
-		TRY(fix_at(r, list->u.seq.items[i], NULL, NULL, "name", kind, ns));
+	for (uint32_t i = 0; list && i < list->node->u.seq.n; i++) {
+		strata_cur item;
+		TRY(fix_field(r, strata_cur_at(&item, list, i), "name", kind, ns));
+	}
 	return 0;
 }
 
-static int fix_volume(names_run *r, const strata_node *v, const char *ns)
+static int fix_volume(names_run *r, strata_cur *v, const char *ns)
 {
-	const strata_node *sources;
+	strata_cur c[2], sources;
 
-	if (v->type != STRATA_NODE_MAP)
+	if (v->node->type != STRATA_NODE_MAP)
 		return 0;
-	TRY(fix_at(r, v, "configMap", NULL, "name", "ConfigMap", ns));
-	TRY(fix_at(r, v, "secret", NULL, "secretName", "Secret", ns));
-	TRY(fix_at(r, v, "persistentVolumeClaim", NULL, "claimName",
+	TRY(fix_at(r, v, "configMap", "name", "ConfigMap", ns));
+	TRY(fix_at(r, v, "secret", "secretName", "Secret", ns));
+	TRY(fix_at(r, v, "persistentVolumeClaim", "claimName",
 		   "PersistentVolumeClaim", ns));
-	TRY(fix_at(r, v, "azureFile", NULL, "secretName", "Secret", ns));
-	TRY(fix_at(r, v, "csi", "nodePublishSecretRef", "name", "Secret", ns));
+	TRY(fix_at(r, v, "azureFile", "secretName", "Secret", ns));
+	TRY(fix_field(r, CUR_MAPS(c, v, "csi", "nodePublishSecretRef"), "name",
+		      "Secret", ns));
 	/* cephfs, cinder, flexVolume, iscsi, rbd, scaleIO, storageos */
-	for (uint32_t i = 0; i < v->u.map.n; i++)
-		TRY(fix_at(r, v->u.map.pairs[i].value, "secretRef", NULL, "name",
+	for (uint32_t i = 0; i < v->node->u.map.n; i++) {
+		strata_cur src;
+		TRY(fix_at(r, strata_cur_at(&src, v, i), "secretRef", "name",
 			   "Secret", ns));
-	sources = seq_child(map_child(v, "projected"), "sources");
-	for (uint32_t i = 0; sources && i < sources->u.seq.n; i++) {
-		const strata_node *src = sources->u.seq.items[i];
-		TRY(fix_at(r, src, "configMap", NULL, "name", "ConfigMap", ns));
-		TRY(fix_at(r, src, "secret", NULL, "name", "Secret", ns));
+	}
+	if (!strata_cur_seq(&sources, strata_cur_map(&c[0], v, "projected"), "sources"))
+		return 0;
+	for (uint32_t i = 0; i < sources.node->u.seq.n; i++) {
+		strata_cur src;
+		if (!strata_cur_at(&src, &sources, i))
+			continue;
+		TRY(fix_at(r, &src, "configMap", "name", "ConfigMap", ns));
+		TRY(fix_at(r, &src, "secret", "name", "Secret", ns));
 	}
 	return 0;
 }
 
-static int fix_podspec(names_run *r, const strata_node *spec, const char *ns)
+static int fix_podspec(names_run *r, strata_cur *spec, const char *ns)
 {
-	const strata_node *vols = seq_child(spec, "volumes");
+	strata_cur list, vols;
 
-	for (const char *const *f = strata_schema_container_fields; *f; f++) {
-		const strata_node *list = seq_child(spec, *f);
-		if (list)
-			TRY(fix_containers(r, list, ns));
+	for (const char *const *f = strata_schema_container_fields; *f; f++)
+		if (strata_cur_seq(&list, spec, *f))
+			TRY(fix_containers(r, &list, ns));
+	for (uint32_t i = 0; strata_cur_seq(&vols, spec, "volumes") &&
+			     i < vols.node->u.seq.n; i++) {
+		strata_cur v;
+		if (strata_cur_at(&v, &vols, i))
+			TRY(fix_volume(r, &v, ns));
 	}
-	for (uint32_t i = 0; vols && i < vols->u.seq.n; i++)
-		TRY(fix_volume(r, vols->u.seq.items[i], ns));
-	TRY(fix_list_names(r, seq_child(spec, "imagePullSecrets"), "Secret", ns));
-	TRY(fix(r, strata_map_slot(spec, "serviceAccountName"), "ServiceAccount", ns));
-	TRY(fix(r, strata_map_slot(spec, "serviceAccount"), "ServiceAccount", ns));
-	TRY(fix(r, strata_map_slot(spec, "priorityClassName"), "PriorityClass", ""));
+	TRY(fix_list_names(r, strata_cur_seq(&list, spec, "imagePullSecrets"),
+			   "Secret", ns));
+	TRY(fix_field(r, spec, "serviceAccountName", "ServiceAccount", ns));
+	TRY(fix_field(r, spec, "serviceAccount", "ServiceAccount", ns));
+	TRY(fix_field(r, spec, "priorityClassName", "PriorityClass", ""));
 	return 0;
 }
 
 /* Role and ClusterRole rules[].resourceNames[]: ConfigMaps and Secrets,
  * as kustomize's nameReference does (a ClusterRole's match any namespace). */
-static int fix_rules(names_run *r, const strata_node *root, const char *ns)
+static int fix_rules(names_run *r, strata_cur *root, const char *ns)
 {
-	const strata_node *rules = seq_child(root, "rules");
+	strata_cur rules;
 
-	for (uint32_t i = 0; rules && i < rules->u.seq.n; i++) {
-		strata_node *names = seq_child(rules->u.seq.items[i], "resourceNames");
-		for (uint32_t k = 0; names && k < names->u.seq.n; k++) {
-			strata_node **n = &names->u.seq.items[k];
-			const strata_node *before = *n;
-			TRY(fix(r, n, "ConfigMap", ns));
-			if (*n == before)
-				TRY(fix(r, n, "Secret", ns));
+	for (uint32_t i = 0; strata_cur_seq(&rules, root, "rules") &&
+			     i < rules.node->u.seq.n; i++) {
+		strata_cur rule, names;
+
+		if (!strata_cur_seq(&names, strata_cur_at(&rule, &rules, i),
+				    "resourceNames"))
+			continue;
+		for (uint32_t k = 0; k < names.node->u.seq.n; k++) {
+			strata_cur n;
+			const strata_node *before;
+
+			if (!strata_cur_at(&n, &names, k))
+				continue;
+			before = n.node;
+			TRY(fix(r, &n, "ConfigMap", ns));
+			if (n.node == before)
+				TRY(fix(r, &n, "Secret", ns));
 		}
 	}
 	return 0;
 }
 
 /* A service reference with its own namespace field (webhooks, APIService). */
-static int fix_service_ref(names_run *r, const strata_node *svc)
+static int fix_service_ref(names_run *r, strata_cur *svc)
 {
-	const strata_node *ns = scalar_child(svc, "namespace");
+	const strata_node *ns;
 
 	if (!svc)
 		return 0;
-	return fix(r, strata_map_slot(svc, "name"), "Service",
-		   strata_map_get(svc, "namespace") ? ns_norm(ns ? ns->u.scalar.str : NULL)
-						     : NULL);
+	ns = scalar_child(svc->node, "namespace");
+	return fix_field(r, svc, "name", "Service",
+			 strata_map_get(svc->node, "namespace")
+				 ? ns_norm(ns ? ns->u.scalar.str : NULL) : NULL);
 }
 
-static int fix_ingress_backend(names_run *r, const strata_node *b, const char *ns)
+static int fix_ingress_backend(names_run *r, strata_cur *b, const char *ns)
 {
-	TRY(fix_at(r, b, "service", NULL, "name", "Service", ns));
-	TRY(fix_at(r, b, NULL, NULL, "serviceName", "Service", ns)); /* v1beta1 */
+	TRY(fix_at(r, b, "service", "name", "Service", ns));
+	TRY(fix_field(r, b, "serviceName", "Service", ns)); /* v1beta1 */
 	return 0;
 }
 
-static int fix_ingress(names_run *r, const strata_node *spec, const char *ns)
+static int fix_ingress(names_run *r, strata_cur *spec, const char *ns)
 {
-	const strata_node *rules = seq_child(spec, "rules");
-	const strata_node *tls = seq_child(spec, "tls");
+	strata_cur c, rules, tls;
 
-	TRY(fix_ingress_backend(r, map_child(spec, "defaultBackend"), ns));
-	TRY(fix_ingress_backend(r, map_child(spec, "backend"), ns));
-	for (uint32_t i = 0; rules && i < rules->u.seq.n; i++) {
-		const strata_node *paths =
-			seq_child(map_child(rules->u.seq.items[i], "http"), "paths");
-		for (uint32_t k = 0; paths && k < paths->u.seq.n; k++)
-			TRY(fix_ingress_backend(r, map_child(paths->u.seq.items[k], "backend"),
-						ns));
+	TRY(fix_ingress_backend(r, strata_cur_map(&c, spec, "defaultBackend"), ns));
+	TRY(fix_ingress_backend(r, strata_cur_map(&c, spec, "backend"), ns));
+	for (uint32_t i = 0; strata_cur_seq(&rules, spec, "rules") &&
+			     i < rules.node->u.seq.n; i++) {
+		strata_cur rule, http, paths;
+
+		if (!strata_cur_seq(&paths, strata_cur_map(&http, strata_cur_at(&rule, &rules, i),
+							   "http"), "paths"))
+			continue;
+		for (uint32_t k = 0; k < paths.node->u.seq.n; k++) {
+			strata_cur p, b;
+			TRY(fix_ingress_backend(r, strata_cur_map(&b, strata_cur_at(&p, &paths, k),
+								  "backend"), ns));
+		}
 	}
-	for (uint32_t i = 0; tls && i < tls->u.seq.n; i++)
-		TRY(fix_at(r, tls->u.seq.items[i], NULL, NULL, "secretName", "Secret", ns));
+	for (uint32_t i = 0; strata_cur_seq(&tls, spec, "tls") &&
+			     i < tls.node->u.seq.n; i++) {
+		strata_cur t;
+		TRY(fix_field(r, strata_cur_at(&t, &tls, i), "secretName", "Secret", ns));
+	}
 	return 0;
 }
 
-static int fix_binding(names_run *r, const strata_resource *res, const char *ns)
+static int fix_binding(names_run *r, strata_cur *root, const char *ns)
 {
-	const strata_node *ref = map_child(res->root, "roleRef");
-	const strata_node *subjects = seq_child(res->root, "subjects");
-	const strata_node *kind = scalar_child(ref, "kind");
+	strata_cur ref, subjects;
+	const strata_node *kind;
 
-	if (strata_scalar_is(kind, "Role"))
-		TRY(fix(r, strata_map_slot(ref, "name"), "Role", ns));
-	else if (strata_scalar_is(kind, "ClusterRole"))
-		TRY(fix(r, strata_map_slot(ref, "name"), "ClusterRole", ""));
-	for (uint32_t i = 0; subjects && i < subjects->u.seq.n; i++) {
-		const strata_node *sub = subjects->u.seq.items[i];
+	if (strata_cur_map(&ref, root, "roleRef")) {
+		kind = scalar_child(ref.node, "kind");
+		if (strata_scalar_is(kind, "Role"))
+			TRY(fix_field(r, &ref, "name", "Role", ns));
+		else if (strata_scalar_is(kind, "ClusterRole"))
+			TRY(fix_field(r, &ref, "name", "ClusterRole", ""));
+	}
+	for (uint32_t i = 0; strata_cur_seq(&subjects, root, "subjects") &&
+			     i < subjects.node->u.seq.n; i++) {
+		strata_cur sub;
 		const strata_node *sns;
 
-		if (!strata_scalar_is(strata_map_get(sub, "kind"), "ServiceAccount"))
+		if (!strata_cur_at(&sub, &subjects, i) ||
+		    !strata_scalar_is(strata_map_get(sub.node, "kind"), "ServiceAccount"))
 			continue;
-		sns = strata_map_get(sub, "namespace");
+		sns = strata_map_get(sub.node, "namespace");
 		/* no namespace: any ServiceAccount of that name (as kustomize) */
-		TRY(fix(r, strata_map_slot(sub, "name"), "ServiceAccount",
-			!sns ? NULL
-			     : ns_norm(strata_node_is_scalar(sns) ? sns->u.scalar.str : NULL)));
+		TRY(fix_field(r, &sub, "name", "ServiceAccount",
+			      !sns ? NULL
+				   : ns_norm(strata_node_is_scalar(sns) ? sns->u.scalar.str
+									: NULL)));
 	}
 	return 0;
 }
 
 /* Every reference res makes to a renamed object of the set. */
-static int fix_resource(names_run *r, const strata_resource *res)
+static int fix_resource(names_run *r, strata_resource *res)
 {
 	const char *ns = ns_norm(res->ns);
-	const strata_node *root = res->root;
-	const strata_node *spec = map_child(root, "spec");
-	const strata_node *pod = strata_schema_pod_spec(root, res->group, res->kind);
+	const strata_pod_location *loc = strata_schema_pod_location(res->group, res->kind);
+	strata_cur root, spec, c[8], *sp, *pod;
 
+	strata_cur_top(&root, &res->root);
+	sp = strata_cur_map(&spec, &root, "spec");
+	pod = loc ? cur_maps(c, 8, &root, loc->spec_path) : NULL;
 	if (pod)
 		TRY(fix_podspec(r, pod, ns));
 	if (is_kind(res, "apps", "StatefulSet")) {
-		const strata_node *vcts = seq_child(spec, "volumeClaimTemplates");
-		TRY(fix(r, strata_map_slot(spec, "serviceName"), "Service", ns));
-		for (uint32_t i = 0; vcts && i < vcts->u.seq.n; i++)
-			TRY(fix_at(r, vcts->u.seq.items[i], "spec", NULL, "storageClassName",
+		strata_cur vcts;
+		TRY(fix_field(r, sp, "serviceName", "Service", ns));
+		for (uint32_t i = 0; strata_cur_seq(&vcts, sp, "volumeClaimTemplates") &&
+				     i < vcts.node->u.seq.n; i++) {
+			strata_cur vct;
+			TRY(fix_at(r, strata_cur_at(&vct, &vcts, i), "spec", "storageClassName",
 				   "StorageClass", ""));
+		}
 	} else if (is_kind(res, "", "PersistentVolumeClaim")) {
-		TRY(fix(r, strata_map_slot(spec, "storageClassName"), "StorageClass", ""));
-		TRY(fix(r, strata_map_slot(spec, "volumeName"), "PersistentVolume", ""));
+		TRY(fix_field(r, sp, "storageClassName", "StorageClass", ""));
+		TRY(fix_field(r, sp, "volumeName", "PersistentVolume", ""));
 	} else if (is_kind(res, GROUP_RBAC, "Role")) {
-		TRY(fix_rules(r, root, ns));
+		TRY(fix_rules(r, &root, ns));
 	} else if (is_kind(res, GROUP_RBAC, "ClusterRole")) {
-		TRY(fix_rules(r, root, NULL));
+		TRY(fix_rules(r, &root, NULL));
 	} else if (is_binding(res))
-		TRY(fix_binding(r, res, ns));
+		TRY(fix_binding(r, &root, ns));
 	else if (!strcmp(res->kind, "Ingress") &&
 		 (!strcmp(res->group, "networking.k8s.io") ||
 		  !strcmp(res->group, "extensions")))
-		TRY(fix_ingress(r, spec, ns));
+		TRY(fix_ingress(r, sp, ns));
 	else if (is_kind(res, "autoscaling", "HorizontalPodAutoscaler")) {
-		const strata_node *t = map_child(spec, "scaleTargetRef");
-		const strata_node *kind = scalar_child(t, "kind");
+		strata_cur *t = strata_cur_map(&c[0], sp, "scaleTargetRef");
+		const strata_node *kind = t ? scalar_child(t->node, "kind") : NULL;
 		if (kind)
-			TRY(fix(r, strata_map_slot(t, "name"), kind->u.scalar.str,
-				ref_ns(kind->u.scalar.str, res->ns)));
+			TRY(fix_field(r, t, "name", kind->u.scalar.str,
+				      ref_ns(kind->u.scalar.str, res->ns)));
 	} else if (is_kind(res, "", "ServiceAccount")) {
-		TRY(fix_list_names(r, seq_child(root, "secrets"), "Secret", ns));
-		TRY(fix_list_names(r, seq_child(root, "imagePullSecrets"), "Secret", ns));
+		TRY(fix_list_names(r, strata_cur_seq(&c[0], &root, "secrets"), "Secret", ns));
+		TRY(fix_list_names(r, strata_cur_seq(&c[0], &root, "imagePullSecrets"),
+				   "Secret", ns));
 	} else if (is_kind(res, "", "PersistentVolume")) {
-		const strata_node *c = map_child(spec, "claimRef");
-		TRY(fix(r, strata_map_slot(spec, "storageClassName"), "StorageClass", ""));
-		const strata_node *cns = scalar_child(c, "namespace");
-		if (c)
-			TRY(fix(r, strata_map_slot(c, "name"), "PersistentVolumeClaim",
-				strata_map_get(c, "namespace")
-					? ns_norm(cns ? cns->u.scalar.str : NULL) : NULL));
+		strata_cur *cr;
+		TRY(fix_field(r, sp, "storageClassName", "StorageClass", ""));
+		cr = strata_cur_map(&c[0], sp, "claimRef");
+		if (cr) {
+			const strata_node *cns = scalar_child(cr->node, "namespace");
+			TRY(fix_field(r, cr, "name", "PersistentVolumeClaim",
+				      strata_map_get(cr->node, "namespace")
+					      ? ns_norm(cns ? cns->u.scalar.str : NULL) : NULL));
+		}
 	} else if (is_kind(res, "apiregistration.k8s.io", "APIService")) {
-		TRY(fix_service_ref(r, map_child(spec, "service")));
+		TRY(fix_service_ref(r, CUR_MAPS(c, sp, "service")));
 	} else if (is_kind(res, "apiextensions.k8s.io", "CustomResourceDefinition")) {
-		const strata_node *cc = map_child(map_child(map_child(spec, "conversion"),
-							    "webhook"), "clientConfig");
-		TRY(fix_service_ref(r, map_child(cc, "service")));
+		TRY(fix_service_ref(r, CUR_MAPS(c, sp, "conversion", "webhook",
+						"clientConfig", "service")));
 	} else if (is_kind(res, "admissionregistration.k8s.io",
 			   "ValidatingWebhookConfiguration") ||
 		   is_kind(res, "admissionregistration.k8s.io",
 			   "MutatingWebhookConfiguration")) {
-		const strata_node *hooks = seq_child(root, "webhooks");
-		for (uint32_t i = 0; hooks && i < hooks->u.seq.n; i++)
-			TRY(fix_service_ref(r, map_child(map_child(hooks->u.seq.items[i],
-								   "clientConfig"),
-							 "service")));
+		strata_cur hooks;
+		for (uint32_t i = 0; strata_cur_seq(&hooks, &root, "webhooks") &&
+				     i < hooks.node->u.seq.n; i++) {
+			strata_cur hook;
+			TRY(fix_service_ref(r, CUR_MAPS(c, strata_cur_at(&hook, &hooks, i),
+							"clientConfig", "service")));
+		}
 	}
 	return 0;
 }
@@ -979,15 +1066,15 @@ static int names_setup(names_run *r, strata_arena *a, strata_resset *s,
 /* Give one resource its new name (not its references: fix_resource). */
 static int names_rename(names_run *r, strata_resource *res)
 {
-	strata_node **name;
+	strata_cur root, meta, name;
 
 	if (keeps_name(res))
 		return 0;
-	name = scalar_slot(map_child(res->root, "metadata"), "name");
-	if (!name)
+	strata_cur_top(&root, &res->root);
+	if (!scalar_cur(&name, strata_cur_map(&meta, &root, "metadata"), "name"))
 		return 0;
-	if (new_name(r, (*name)->u.scalar.str, (*name)->u.scalar.len) < 0 ||
-	    set_string(r->a, name, r->buf.ptr, r->buf.len) < 0)
+	if (new_name(r, name.node->u.scalar.str, name.node->u.scalar.len) < 0 ||
+	    set_string(r->a, &name, r->buf.ptr, r->buf.len) < 0)
 		return oom(r->err);
 	return 0;
 }
@@ -1068,19 +1155,20 @@ static int meta_kvs_init(strata_arena *a, meta_kvs *m, const strata_kvlist *kvs)
 	return 0;
 }
 
-static int put_all(strata_arena *a, strata_node *parent, const char *field,
+static int put_all(strata_arena *a, strata_cur *parent, const char *field,
 		   const meta_kvs *m, const char *path, const char *what,
 		   strata_error *err)
 {
+	strata_cur mc;
 	strata_node *map;
 
 	if (!m || !m->kvs || !m->kvs->n || !parent)
 		return 0;
-	map = ensure_map(a, parent, field, path, what, err);
-	if (!map)
+	if (!ensure_map(a, parent, field, path, what, &mc, err))
 		return err && err->code ? err->code : STRATA_ENOMEM;
 	/* one exact array for all of them, not doublings left in the arena */
-	if (m->kvs->n <= UINT32_MAX &&
+	if (m->kvs->n > UINT32_MAX ||
+	    !(map = strata_cur_own(a, &mc, (uint32_t)m->kvs->n)) ||
 	    strata_map_reserve(a, map, (uint32_t)m->kvs->n) < 0)
 		return oom(err);
 	for (size_t i = 0; i < m->kvs->n; i++)
@@ -1089,20 +1177,20 @@ static int put_all(strata_arena *a, strata_node *parent, const char *field,
 	return 0;
 }
 
-/* labels and annotations on the metadata map inside parent (a template) */
-static int put_template(strata_arena *a, strata_node *tmpl, const meta_kvs *labels,
+/* labels and annotations on the metadata map inside tmpl (a template) */
+static int put_template(strata_arena *a, strata_cur *tmpl, const meta_kvs *labels,
 			const meta_kvs *annotations, const char *path,
 			strata_error *err)
 {
-	strata_node *meta;
+	strata_cur meta;
 
 	if (!tmpl || ((!labels || !labels->kvs || !labels->kvs->n) &&
 		      (!annotations || !annotations->kvs || !annotations->kvs->n)))
 		return 0;
-	if (!(meta = ensure_map(a, tmpl, "metadata", path, "metadata", err)))
+	if (!ensure_map(a, tmpl, "metadata", path, "metadata", &meta, err))
 		return err && err->code ? err->code : STRATA_ENOMEM;
-	TRY(put_all(a, meta, "labels", labels, path, "metadata.labels", err));
-	TRY(put_all(a, meta, "annotations", annotations, path, "metadata.annotations", err));
+	TRY(put_all(a, &meta, "labels", labels, path, "metadata.labels", err));
+	TRY(put_all(a, &meta, "annotations", annotations, path, "metadata.annotations", err));
 	return 0;
 }
 
@@ -1110,25 +1198,28 @@ static int metadata_resource(strata_arena *a, strata_resource *r,
 			     const meta_kvs *labels,
 			     const meta_kvs *annotations, strata_error *err)
 {
-	strata_node *root = r->root;
-	strata_node *tmpl = strata_schema_pod_template(root, r->group, r->kind);
 	const strata_pod_location *loc = strata_schema_pod_location(r->group, r->kind);
+	strata_cur root, c[8], *tmpl;
 
-	TRY(put_template(a, root, labels, annotations, NULL, err));
-	/* Pod: the template is the resource itself */
-	if (tmpl && tmpl != root && loc)
+	strata_cur_top(&root, &r->root);
+	TRY(put_template(a, &root, labels, annotations, NULL, err));
+	/* Pod: the template is the resource itself (an empty path) */
+	tmpl = loc && loc->template_path[0] ? cur_maps(c, 8, &root, loc->template_path)
+					    : NULL;
+	if (tmpl)
 		TRY(put_template(a, tmpl, labels, annotations, "pod template", err));
 	if (is_kind(r, "batch", "CronJob"))
-		TRY(put_template(a, map_child(map_child(root, "spec"), "jobTemplate"),
+		TRY(put_template(a, CUR_MAPS(c, &root, "spec", "jobTemplate"),
 				 labels, annotations, "spec.jobTemplate", err));
 	if (is_kind(r, "apps", "StatefulSet") && labels->kvs && labels->kvs->n) {
 		/* kustomize labels the claims too (annotations it does not) */
-		const strata_node *vcts = seq_child(map_child(root, "spec"),
-						    "volumeClaimTemplates");
-		for (uint32_t i = 0; vcts && i < vcts->u.seq.n; i++) {
-			strata_node *vct = vcts->u.seq.items[i];
-			if (vct->type == STRATA_NODE_MAP)
-				TRY(put_template(a, vct, labels, NULL,
+		strata_cur *vcts = strata_cur_seq(&c[1], strata_cur_map(&c[0], &root, "spec"),
+						  "volumeClaimTemplates");
+		for (uint32_t i = 0; vcts && i < vcts->node->u.seq.n; i++) {
+			strata_cur vct;
+			if (strata_cur_at(&vct, vcts, i) &&
+			    vct.node->type == STRATA_NODE_MAP)
+				TRY(put_template(a, &vct, labels, NULL,
 						 "spec.volumeClaimTemplates[]", err));
 		}
 	}

@@ -365,9 +365,9 @@ static int record_undefined(vrun *r, const char *name, const strata_node *n)
 	return 0;
 }
 
-static int visit_scalar(vrun *r, strata_node **slot)
+static int visit_scalar(vrun *r, strata_cur *c)
 {
-	strata_node *n = *slot;
+	strata_node *n = c->node, **slot;
 	vsyntax syn = { 0, NULL };
 	bool changed = false;
 	int rc;
@@ -402,34 +402,39 @@ static int visit_scalar(vrun *r, strata_node **slot)
 	if (!changed)
 		return 0;
 	r->changed = true;
-	/* a new node in the slot: scalars in a tree are shared by copies */
+	/*
+	 * A new node in the slot (scalars in a tree are shared by copies),
+	 * its containers made the render's first (copy-on-write, doc.h).
+	 */
 	n = strata_scalar_with(r->arena, n, r->out.ptr ? r->out.ptr : "", r->out.len, -1);
-	if (!n)
+	slot = n ? strata_cur_slot(r->arena, c) : NULL;
+	if (!slot)
 		return strata_error_set(r->err, STRATA_ENOMEM, NULL, 0, 0, "out of memory");
 	*slot = n;
+	c->node = n;
 	return 0;
 }
 
-static int visit(vrun *r, strata_node **slot)
+static int visit(vrun *r, strata_cur *c)
 {
-	strata_node *n = *slot;
 	int rc;
 
-	switch (n->type) {
-	case STRATA_NODE_SCALAR:
-		return visit_scalar(r, slot);
-	case STRATA_NODE_MAP:
-		for (uint32_t i = 0; i < n->u.map.n; i++)
-			if ((rc = visit(r, &n->u.map.pairs[i].value)) < 0)
-				return rc;
-		return 0;
-	case STRATA_NODE_SEQ:
-		for (uint32_t i = 0; i < n->u.seq.n; i++)
-			if ((rc = visit(r, &n->u.seq.items[i])) < 0)
-				return rc;
-		return 0;
+	if (c->node->type == STRATA_NODE_SCALAR)
+		return visit_scalar(r, c);
+	/* c->node is read again each time: an edit below may copy it */
+	for (uint32_t i = 0;; i++) {
+		strata_node *v = strata_node_child(c->node, i);
+		strata_cur child;
+
+		if (!v)
+			return 0;
+		/* most scalars have no '$': no cursor for them */
+		if (v->type == STRATA_NODE_SCALAR &&
+		    !memchr(v->u.scalar.str, '$', v->u.scalar.len))
+			continue;
+		if (strata_cur_at(&child, c, i) && (rc = visit(r, &child)) < 0)
+			return rc;
 	}
-	return 0;
 }
 
 /* The message for every undefined variable, positioned at the first use. */
@@ -486,8 +491,11 @@ static int vars_run(strata_arena *a, strata_resset *s, strata_kvlist *vars,
 
 		if (res->deleted)
 			continue;
+		strata_cur top;
+
 		r.changed = false;
-		if ((rc = visit(&r, &res->root)) < 0)
+		strata_cur_top(&top, &res->root);
+		if ((rc = visit(&r, &top)) < 0)
 			goto done;
 		/* a variable in apiVersion, kind or metadata may move the identity */
 		if (r.changed) {

@@ -817,6 +817,8 @@ static int on_start(loader *L, struct fy_event *e, bool is_map)
 	if (!n)
 		return nomem(L);
 	n->type = is_map ? STRATA_NODE_MAP : STRATA_NODE_SEQ;
+	/* parsed trees may be seen by several renders: copy-on-write (doc.h) */
+	n->flags = STRATA_NODE_SHARED;
 	set_pos(L, n, fy_event_start_mark(e));
 	if (fy_event_get_node_style(e) == FYNS_FLOW)
 		n->flags |= STRATA_NODE_FLOW;
