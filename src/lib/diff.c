@@ -1138,7 +1138,8 @@ static bool env_equal(const cmp *c, const strata_node *o, const strata_node *n)
 static void cmp_node(cmp *c, const strata_node *o, const strata_node *n,
 		     const strata_schema *sch)
 {
-	if (c->rc)
+	/* one node: both sides share it with their base (copy-on-write) */
+	if (c->rc || o == n)
 		return;
 	if (o->type != n->type) {
 		add_change(c, STRATA_CHANGE_MODIFY, o, n);
