@@ -70,8 +70,15 @@ int strata_resset_match(strata_resource **out, const strata_resset *s,
 			uint32_t col, strata_error *err);
 /* Mark r deleted and drop it from the index. */
 void strata_resset_delete(strata_resset *s, strata_resource *r);
-/* Rebuild the identity index after names/namespaces changed. */
+/*
+ * Rebuild the identity index after names/namespaces changed: every live
+ * resource's identity is refreshed (strata_resource_refresh), then
+ * indexed.  Two resources of one identity: STRATA_ECONFLICT, positioned
+ * at the later one (the index is complete all the same).
+ */
 int strata_resset_reindex(strata_resset *s, strata_error *err);
+/* The same when the caller refreshed every changed identity already. */
+int strata_resset_reindex_fresh(strata_resset *s, strata_error *err);
 /*
  * Output order: kustomize's legacy kind order, then group, version,
  * namespace, name.  Deleted resources are dropped.  The returned array is

@@ -23,7 +23,8 @@ int strata_transform_vars_unindexed(strata_arena *a, strata_resset *s,
  * through all three before the next (transform.c): the same resources as
  * strata_transform_namespace, strata_transform_names and
  * strata_transform_metadata in a row, with one walk of each tree.  Leaves
- * the index stale: the caller reindexes.  NULL/empty arguments skip a step.
+ * the index stale but every identity refreshed: the caller reindexes with
+ * strata_resset_reindex_fresh.  NULL/empty arguments skip a step.
  */
 int strata_transform_finish_unindexed(strata_arena *a, strata_resset *s,
 				      const char *ns, const char *prefix,

@@ -1021,10 +1021,13 @@ int strata_render_env_opts(strata_render **out, strata_repo *repo,
 		goto fail;
 	/*
 	 * The transforms leave the set's index stale (pipeline.h): one
-	 * reindex here refreshes every identity and finds the resources the
-	 * transforms made one.
+	 * reindex here finds the resources the transforms made one.  Every
+	 * step refreshed the identities it changed, unless a collecting
+	 * render stepped over a failed one: then read them all again.
 	 */
-	if (TRANSFORM(r, strata_resset_reindex(set, e), "resource-collision") < 0)
+	if (TRANSFORM(r, opts ? strata_resset_reindex(set, e)
+			      : strata_resset_reindex_fresh(set, e),
+		      "resource-collision") < 0)
 		goto fail;
 	r->sorted = strata_resset_sorted(set, &r->n);
 	if (!r->sorted) {

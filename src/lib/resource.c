@@ -243,7 +243,12 @@ static void table_insert(uint32_t *t, size_t mask, uint64_t h, uint32_t v)
 	t[i] = v;
 }
 
-static int tables_rebuild(strata_resset *s, size_t want)
+/*
+ * New tables for the live resources.  With dup set, two resources of one
+ * identity are an error instead: *dup is the first (in set order) whose
+ * identity an earlier one has, and the return STRATA_ECONFLICT.
+ */
+static int tables_rebuild(strata_resset *s, size_t want, strata_resource **dup)
 {
 	size_t size = 64;
 	uint32_t *full, *byname;
@@ -260,10 +265,20 @@ static int tables_rebuild(strata_resset *s, size_t want)
 	s->live = 0;
 	for (size_t i = 0; i < s->n; i++) {
 		strata_resource *r = s->items[i];
+		size_t k;
+
 		if (r->deleted)
 			continue;
-		table_insert(full, s->mask, hash_full(r->group, r->kind, r->ns, r->name),
-			     (uint32_t)i + 1);
+		k = (size_t)hash_full(r->group, r->kind, r->ns, r->name) & s->mask;
+		for (; full[k]; k = (k + 1) & s->mask) {
+			/* entries went in in set order: the first match is the earliest */
+			if (dup && same_id(s->items[full[k] - 1], r->group, r->kind,
+					   r->ns, r->name)) {
+				*dup = r;
+				return STRATA_ECONFLICT;
+			}
+		}
+		full[k] = (uint32_t)i + 1;
 		table_insert(byname, s->mask, hash_name(r->group, r->kind, r->name),
 			     (uint32_t)i + 1);
 		s->live++;
@@ -318,7 +333,7 @@ int strata_resset_add(strata_resset *s, const strata_resource *r,
 	copy->deleted = false;
 	s->items[s->n++] = copy;
 	if (!s->full || (s->live + 1) * 2 > s->mask + 1) {
-		if (tables_rebuild(s, s->n * 2) < 0)
+		if (tables_rebuild(s, s->n * 2, NULL) < 0)
 			return STRATA_ENOMEM;
 	} else {
 		table_insert(s->full, s->mask, hash_full(r->group, r->kind, r->ns, r->name),
@@ -338,28 +353,33 @@ void strata_resset_delete(strata_resset *s, strata_resource *r)
 	r->deleted = true; /* lookups skip it; the next rebuild drops it */
 }
 
+int strata_resset_reindex_fresh(strata_resset *s, strata_error *err)
+{
+	strata_resource *r = NULL, *f;
+	int rc = tables_rebuild(s, s->n, &r);
+
+	if (rc != STRATA_ECONFLICT)
+		return rc;
+	/*
+	 * Renames may have made two resources one identity.  The tables are
+	 * left half built: rebuild them whole (no lookup may find a stale or
+	 * missing entry after an error a collecting render steps over).
+	 */
+	f = strata_resset_find(s, r->group, r->kind, r->ns, r->name);
+	if (tables_rebuild(s, s->n, NULL) < 0)
+		return STRATA_ENOMEM;
+	return strata_error_set(err, STRATA_ECONFLICT, r->file, (int)r->line, (int)r->col,
+				"duplicate resource %s after transforms (also from %s:%u:%u)",
+				strata_resource_label(s->arena, r), f ? f->file : "?",
+				f ? f->line : 0, f ? f->col : 0);
+}
+
 int strata_resset_reindex(strata_resset *s, strata_error *err)
 {
 	for (size_t i = 0; i < s->n; i++)
 		if (!s->items[i]->deleted)
 			strata_resource_refresh(s->items[i], s->arena);
-	if (tables_rebuild(s, s->n) < 0)
-		return STRATA_ENOMEM;
-	/* renames may have made two resources one identity */
-	for (size_t i = 0; i < s->n; i++) {
-		strata_resource *r = s->items[i];
-		strata_resource *f;
-		if (r->deleted)
-			continue;
-		f = strata_resset_find(s, r->group, r->kind, r->ns, r->name);
-		if (f != r)
-			return strata_error_set(err, STRATA_ECONFLICT, r->file, (int)r->line,
-						(int)r->col,
-						"duplicate resource %s after transforms (also from %s:%u:%u)",
-						strata_resource_label(s->arena, r), f->file,
-						f->line, f->col);
-	}
-	return 0;
+	return strata_resset_reindex_fresh(s, err);
 }
 
 int strata_resset_match(strata_resource **out, const strata_resset *s,

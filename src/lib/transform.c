@@ -1308,9 +1308,15 @@ int strata_transform_finish_unindexed(strata_arena *a, strata_resset *s,
 			/* the names step reads the referrer's new namespace */
 			strata_resource_refresh(res, a);
 		}
-		if (do_names &&
-		    ((rc = names_rename(&mr, res)) < 0 || (rc = fix_resource(&mr, res)) < 0))
-			goto done;
+		if (do_names) {
+			if ((rc = names_rename(&mr, res)) < 0)
+				goto done;
+			/* the new name, while the tree is in the cache: the
+			 * caller's reindex need not read every tree again */
+			strata_resource_refresh(res, a);
+			if ((rc = fix_resource(&mr, res)) < 0)
+				goto done;
+		}
 		if (do_meta && !meta_rc &&
 		    (meta_rc = metadata_resource(a, res, &lab, &ann, err)) == STRATA_ENOMEM) {
 			rc = meta_rc;
