@@ -387,6 +387,89 @@ static void test_publish__publish_and_history(void **state)
 			    "updated");
 }
 
+/* The first line of sandbox/name, without its newline. */
+static void read_line(char *out, size_t n, const char *name)
+{
+	char p[256];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", sandbox, name);
+	f = fopen(p, "r");
+	if (!f || !fgets(out, (int)n, f))
+		fail_msg("cannot read %s", p);
+	fclose(f);
+	out[strcspn(out, "\n")] = '\0';
+}
+
+/*
+ * The branch's tree is the tree of what `render --out` writes, also when
+ * the spill (the unlinked file the rendered text waits in while the render
+ * and the parsed base are freed) is written in many pieces: 3000 small
+ * files, whose text and index fill the write buffers several times, and
+ * one of 300 KB, written past them.  The render is the repo's last, so
+ * publish frees the repo's base too; the repo's config stays usable.
+ */
+static void test_publish__tree_is_render_out(void **state)
+{
+	strata_publish_opts o;
+	strata_publish_result res;
+	strata_filelist files = { 0 };
+	strata_render *rd = NULL;
+	strata_repo *r = NULL;
+	strata_error err;
+	char clean[256], out[256], want[64], got[64];
+
+	(void)state;
+	clean_clone(clean, sizeof(clean), "spill");
+	sh("cd %s && awk 'BEGIN { for (i = 0; i < 3000; i++)"
+	   " printf \"---\\napiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n"
+	   "  name: cm-%%04d\\ndata:\\n  k: \\\"value %%d\\\"\\n\", i, i }'"
+	   " >base/many.yaml && awk 'BEGIN { printf \"apiVersion: rbac.authorization.k8s.io/v1\\n"
+	   "kind: ClusterRole\\nmetadata:\\n  name: big\\n  annotations:\\n    blob: \";"
+	   " for (i = 0; i < 300000; i++) printf \"x\"; printf \"\\n\" }' >base/big.yaml"
+	   " && git add -A && git -c user.name=T -c user.email=t@example.com"
+	   " commit -q -m spill",
+	   clean);
+	strata_error_clear(&err);
+
+	/* what `render --out` writes, as a tree */
+	assert_int_equal(strata_repo_open(&r, open_src(clean), NULL, &err), 0);
+	assert_int_equal(strata_render_env(&rd, r, "prod", &err), 0);
+	assert_int_equal(strata_render_files(&files, rd, ""), 0);
+	assert_int_equal(files.n, 3003); /* cm, many, big, kustomization */
+	snprintf(out, sizeof(out), "%s/spill-out", sandbox);
+	assert_int_equal(strata_output_write(out, &files, &err), 0);
+	strata_filelist_free(&files);
+	strata_render_free(rd);
+	strata_repo_free(r);
+	/* (in a repository of its own: the target must lack the blobs, so
+	 * that the pack is made of what the spill gives back) */
+	sh("cd %s && rm .strata-render && git init -q && git add -A ."
+	   " && git write-tree >%s/want", out, sandbox);
+
+	/* publish, from a repo whose last render it is */
+	assert_int_equal(strata_repo_open(&r, open_src(clean), NULL, &err), 0);
+	memset(&o, 0, sizeof(o));
+	o.config_dir = clean;
+	strata_repo_last_render(r);
+	assert_int_equal(strata_publish_env(&res, r, "prod", &o, &err), 0);
+	assert_int_equal(res.status, STRATA_PUBLISH_CREATED);
+	sh("git -C %s rev-parse 'env/prod^{tree}' >%s/got", clean, sandbox);
+	read_line(want, sizeof(want), "want");
+	read_line(got, sizeof(got), "got");
+	assert_string_equal(got, want);
+	sh("git -C %s fsck --strict --no-progress 2>/dev/null", clean);
+	/* nothing is left beside the objects */
+	sh("test -z \"$(ls -A %s/.git/objects | grep -Ev '^([0-9a-f]{2}|info|pack)$')\"",
+	   clean);
+
+	/* the base went with the render: no more renders, the config stays */
+	assert_int_equal(strata_render_env(&rd, r, "prod", &err), STRATA_EUSAGE);
+	strata_error_clear(&err);
+	assert_non_null(strata_repo_config(r)->base);
+	strata_repo_free(r);
+}
+
 /* The credentials callback's decision (publish_cred.h), round by round. */
 static void test_publish__credential_choice(void **state)
 {
@@ -457,6 +540,7 @@ int main(void)
 		cmocka_unit_test(test_publish__git_source_subdirectory_and_revisions),
 		cmocka_unit_test(test_publish__branch_names),
 		cmocka_unit_test(test_publish__publish_and_history),
+		cmocka_unit_test(test_publish__tree_is_render_out),
 		cmocka_unit_test(test_publish__credential_choice),
 	};
 

@@ -382,6 +382,36 @@ static void test_render__last_render_takes_base(void **state)
 	fixture_close(&f);
 }
 
+static void test_render__release_after_last_render(void **state)
+{
+	fixture f;
+	strata_render *r = NULL;
+	strata_error err;
+
+	(void)state;
+	fixture_open(&f);
+	/* the base not given away yet: release keeps it for the next render */
+	render_text(f.repo, "prod", &f.b1);
+	strata_repo_release(f.repo);
+	render_text(f.repo, "prod-eu", &f.b1);
+	strata_repo_last_render(f.repo);
+	strata_error_clear(&err);
+	assert_int_equal(strata_render_env(&r, f.repo, "prod", &err), 0);
+	strata_render_free(r);
+	/* given away: the base and the layers go, config and source stay */
+	strata_repo_release(f.repo);
+	strata_repo_release(f.repo);
+	assert_non_null(strata_repo_config(f.repo)->base);
+	assert_non_null(strata_repo_source(f.repo));
+	strata_error_clear(&err);
+	assert_int_equal(strata_render_env(&r, f.repo, "prod", &err), STRATA_EUSAGE);
+	assert_null(r);
+	strata_error_clear(&err);
+	assert_int_equal(strata_repo_trim(f.repo, NULL, 0, &err), 0);
+	fixture_close(&f);
+	strata_repo_release(NULL);
+}
+
 static void test_render__trim_layers(void **state)
 {
 	fixture f;
@@ -478,6 +508,7 @@ int main(void)
 		cmocka_unit_test(test_render__renders_do_not_leak_into_each_other),
 		cmocka_unit_test(test_render__shared_base_copy_on_write),
 		cmocka_unit_test(test_render__last_render_takes_base),
+		cmocka_unit_test(test_render__release_after_last_render),
 		cmocka_unit_test(test_render__trim_layers),
 		cmocka_unit_test(test_render__paths),
 		cmocka_unit_test(test_render__output_atomic),

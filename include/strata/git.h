@@ -112,10 +112,17 @@ typedef struct strata_publish_result {
  * (one manifests.yaml).  *out is filled also on error (status FAILED, the
  * branch when known).
  *
+ * The rendered files go to an unlinked temporary file in the target's
+ * objects directory, and the render is freed before the trees are built;
+ * when it was the repo's last render (strata_repo_last_render), the repo's
+ * parsed base is freed too (strata_repo_release), so no other render of
+ * the repo may still be alive then.
+ *
  * Errors: the render's own errors; STRATA_ECONFIG for an invalid branch
  * name; STRATA_EREFUSED for the checked-out branch or a branch not made by
  * strata for env (without adopt), or a held ref lock; STRATA_EREJECTED when
- * the remote refused the push; STRATA_EGIT for other git failures.
+ * the remote refused the push; STRATA_EIO when the temporary file cannot
+ * be created, written or read; STRATA_EGIT for other git failures.
  */
 int strata_publish_env(strata_publish_result *out, strata_repo *repo,
 		       const char *env, const strata_publish_opts *opts,

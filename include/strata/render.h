@@ -95,6 +95,19 @@ int strata_render_env_opts(strata_render **out, strata_repo *repo,
 void strata_repo_last_render(strata_repo *repo);
 
 /*
+ * Free the parsed base and the cached overlay layers of a repo whose base
+ * was handed to its last render (strata_repo_last_render), so a caller
+ * that keeps the repo for its config and source (publish, which builds
+ * trees and a pack after the render) does not keep the parsed input too.
+ * Every render of the repo must have been freed first: the last one edited
+ * the base in place and its resources point into the repo's memory.  The
+ * config and the source stay usable; renders keep failing with
+ * STRATA_EUSAGE, as after any last render.  A no-op when the base was not
+ * given away (the repo can still render) and for NULL.
+ */
+void strata_repo_release(strata_repo *repo);
+
+/*
  * Forget the parsed overlay layers that none of the n environments envs
  * uses, so rendering many environments one after the other does not keep
  * every one's overlays.  Renders made from the repo until now must have

@@ -78,6 +78,7 @@ int strata_git_init(strata_error *err);
 	X(git_object_peel) \
 	X(git_odb_add_backend) \
 	X(git_odb_backend_data_alloc) \
+	X(git_odb_backend_data_free) \
 	X(git_odb_exists) \
 	X(git_odb_exists_ext) \
 	X(git_odb_free) \
@@ -124,6 +125,7 @@ int strata_git_init(strata_error *err);
 	X(git_remote_push) \
 	X(git_remote_pushurl) \
 	X(git_remote_url) \
+	X(git_repository_commondir) \
 	X(git_repository_config_snapshot) \
 	X(git_repository_free) \
 	X(git_repository_head_unborn) \
@@ -211,6 +213,7 @@ const struct strata_git_fns *strata_git_fns(void);
 #define git_object_peel (strata_git_fns()->git_object_peel)
 #define git_odb_add_backend (strata_git_fns()->git_odb_add_backend)
 #define git_odb_backend_data_alloc (strata_git_fns()->git_odb_backend_data_alloc)
+#define git_odb_backend_data_free (strata_git_fns()->git_odb_backend_data_free)
 #define git_odb_exists (strata_git_fns()->git_odb_exists)
 #define git_odb_exists_ext (strata_git_fns()->git_odb_exists_ext)
 #define git_odb_free (strata_git_fns()->git_odb_free)
@@ -257,6 +260,7 @@ const struct strata_git_fns *strata_git_fns(void);
 #define git_remote_push (strata_git_fns()->git_remote_push)
 #define git_remote_pushurl (strata_git_fns()->git_remote_pushurl)
 #define git_remote_url (strata_git_fns()->git_remote_url)
+#define git_repository_commondir (strata_git_fns()->git_repository_commondir)
 #define git_repository_config_snapshot (strata_git_fns()->git_repository_config_snapshot)
 #define git_repository_free (strata_git_fns()->git_repository_free)
 #define git_repository_head_unborn (strata_git_fns()->git_repository_head_unborn)

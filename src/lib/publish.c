@@ -9,10 +9,13 @@
  * touched and a killed process leaves at most unreferenced objects.
  * The objects the target lacks reach it as ONE packfile, written before
  * any ref can point at them: a loose file per object made publish spend
- * most of its time creating inodes.  A resource's text is not kept: its
- * blob id is hashed as it is emitted, and the packbuilder reads the blob
- * back through an odb backend that emits the resource again, so publish
- * needs little more memory than the render.
+ * most of its time creating inodes.  A rendered file's text is not kept
+ * in memory: its blob id is hashed as it is emitted and the text goes to
+ * the spill, an unlinked temporary file in the target's objects directory
+ * (with an index of ids, lengths and paths beside it).  Then the render
+ * and the repository's parsed base are freed, and the trees and the pack
+ * are built from the spill alone, the packbuilder reading the blobs back
+ * through an odb backend over it; so publish's peak is the render's.
  *
  * The only state that matters is the branch ref, and it moves in one place,
  * land(): read the tip, build a commit on it, then compare-and-swap the
@@ -36,8 +39,11 @@
 #include "git_dl.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,6 +299,237 @@ static int check_owned(pub *p, const git_oid *tip, const char *where)
 	return rc;
 }
 
+/* ---- the spill: the rendered files on disk ---- */
+
+/*
+ * The text of every file publish renders (one per resource, or the stream
+ * layout's manifests.yaml) is written, as it is emitted, to an unlinked
+ * file in the target's objects directory, and an index of them (blob id,
+ * length and path per file, in render order) to a second one.  Nothing
+ * but a write buffer stays in memory, so the render and the repository's
+ * parsed base can be freed before the trees and the pack are built:
+ * keeping the render until the pack was written put publish's peak 40 MB
+ * above the render's at 40,000 resources.  The files are on the target's
+ * disk, not in memory or tmpfs (whose pages would be the same memory
+ * under another name), and are never mapped (mapped pages count as the
+ * process's); they are unlinked from the start (O_TMPFILE, else mkstemp
+ * and unlink), so they go with the process, however it ends.
+ */
+#define SPILL_CHUNK (128 * 1024)  /* writes of about this size */
+#define SPILL_PATHS 1024          /* paths made in one arena, then it goes */
+
+typedef struct spill {
+	char *dir;               /* where the files are (for messages) */
+	int fd;                  /* the texts, one after the other */
+	int ifd;                 /* the index: per file id, length, path */
+	uint64_t size, isize;    /* bytes in each, buffered or written */
+	size_t n;                /* files */
+	strata_buf buf, ibuf;    /* what is not written yet */
+} spill;
+
+static void spill_init(spill *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->fd = s->ifd = -1;
+}
+
+static void spill_free(spill *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	if (s->ifd >= 0)
+		close(s->ifd);
+	free(s->dir);
+	strata_buf_free(&s->buf);
+	strata_buf_free(&s->ibuf);
+	spill_init(s);
+}
+
+static int spill_fail(const spill *s, const char *what, int errnum,
+		      strata_error *err)
+{
+	return strata_error_set(err, STRATA_EIO, s->dir, 0, 0,
+				"cannot %s a temporary file: %s", what,
+				strerror(errnum));
+}
+
+/* An unlinked file in s->dir, read-write, 0600, closed on exec. */
+static int spill_tmpfile(const spill *s, int *out, strata_error *err)
+{
+	char *tmpl;
+	int fd = -1, e = EOPNOTSUPP;
+
+#ifdef O_TMPFILE
+	fd = open(s->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	e = errno;
+#endif
+	/* no O_TMPFILE here (kernel, file system): a name, unlinked at once */
+	if (fd < 0 && (e == EOPNOTSUPP || e == EISDIR || e == EINVAL)) {
+		tmpl = malloc(strlen(s->dir) + sizeof("/tmp_strata_spill_XXXXXX"));
+		if (!tmpl)
+			return oom(err);
+		sprintf(tmpl, "%s/tmp_strata_spill_XXXXXX", s->dir);
+		fd = mkostemp(tmpl, O_CLOEXEC);
+		e = errno;
+		if (fd >= 0 && unlink(tmpl) < 0) {
+			e = errno;
+			close(fd);
+			fd = -1;
+		}
+		free(tmpl);
+	}
+	if (fd < 0)
+		return spill_fail(s, "create", e, err);
+	*out = fd;
+	return 0;
+}
+
+/* Open the spill files in target's objects directory. */
+static int spill_open(spill *s, git_repository *target, strata_error *err)
+{
+	const char *common = git_repository_commondir(target);
+	int rc;
+
+	if (!common)
+		return gitfail(err, STRATA_EGIT, "cannot find the objects directory");
+	s->dir = malloc(strlen(common) + sizeof("/objects"));
+	if (!s->dir)
+		return oom(err);
+	/* the common dir ends with a '/' */
+	sprintf(s->dir, "%s%sobjects", common,
+		common[0] && common[strlen(common) - 1] == '/' ? "" : "/");
+	rc = spill_tmpfile(s, &s->fd, err);
+	if (rc == 0)
+		rc = spill_tmpfile(s, &s->ifd, err);
+	return rc;
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Read len bytes at off; a short file is EIO. */
+static int pread_all(int fd, char *p, size_t len, uint64_t off)
+{
+	while (len) {
+		ssize_t r = pread(fd, p, len, (off_t)off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += r;
+		len -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return 0;
+}
+
+/* Write b to fd once it holds min bytes or more. */
+static int spill_flush(const spill *s, int fd, strata_buf *b, size_t min,
+		       strata_error *err)
+{
+	if (b->len < min || b->len == 0)
+		return 0;
+	if (write_all(fd, b->ptr, b->len) < 0)
+		return spill_fail(s, "write", errno, err);
+	b->len = 0;
+	return 0;
+}
+
+/* Add a file: its blob id is hashed now, its text written out soon. */
+static int spill_add(spill *s, const char *path, const char *text,
+		     size_t len, strata_error *err)
+{
+	git_oid id;
+	uint64_t len64 = len;
+	size_t plen = strlen(path) + 1;
+	int rc;
+
+	if (git_odb_hash(&id, text, len, GIT_OBJECT_BLOB) < 0)
+		return gitfail(err, STRATA_EGIT, "cannot hash '%s'", path);
+	if (len >= SPILL_CHUNK) {
+		/* a big text goes straight to the file, not through buf */
+		rc = spill_flush(s, s->fd, &s->buf, 1, err);
+		if (rc == 0 && write_all(s->fd, text, len) < 0)
+			rc = spill_fail(s, "write", errno, err);
+	} else {
+		rc = strata_buf_put(&s->buf, text, len) < 0 ? oom(err) :
+			spill_flush(s, s->fd, &s->buf, SPILL_CHUNK, err);
+	}
+	if (rc < 0)
+		return rc;
+	s->size += len;
+	if (strata_buf_put(&s->ibuf, (const char *)&id, sizeof(id)) < 0 ||
+	    strata_buf_put(&s->ibuf, (const char *)&len64, sizeof(len64)) < 0 ||
+	    strata_buf_put(&s->ibuf, path, plen) < 0)
+		return oom(err);
+	s->isize += sizeof(id) + sizeof(len64) + plen;
+	s->n++;
+	return spill_flush(s, s->ifd, &s->ibuf, SPILL_CHUNK, err);
+}
+
+/*
+ * Spill r's files as `strata render --out` writes them: one per resource,
+ * or the stream layout's manifests.yaml (kustomization.yaml is made from
+ * the index).  Afterwards everything is on disk.
+ */
+static int spill_render(spill *s, const strata_render *r, bool stream,
+			strata_error *err)
+{
+	size_t n = stream ? 0 : strata_render_count(r);
+	strata_buf text = STRATA_BUF_INIT;
+	strata_arena *paths = NULL;
+	int rc = 0;
+
+	if (stream) {
+		rc = strata_render_stream(&text, r) < 0 ? oom(err) :
+			spill_add(s, "manifests.yaml", text.ptr ? text.ptr : "",
+				  text.len, err);
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const strata_resource *res = strata_render_at(r, i);
+		const char *path;
+
+		/* the paths are in the index: drop their arena now and then */
+		if (i % SPILL_PATHS == 0) {
+			strata_arena_free(paths);
+			paths = strata_arena_new();
+		}
+		path = paths ? strata_render_path(paths, res) : NULL;
+		text.len = 0;
+		if (!path || strata_render_resource_yaml(&text, res) < 0)
+			rc = oom(err);
+		else
+			rc = spill_add(s, path, text.ptr ? text.ptr : "",
+				       text.len, err);
+	}
+	strata_arena_free(paths);
+	strata_buf_free(&text);
+	if (rc == 0)
+		rc = spill_flush(s, s->fd, &s->buf, 1, err);
+	if (rc == 0)
+		rc = spill_flush(s, s->ifd, &s->ibuf, 1, err);
+	/* the buffers' memory is not needed again */
+	strata_buf_free(&s->buf);
+	strata_buf_free(&s->ibuf);
+	return rc;
+}
+
 /* ---- the tree ---- */
 
 /* A file of the branch: its path and its blob's id. */
@@ -306,11 +543,11 @@ static int cmp_tfile(const void *a, const void *b)
 	return strcmp(((const tfile *)a)->path, ((const tfile *)b)->path);
 }
 
-/* A resource's file, emitted again whenever its blob is read. */
+/* A spilled file: where its text is in the spill. */
 typedef struct rblob {
 	git_oid id;
+	uint64_t off;
 	size_t len;
-	const strata_resource *res;
 } rblob;
 
 static int cmp_rblob(const void *a, const void *b)
@@ -319,21 +556,18 @@ static int cmp_rblob(const void *a, const void *b)
 }
 
 /*
- * An object database backend holding no data: it serves each resource's
- * blob by emitting the resource again from the render.  The rendered text
- * is bigger than the input (43 MB at 40,000 resources); holding it, plus
- * a copy in a mempack, plus the packbuilder's, made publish's peak 2.5
- * times the render's.  Emitting is
- * deterministic, and libgit2 checks every object it reads against its id
- * (strict hash verification), so a blob read back is the blob that was
- * hashed.  The packbuilder reads from several threads: one emits at a
- * time.
+ * An object database backend over the spill: it serves each spilled
+ * file's blob by reading its text back with pread(2), never mmap (mapped
+ * pages would count as the process's memory again).  libgit2 checks every
+ * object it reads against its id (strict hash verification), so a blob
+ * read back is the blob that was hashed.  The packbuilder reads from
+ * several threads; pread moves no file offset, so they need no lock.
  */
 typedef struct rbackend {
 	git_odb_backend parent;
 	rblob *v;               /* sorted by id */
 	size_t n;
-	pthread_mutex_t lock;
+	int fd;                 /* the spill's texts (the spill's to close) */
 } rbackend;
 
 static const rblob *rb_find(const rbackend *rb, const git_oid *id)
@@ -359,24 +593,26 @@ static int rb_read(void **out, size_t *len, git_object_t *type,
 {
 	rbackend *rb = (rbackend *)be;
 	const rblob *b = rb_find(rb, id);
-	strata_buf text = STRATA_BUF_INIT;
-	int rc;
+	char *data, msg[256];
 
 	if (!b)
 		return GIT_ENOTFOUND;
-	pthread_mutex_lock(&rb->lock);
-	rc = strata_render_resource_yaml(&text, b->res);
-	pthread_mutex_unlock(&rb->lock);
-	*out = rc < 0 ? NULL : git_odb_backend_data_alloc(be, text.len + 1);
-	if (!*out) {
-		strata_buf_free(&text);
+	data = git_odb_backend_data_alloc(be, b->len + 1);
+	if (!data) {
 		git_error_set_oom();
 		return -1;
 	}
-	memcpy(*out, text.ptr ? text.ptr : "", text.len);
-	*len = text.len;
+	if (pread_all(rb->fd, data, b->len, b->off) < 0) {
+		snprintf(msg, sizeof(msg), "cannot read a temporary file: %s",
+			 strerror(errno));
+		git_odb_backend_data_free(be, data);
+		git_error_set_str(GIT_ERROR_OS, msg);
+		return -1;
+	}
+	data[b->len] = '\0';
+	*out = data;
+	*len = b->len;
 	*type = GIT_OBJECT_BLOB;
-	strata_buf_free(&text);
 	return 0;
 }
 
@@ -401,31 +637,28 @@ static void rb_free(git_odb_backend *be)
 {
 	rbackend *rb = (rbackend *)be;
 
-	pthread_mutex_destroy(&rb->lock);
 	free(rb->v);
 	free(rb);
 }
 
 /*
  * Where the tree is built: a repository over an odb holding only the
- * resources' blobs (rbackend) and a mempack backend for everything else
- * (trees, kustomization.yaml, the stream layout's one file), so nothing
- * touches the disk and no lookup miss rescans objects/pack.  The objects
- * the target lacks are queued in a packbuilder and streamed into the
- * target's pack writer (git_mempack_dump would not do: in libgit2 1.5 it
- * packs only what is reachable from commits in the mempack, and all of
- * it).
+ * spilled files' blobs (rbackend) and a mempack backend for everything
+ * else (trees, kustomization.yaml), so no loose object is written and no
+ * lookup miss rescans objects/pack.  The objects the target lacks are
+ * queued in a packbuilder and streamed into the target's pack writer
+ * (git_mempack_dump would not do: in libgit2 1.5 it packs only what is
+ * reachable from commits in the mempack, and all of it).
  */
 typedef struct builder {
 	git_odb *odb;           /* the in-memory odb */
-	rbackend *rb;           /* the resources' blobs */
+	rbackend *rb;           /* the spilled files' blobs */
 	bool rb_added;          /* ... then owned by odb */
 	git_odb_backend *mem;   /* the rest; owned by odb once added */
 	git_repository *repo;   /* wraps odb */
 	git_odb *target;        /* the target repository's odb */
 	git_packbuilder *pb;    /* the objects the target does not have */
-	strata_arena *arena;    /* the files' paths */
-	strata_filelist files;  /* the files; data only for non-resources */
+	strata_filelist files;  /* the files; data only for non-spilled ones */
 	tfile *f;               /* the files, sorted by path */
 } builder;
 
@@ -504,75 +737,69 @@ done:
 }
 
 /*
- * The files of r, as `strata render --out` writes them: one per resource
- * (only its path and blob id are kept: b->rb serves the blob), or the
- * stream layout's manifests.yaml; then kustomization.yaml.
+ * The spilled files from s's index, in render order (their blobs served
+ * by b->rb), then kustomization.yaml naming them.
  */
-static int render_files(builder *b, const strata_render *r, bool stream,
-			strata_error *err)
+static int read_index(builder *b, const spill *s, strata_error *err)
 {
-	size_t n = stream ? 0 : strata_render_count(r);
-	strata_buf text = STRATA_BUF_INIT;
+	const size_t head = sizeof(git_oid) + sizeof(uint64_t);
+	char *ix = malloc(s->isize ? (size_t)s->isize : 1);
+	const char *p, *end;
+	uint64_t off = 0;
 	int rc = 0;
 
-	if (n) {
-		b->rb->v = malloc(n * sizeof(*b->rb->v));
-		if (!b->rb->v)
-			return oom(err);
+	b->rb->v = malloc((s->n ? s->n : 1) * sizeof(*b->rb->v));
+	if (!ix || !b->rb->v) {
+		rc = oom(err);
+		goto done;
 	}
-	if (stream) {
-		char *data;
-		size_t len;
-
-		if (strata_render_stream(&text, r) < 0 ||
-		    (!text.ptr && strata_buf_puts(&text, "") < 0)) {
-			strata_buf_free(&text);
-			return oom(err);
-		}
-		data = strata_buf_detach(&text, &len);
-		if (strata_filelist_add(&b->files, "manifests.yaml", data,
-					len) < 0)
-			return oom(err);
+	if (pread_all(s->ifd, ix, (size_t)s->isize, 0) < 0) {
+		rc = spill_fail(s, "read", errno, err);
+		goto done;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const strata_resource *res = strata_render_at(r, i);
-		const char *path = strata_render_path(b->arena, res);
-		rblob *rbl = &b->rb->v[i];
+	p = ix;
+	end = ix + s->isize;
+	while (p < end) {
+		rblob *rbl = &b->rb->v[b->rb->n];
+		const char *path = p + head;
+		const char *nul = (size_t)(end - p) > head && b->rb->n < s->n ?
+			memchr(path, '\0', (size_t)(end - path)) : NULL;
+		uint64_t len;
 
-		text.len = 0;
-		if (!path || strata_render_resource_yaml(&text, res) < 0 ||
-		    strata_filelist_add(&b->files, path, NULL, text.len) < 0) {
+		if (!nul)
+			break;
+		memcpy(&rbl->id, p, sizeof(git_oid));
+		memcpy(&len, p + sizeof(git_oid), sizeof(len));
+		rbl->off = off;
+		rbl->len = (size_t)len;
+		off += len;
+		if (strata_filelist_add(&b->files, path, NULL, rbl->len) < 0) {
 			rc = oom(err);
 			goto done;
 		}
-		if (git_odb_hash(&rbl->id, text.ptr ? text.ptr : "", text.len,
-				 GIT_OBJECT_BLOB) < 0) {
-			rc = gitfail(err, STRATA_EGIT, "cannot hash '%s'", path);
-			goto done;
-		}
-		rbl->len = text.len;
-		rbl->res = res;
 		b->rb->n++;
+		p = nul + 1;
+	}
+	if (p != end || b->rb->n != s->n || off != s->size) {
+		rc = strata_error_set(err, STRATA_EIO, s->dir, 0, 0,
+				      "a temporary file does not hold what was written to it");
+		goto done;
 	}
 	if (strata_filelist_add_kustomization(&b->files, "", 0) < 0)
 		rc = oom(err);
 done:
-	strata_buf_free(&text);
+	free(ix);
 	return rc;
 }
 
-/* Set up b's in-memory repository. */
-static int builder_open(builder *b, git_repository *target,
+/* Set up b's in-memory repository over the spill's texts in fd. */
+static int builder_open(builder *b, git_repository *target, int fd,
 			strata_error *err)
 {
 	b->rb = calloc(1, sizeof(*b->rb));
-	if (b->rb && pthread_mutex_init(&b->rb->lock, NULL) != 0) {
-		free(b->rb);
-		b->rb = NULL;
-	}
-	b->arena = strata_arena_new();
-	if (!b->rb || !b->arena)
+	if (!b->rb)
 		return oom(err);
+	b->rb->fd = fd;
 	if (git_odb_init_backend(&b->rb->parent, GIT_ODB_BACKEND_VERSION) < 0)
 		return gitfail(err, STRATA_EGIT, "cannot set up the object store");
 	b->rb->parent.read = rb_read;
@@ -609,7 +836,6 @@ static void builder_free(builder *b)
 		rb_free(&b->rb->parent);
 	git_odb_free(b->target);
 	strata_filelist_free(&b->files);
-	strata_arena_free(b->arena);
 	free(b->f);
 }
 
@@ -673,20 +899,21 @@ static int write_pack(builder *b, strata_error *err)
 }
 
 /*
- * Put r's files into target's object database (the objects it lacks, as
- * one pack) and return the root tree's id in out.  Nothing refers to
- * them yet: a failure leaves at most an unreferenced pack.
+ * Put the spilled files (and kustomization.yaml) into target's object
+ * database (the objects it lacks, as one pack) and return the root tree's
+ * id in out.  Nothing refers to them yet: a failure leaves at most an
+ * unreferenced pack.
  */
-static int build_tree(git_repository *target, const strata_render *r,
-		      bool stream, git_oid *out, strata_error *err)
+static int build_tree(git_repository *target, const spill *s, git_oid *out,
+		      strata_error *err)
 {
 	builder b = { 0 };
 	size_t n;
 	int rc;
 
-	rc = builder_open(&b, target, err);
+	rc = builder_open(&b, target, s->fd, err);
 	if (rc == 0)
-		rc = render_files(&b, r, stream, err);
+		rc = read_index(&b, s, err);
 	if (rc < 0)
 		goto done;
 	n = b.files.n;
@@ -695,7 +922,7 @@ static int build_tree(git_repository *target, const strata_render *r,
 		rc = oom(err);
 		goto done;
 	}
-	/* the resources' files come first, in render order */
+	/* the spilled files come first, in render order */
 	for (size_t i = 0; i < b.rb->n; i++)
 		b.f[i].id = b.rb->v[i].id;
 	if (b.rb->n)
@@ -1486,10 +1713,13 @@ int strata_publish_env(strata_publish_result *out, strata_repo *repo,
 	git_commit *scommit = NULL;
 	strata_buf msg = STRATA_BUF_INIT;
 	bool worktree = !strcmp(src->describe, "worktree");
+	bool stream = cfg->layout && !strcmp(cfg->layout, "stream");
 	git_time_t when;
 	int offset = 0, rc;
+	spill sp;
 	pub p;
 
+	spill_init(&sp);
 	pub_init(&p, out, opts, env, err);
 	rc = strata_git_init(err);
 	if (rc < 0)
@@ -1513,6 +1743,23 @@ int strata_publish_env(strata_publish_result *out, strata_repo *repo,
 	rc = pub_open(&p, cfg);
 	if (rc < 0)
 		goto done;
+
+	/*
+	 * The files go to the spill, then the render and (when it was the
+	 * repo's last) the parsed base go: the trees and the pack are built
+	 * from the spill alone.
+	 */
+	rc = spill_open(&sp, p.repo, err);
+	if (rc == 0)
+		rc = spill_render(&sp, r, stream, err);
+	if (rc < 0)
+		goto done;
+	strata_render_free(r);
+	r = NULL;
+	strata_repo_release(repo);
+#ifdef __GLIBC__
+	malloc_trim(0); /* free blocks between live ones go back too */
+#endif
 
 	/* Provenance: the source commit's subject and time. */
 	if (worktree) {
@@ -1562,13 +1809,11 @@ int strata_publish_env(strata_publish_result *out, strata_repo *repo,
 	rc = signature(&p, cfg, when, offset);
 	if (rc < 0)
 		goto done;
-	rc = build_tree(p.repo, r, cfg->layout && !strcmp(cfg->layout, "stream"),
-			&p.tree, err);
+	rc = build_tree(p.repo, &sp, &p.tree, err);
 	if (rc < 0)
 		goto done;
 	/* Landing (and pushing: another pack) needs only the target's odb. */
-	strata_render_free(r);
-	r = NULL;
+	spill_free(&sp);
 	rc = land(&p);
 done:
 	if (rc < 0) {
@@ -1579,6 +1824,7 @@ done:
 	git_commit_free(scommit);
 	git_repository_free(crepo);
 	strata_render_free(r);
+	spill_free(&sp);
 	pub_free(&p);
 	git_libgit2_shutdown();
 	return rc;

@@ -612,6 +612,21 @@ void strata_repo_last_render(strata_repo *repo)
 	repo->give_base = true;
 }
 
+void strata_repo_release(strata_repo *repo)
+{
+	if (!repo || !repo->base_given)
+		return;
+	/* the layer structs live in repo->arena: walk them before it goes */
+	for (layer *l = repo->layers; l; l = l->next)
+		strata_arena_free(l->arena);
+	repo->layers = NULL;
+	strata_arena_free(repo->arena);
+	repo->arena = NULL;
+	repo->load = NULL;
+	repo->base = NULL;
+	repo->n_base = 0;
+}
+
 int strata_repo_trim(strata_repo *repo, const char *const *envs, size_t n,
 		     strata_error *err)
 {
