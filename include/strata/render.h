@@ -103,7 +103,8 @@ void strata_repo_last_render(strata_repo *repo);
  * the base in place and its resources point into the repo's memory.  The
  * config and the source stay usable; renders keep failing with
  * STRATA_EUSAGE, as after any last render.  A no-op when the base was not
- * given away (the repo can still render) and for NULL.
+ * given away (the repo can still render), while a render of it is not
+ * freed yet, and for NULL.
  */
 void strata_repo_release(strata_repo *repo);
 

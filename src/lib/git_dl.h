@@ -24,8 +24,10 @@
 #include "strata/common.h"
 
 #include <git2.h>
+#include <git2/sys/config.h>
 #include <git2/sys/mempack.h>
 #include <git2/sys/odb_backend.h>
+#include <git2/sys/repository.h>
 #include <git2/sys/transport.h>
 
 /*
@@ -56,8 +58,11 @@ int strata_git_init(strata_error *err);
 	X(git_commit_time_offset) \
 	X(git_commit_tree) \
 	X(git_commit_tree_id) \
+	X(git_config_add_backend) \
 	X(git_config_free) \
 	X(git_config_get_string) \
+	X(git_config_init_backend) \
+	X(git_config_new) \
 	X(git_credential_ssh_key_from_agent) \
 	X(git_credential_username_new) \
 	X(git_credential_userpass_plaintext_new) \
@@ -133,6 +138,7 @@ int strata_git_init(strata_error *err);
 	X(git_repository_odb) \
 	X(git_repository_open_ext) \
 	X(git_repository_path) \
+	X(git_repository_set_config) \
 	X(git_repository_workdir) \
 	X(git_repository_wrap_odb) \
 	X(git_revparse_single) \
@@ -191,8 +197,11 @@ const struct strata_git_fns *strata_git_fns(void);
 #define git_commit_time_offset (strata_git_fns()->git_commit_time_offset)
 #define git_commit_tree (strata_git_fns()->git_commit_tree)
 #define git_commit_tree_id (strata_git_fns()->git_commit_tree_id)
+#define git_config_add_backend (strata_git_fns()->git_config_add_backend)
 #define git_config_free (strata_git_fns()->git_config_free)
 #define git_config_get_string (strata_git_fns()->git_config_get_string)
+#define git_config_init_backend (strata_git_fns()->git_config_init_backend)
+#define git_config_new (strata_git_fns()->git_config_new)
 #define git_credential_ssh_key_from_agent (strata_git_fns()->git_credential_ssh_key_from_agent)
 #define git_credential_username_new (strata_git_fns()->git_credential_username_new)
 #define git_credential_userpass_plaintext_new (strata_git_fns()->git_credential_userpass_plaintext_new)
@@ -268,6 +277,7 @@ const struct strata_git_fns *strata_git_fns(void);
 #define git_repository_odb (strata_git_fns()->git_repository_odb)
 #define git_repository_open_ext (strata_git_fns()->git_repository_open_ext)
 #define git_repository_path (strata_git_fns()->git_repository_path)
+#define git_repository_set_config (strata_git_fns()->git_repository_set_config)
 #define git_repository_workdir (strata_git_fns()->git_repository_workdir)
 #define git_repository_wrap_odb (strata_git_fns()->git_repository_wrap_odb)
 #define git_revparse_single (strata_git_fns()->git_revparse_single)

@@ -614,8 +614,8 @@ void strata_repo_last_render(strata_repo *repo)
 
 void strata_repo_release(strata_repo *repo)
 {
-	if (!repo || !repo->base_given)
-		return;
+	if (!repo || !repo->base_given || repo->live)
+		return; /* a render alive points into the base: keep it */
 	/* the layer structs live in repo->arena: walk them before it goes */
 	for (layer *l = repo->layers; l; l = l->next)
 		strata_arena_free(l->arena);
