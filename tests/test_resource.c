@@ -217,13 +217,17 @@ static void test_resource__delete_and_reindex(void **state)
 	strata_arena_free(a);
 }
 
-static void test_resource__many(void **state)
+/* 20,000 in one set: grown one at a time, or reserved first. */
+static void many(bool reserve)
 {
 	strata_arena *a = strata_arena_new();
 	strata_resset *s = strata_resset_new(a);
 	char name[32];
 
-	(void)state;
+	if (reserve) {
+		assert_int_equal(strata_resset_reserve(s, 20000), 0);
+		assert_int_equal(strata_resset_reserve(s, 100), 0); /* no-op */
+	}
 	for (int i = 0; i < 20000; i++) {
 		strata_resource r;
 		strata_node *root = strata_node_map(a), *meta = strata_node_map(a);
@@ -241,8 +245,22 @@ static void test_resource__many(void **state)
 		snprintf(name, sizeof(name), "cm-%d", i);
 		assert_non_null(strata_resset_find(s, "", "ConfigMap", "", name));
 	}
+	assert_null(strata_resset_find(s, "", "ConfigMap", "", "cm-20000"));
 	assert_int_equal(strata_resset_count(s), 20000);
+	if (reserve) {
+		/* one more goes past the reservation and still works */
+		add(s, a, "v1", "ConfigMap", NULL, "extra");
+		assert_non_null(strata_resset_find(s, "", "ConfigMap", "", "extra"));
+		assert_non_null(strata_resset_find(s, "", "ConfigMap", "", "cm-0"));
+	}
 	strata_arena_free(a);
+}
+
+static void test_resource__many(void **state)
+{
+	(void)state;
+	many(false);
+	many(true);
 }
 
 static void test_resource__order(void **state)

@@ -68,6 +68,12 @@ int strata_resset_match(strata_resource **out, const strata_resset *s,
 			const char *group, const char *kind, const char *ns,
 			const char *name, const char *file, uint32_t line,
 			uint32_t col, strata_error *err);
+/*
+ * Room for n resources in all, allocated at once (adding one at a time
+ * doubles the arrays and tables, and an arena keeps every one it
+ * outgrew).  0 or STRATA_ENOMEM.
+ */
+int strata_resset_reserve(strata_resset *s, size_t n);
 /* Mark r deleted and drop it from the index. */
 void strata_resset_delete(strata_resset *s, strata_resource *r);
 /*

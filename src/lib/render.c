@@ -403,6 +403,7 @@ static int load_dir(strata_repo *repo, loaded_dir *out, const char *dir,
 static int load_base(strata_repo *repo, strata_error *err)
 {
 	loaded_dir dir = { 0 };
+	strata_arena *scratch;
 	strata_resset *seen;
 	size_t total = 0, k = 0;
 	int type = 0, rc;
@@ -430,10 +431,15 @@ static int load_base(strata_repo *repo, strata_error *err)
 	for (size_t i = 0; i < dir.n; i++)
 		total += dir.files[i].n;
 	repo->base = strata_arena_alloc(repo->arena, (total ? total : 1) * sizeof(*repo->base));
-	seen = strata_resset_new(repo->arena);
-	if (!repo->base || !seen)
+	/* the duplicate check's set is needed only here: 5 MB at 40,000 */
+	scratch = strata_arena_new();
+	seen = scratch ? strata_resset_new(scratch) : NULL;
+	if (!repo->base || !seen || strata_resset_reserve(seen, total) < 0) {
+		strata_arena_free(scratch);
 		return STRATA_ENOMEM;
-	for (size_t i = 0; i < dir.n; i++) {
+	}
+	rc = 0;
+	for (size_t i = 0; i < dir.n && rc == 0; i++) {
 		for (size_t j = 0; j < dir.files[i].n; j++) {
 			strata_yaml_doc *d = &dir.files[i].docs[j];
 			rc = strata_resource_init(&repo->base[k], repo->arena, d->root,
@@ -441,7 +447,7 @@ static int load_base(strata_repo *repo, strata_error *err)
 			if (rc < 0) {
 				if ((rc = recover(repo->collect, repo->keep, "resource",
 						  rc, err)) < 0)
-					return rc;
+					break;
 				continue;
 			}
 			/* two base documents with one identity are an error */
@@ -449,12 +455,15 @@ static int load_base(strata_repo *repo, strata_error *err)
 			if (rc < 0) {
 				if ((rc = recover(repo->collect, repo->keep,
 						  "duplicate-resource", rc, err)) < 0)
-					return rc;
+					break;
 				continue;
 			}
 			k++;
 		}
 	}
+	strata_arena_free(scratch);
+	if (rc < 0)
+		return rc;
 	repo->n_base = k;
 	repo->base_loaded = true;
 	return 0;
@@ -980,7 +989,7 @@ int strata_render_env_opts(strata_render **out, strata_repo *repo,
 	if (rc < 0)
 		goto fail;
 	set = strata_resset_new(r->arena);
-	if (!set) {
+	if (!set || strata_resset_reserve(set, repo->n_base) < 0) {
 		rc = STRATA_ENOMEM;
 		goto fail;
 	}

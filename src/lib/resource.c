@@ -347,6 +347,23 @@ int strata_resset_add(strata_resset *s, const strata_resource *r,
 	return 0;
 }
 
+int strata_resset_reserve(strata_resset *s, size_t n)
+{
+	strata_resource **items;
+
+	if (n <= s->cap)
+		return 0;
+	items = strata_arena_alloc(s->arena, n * sizeof(*items));
+	if (!items)
+		return STRATA_ENOMEM;
+	if (s->n)
+		memcpy(items, s->items, s->n * sizeof(*items));
+	s->items = items;
+	s->cap = n;
+	/* tables for all n: no rebuild while they are added */
+	return tables_rebuild(s, n + 1, NULL);
+}
+
 void strata_resset_delete(strata_resset *s, strata_resource *r)
 {
 	(void)s;
