@@ -303,6 +303,20 @@ strata_resource *strata_resset_find(const strata_resset *s, const char *group,
 	return NULL;
 }
 
+/* The set's array of resources, room for cap. */
+static int items_grow(strata_resset *s, size_t cap)
+{
+	strata_resource **items = strata_arena_alloc(s->arena, cap * sizeof(*items));
+
+	if (!items)
+		return STRATA_ENOMEM;
+	if (s->n)
+		memcpy(items, s->items, s->n * sizeof(*items));
+	s->items = items;
+	s->cap = cap;
+	return 0;
+}
+
 int strata_resset_add(strata_resset *s, const strata_resource *r,
 		      strata_resource **out, strata_error *err)
 {
@@ -315,16 +329,8 @@ int strata_resset_add(strata_resset *s, const strata_resource *r,
 					"duplicate resource %s (already defined at %s:%u:%u)",
 					strata_resource_label(s->arena, r), dup->file,
 					dup->line, dup->col);
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		strata_resource **items = strata_arena_alloc(s->arena, cap * sizeof(*items));
-		if (!items)
-			return STRATA_ENOMEM;
-		if (s->n)
-			memcpy(items, s->items, s->n * sizeof(*items));
-		s->items = items;
-		s->cap = cap;
-	}
+	if (s->n == s->cap && items_grow(s, s->cap ? s->cap * 2 : 64) < 0)
+		return STRATA_ENOMEM;
 	copy = strata_arena_alloc(s->arena, sizeof(*copy));
 	if (!copy)
 		return STRATA_ENOMEM;
@@ -349,17 +355,10 @@ int strata_resset_add(strata_resset *s, const strata_resource *r,
 
 int strata_resset_reserve(strata_resset *s, size_t n)
 {
-	strata_resource **items;
-
 	if (n <= s->cap)
 		return 0;
-	items = strata_arena_alloc(s->arena, n * sizeof(*items));
-	if (!items)
+	if (items_grow(s, n) < 0)
 		return STRATA_ENOMEM;
-	if (s->n)
-		memcpy(items, s->items, s->n * sizeof(*items));
-	s->items = items;
-	s->cap = n;
 	/* tables for all n: no rebuild while they are added */
 	return tables_rebuild(s, n + 1, NULL);
 }
