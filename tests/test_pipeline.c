@@ -205,11 +205,55 @@ static void test_pipeline__fused_rewrites(void **state)
 	strata_arena_free(a);
 }
 
+/*
+ * The keys the pass adds to metadata (namespace, labels, annotations) go
+ * into one array sized once, in place and copy-on-write: no array left
+ * behind half used.
+ */
+static void test_pipeline__metadata_sized_once(void **state)
+{
+	static const char doc[] =
+		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  uid: u\n";
+	strata_kv lab_items[] = { { "env", "prod", 3 } };
+	strata_kv ann_items[] = { { "owner", "platform", 4 } };
+	strata_kvlist labels, annotations;
+
+	(void)state;
+	kv_set(&labels, lab_items, 1);
+	kv_set(&annotations, ann_items, 1);
+	for (int cow = 0; cow < 2; cow++) {
+		strata_arena *a = strata_arena_new();
+		strata_resset *s = strata_resset_new(a);
+		strata_yaml_doc *docs;
+		strata_resource r;
+		strata_error err;
+		const strata_node *meta;
+		size_t n;
+
+		strata_error_clear(&err);
+		assert_int_equal(strata_yaml_load(&docs, &n, a, "c.yaml", doc, strlen(doc),
+						  NULL, &err), 0);
+		assert_int_equal(strata_resource_init(&r, a, docs[0].root, "c.yaml", 1, 1,
+						      &err), 0);
+		assert_int_equal(strata_resset_add(s, &r, NULL, &err), 0);
+		strata_arena_set_cow(a, cow);
+		assert_int_equal(strata_transform_finish_unindexed(a, s, "prod", NULL, NULL,
+								   &labels, &annotations,
+								   &err), 0);
+		meta = strata_map_get(strata_resset_at(s, 0)->root, "metadata");
+		assert_int_equal(meta->u.map.n, 5);
+		assert_int_equal(meta->u.map.cap, 5);
+		assert_string_equal(meta->u.map.pairs[1].key->u.scalar.str, "namespace");
+		strata_arena_free(a);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pipeline__fused_equals_three),
 		cmocka_unit_test(test_pipeline__fused_rewrites),
+		cmocka_unit_test(test_pipeline__metadata_sized_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

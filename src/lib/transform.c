@@ -1256,6 +1256,36 @@ int strata_transform_metadata(strata_arena *a, strata_resset *s,
 /* ---- namespace, names and metadata in one pass ---- */
 
 /*
+ * Room in metadata, at once, for every key the pass will add to it
+ * (namespace, labels, annotations): added one by one, the pair array
+ * grew twice, and an arena keeps every array it outgrew (4 MB at 40,000
+ * resources).
+ */
+static int metadata_room(strata_arena *a, strata_resource *res, bool ns,
+			 const meta_kvs *lab, const meta_kvs *ann)
+{
+	strata_cur root, meta;
+	uint32_t extra = 0;
+
+	strata_cur_top(&root, &res->root);
+	if (!strata_cur_map(&meta, &root, "metadata"))
+		return 0;
+	if (ns && !strata_kind_cluster_scoped(res->group, res->kind) &&
+	    !strata_map_get(meta.node, "namespace"))
+		extra++;
+	if (lab->kvs && lab->kvs->n && !strata_map_get(meta.node, "labels"))
+		extra++;
+	if (ann->kvs && ann->kvs->n && !strata_map_get(meta.node, "annotations"))
+		extra++;
+	if (!extra)
+		return 0;
+	if (!strata_cur_own(a, &meta, extra) ||
+	    strata_map_reserve(a, meta.node, extra) < 0)
+		return STRATA_ENOMEM;
+	return 0;
+}
+
+/*
  * The last three transforms of a render (pipeline.h), resource by
  * resource: each resource's tree is walked once while it is in the cache
  * instead of once per transform over the whole set, which at 40,000
@@ -1293,6 +1323,8 @@ int strata_transform_finish_unindexed(strata_arena *a, strata_resset *s,
 	if (do_names &&
 	    (rc = names_setup(&mr, a, s, prefix, suffix, do_ns ? ns : NULL, err)) < 0)
 		goto done;
+	memset(&lab, 0, sizeof(lab));
+	memset(&ann, 0, sizeof(ann));
 	if (do_meta && (meta_kvs_init(a, &lab, labels) || meta_kvs_init(a, &ann, annotations))) {
 		rc = oom(err);
 		goto done;
@@ -1302,6 +1334,11 @@ int strata_transform_finish_unindexed(strata_arena *a, strata_resset *s,
 
 		if (res->deleted)
 			continue;
+		if ((do_ns || (do_meta && !meta_rc)) &&
+		    metadata_room(a, res, do_ns, &lab, &ann) < 0) {
+			rc = oom(err);
+			goto done;
+		}
 		if (do_ns) {
 			if ((rc = ns_resource(&nr, res)) < 0)
 				goto done;
