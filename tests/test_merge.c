@@ -424,6 +424,45 @@ static void test_merge__missing_merge_key_is_an_error(void **state)
 		    5, "list item in 'containers' is missing merge key 'name'");
 }
 
+/* No node is read while it is NULL, every element has to be there. */
+static void assert_no_hole(const strata_node *n)
+{
+	assert_non_null(n);
+	if (n->type == STRATA_NODE_MAP)
+		for (uint32_t i = 0; i < n->u.map.n; i++) {
+			assert_non_null(n->u.map.pairs[i].key);
+			assert_no_hole(n->u.map.pairs[i].value);
+		}
+	else if (n->type == STRATA_NODE_SEQ)
+		for (uint32_t i = 0; i < n->u.seq.n; i++)
+			assert_no_hole(n->u.seq.items[i]);
+}
+
+/*
+ * A patch that fails after it deleted a key or a list item leaves no
+ * hole in the target: a collecting render (strata check) reports the
+ * error and reads the tree on (it crashed on the NULL key).
+ */
+static void test_merge__failed_patch_leaves_no_hole(void **state)
+{
+	strata_arena *a = *state;
+	strata_node *b = y(a, "kind: Pod\nsops: {v: 1}\ndata: {}\n"
+			      "spec:\n  containers:\n  - {name: a}\n  - {name: b}\n");
+	strata_node *p1 = y(a, "kind: Pod\nsops: null\nbad: {$patch: bogus}\n");
+	strata_node *p2 = y(a, "kind: Pod\nspec:\n  containers:\n"
+			       "  - {name: a, $patch: delete}\n  - {image: x}\n");
+	strata_error err = { 0 };
+	bool del = false;
+
+	assert_int_equal(patch_into(a, &b, p1, "", "Pod", &del, &err), STRATA_EPARSE);
+	assert_no_hole(b);
+	assert_null(strata_map_get(b, "nothing"));
+	memset(&err, 0, sizeof(err));
+	b = y(a, "kind: Pod\nspec:\n  containers:\n  - {name: a}\n  - {name: b}\n");
+	assert_int_equal(patch_into(a, &b, p2, "", "Pod", &del, &err), STRATA_EPARSE);
+	assert_no_hole(b);
+}
+
 static void test_merge__scalar_item_in_keyed_list_is_an_error(void **state)
 {
 	merge_fails(*state, "", "Pod",
@@ -919,6 +958,7 @@ int main(void)
 		T(test_merge__empty_patch_values_change_nothing),
 		T(test_merge__missing_merge_key_is_an_error),
 		T(test_merge__scalar_item_in_keyed_list_is_an_error),
+		T(test_merge__failed_patch_leaves_no_hole),
 		T(test_merge__container_ports_protocol_defaults_to_tcp),
 		T(test_merge__service_ports_keyed_on_port_and_protocol),
 		T(test_merge__missing_container_port_is_an_error),

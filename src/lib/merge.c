@@ -436,10 +436,11 @@ static int list_keyed(merge_ctx *c, strata_node *base, const strata_node *patch,
 		if (slot)
 			htab_set(&t, slot, h, base->u.seq.n - 1);
 	}
-	if (deleted)
-		seq_compact(base);
 	*out = base;
 done:
+	/* on an error too: a collecting render (strata check) reads on */
+	if (deleted)
+		seq_compact(base);
 	htab_free(&t);
 	return rc;
 }
@@ -726,10 +727,11 @@ static int merge_map(merge_ctx *c, strata_node *base, const strata_node *patch,
 			}
 		}
 	}
-	if (removed)
-		map_compact(base);
 	*out = base;
 done:
+	/* on an error too: a collecting render (strata check) reads on */
+	if (removed)
+		map_compact(base);
 	htab_free(&t);
 	return rc;
 }

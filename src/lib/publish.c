@@ -323,6 +323,7 @@ typedef struct spill {
 	int fd;                  /* the texts, one after the other */
 	int ifd;                 /* the index: per file id, length, path */
 	uint64_t size, isize;    /* bytes in each, buffered or written */
+	uint64_t max;            /* the longest file's length */
 	size_t n;                /* files */
 	strata_buf buf, ibuf;    /* what is not written yet */
 } spill;
@@ -474,6 +475,8 @@ static int spill_add(spill *s, const char *path, const char *text,
 	if (rc < 0)
 		return rc;
 	s->size += len;
+	if (len64 > s->max)
+		s->max = len64;
 	if (strata_buf_put(&s->ibuf, (const char *)&id, sizeof(id)) < 0 ||
 	    strata_buf_put(&s->ibuf, (const char *)&len64, sizeof(len64)) < 0 ||
 	    strata_buf_put(&s->ibuf, path, plen) < 0)
@@ -796,20 +799,30 @@ done:
  * The packbuilder's settings.  libgit2 reads them from the config of the
  * repository it packs for; the in-memory one has none of its own, so the
  * user's global config would apply.  This config backend answers the one
- * setting strata wants and nothing else: pack.deltaCacheSize = 1, no
+ * setting strata wants and nothing else: pack.deltaCacheSize, about no
  * delta cache.  The cache keeps every small delta the delta search found
  * until the pack is written (up to 256 MiB by default); at 40,000 files
  * that is 12 to 15 MB more at publish --all's peak, for about a tenth of
  * its time (the deltas are computed again while writing).
+ *
+ * libgit2 (1.5 and later, packbuilder_config) also reads its big file
+ * threshold from pack.deltaCacheSize: an object bigger than it is never
+ * a delta.  So the value is the longest spilled file's length, not 1
+ * (which made every object of the pack a whole one, twice the size): every
+ * file stays a delta candidate and the cache holds at most one file's
+ * worth.
  */
+typedef struct pbconf {
+	git_config_backend parent;
+	git_config_entry entry;  /* pack.deltacachesize */
+	uint64_t cache;
+	char value[24];
+} pbconf;
+
 static void pb_entry_free(git_config_entry *entry)
 {
-	(void)entry; /* static: git_config_entry_free calls this regardless */
+	(void)entry; /* the backend's own: git_config_entry_free calls this */
 }
-
-static git_config_entry pb_cache_entry = {
-	"pack.deltacachesize", "1", 0, GIT_CONFIG_LEVEL_APP, pb_entry_free, NULL
-};
 
 static int pbconf_open(git_config_backend *be, git_config_level_t level,
 		       const git_repository *repo)
@@ -823,10 +836,11 @@ static int pbconf_open(git_config_backend *be, git_config_level_t level,
 static int pbconf_get(git_config_backend *be, const char *key,
 		      git_config_entry **out)
 {
-	(void)be;
-	if (strcmp(key, pb_cache_entry.name))
+	pbconf *pc = (pbconf *)be;
+
+	if (strcmp(key, pc->entry.name))
 		return GIT_ENOTFOUND;
-	*out = &pb_cache_entry;
+	*out = &pc->entry;
 	return 0;
 }
 
@@ -918,14 +932,22 @@ static void pbconf_free(git_config_backend *be)
 
 static int pbconf_snapshot(git_config_backend **out, git_config_backend *be);
 
-static git_config_backend *pbconf_new(void)
+/* A backend answering pack.deltacachesize = cache (0: 1, as 0 is no limit). */
+static git_config_backend *pbconf_new(uint64_t cache)
 {
-	git_config_backend *be = calloc(1, sizeof(*be));
+	pbconf *pc = calloc(1, sizeof(*pc));
+	git_config_backend *be = pc ? &pc->parent : NULL;
 
 	if (!be || git_config_init_backend(be, GIT_CONFIG_BACKEND_VERSION) < 0) {
-		free(be);
+		free(pc);
 		return NULL;
 	}
+	pc->cache = cache ? cache : 1;
+	snprintf(pc->value, sizeof(pc->value), "%llu", (unsigned long long)pc->cache);
+	pc->entry.name = "pack.deltacachesize";
+	pc->entry.value = pc->value;
+	pc->entry.level = GIT_CONFIG_LEVEL_APP;
+	pc->entry.free = pb_entry_free;
 	be->readonly = 1;
 	be->open = pbconf_open;
 	be->get = pbconf_get;
@@ -944,8 +966,7 @@ static git_config_backend *pbconf_new(void)
 /* A snapshot is another backend just like it (git_config frees each). */
 static int pbconf_snapshot(git_config_backend **out, git_config_backend *be)
 {
-	(void)be;
-	*out = pbconf_new();
+	*out = pbconf_new(((pbconf *)be)->cache);
 	if (!*out) {
 		git_error_set_oom();
 		return -1;
@@ -954,7 +975,7 @@ static int pbconf_snapshot(git_config_backend **out, git_config_backend *be)
 }
 
 /* Give repo the packbuilder's config (above). */
-static int pbconf_attach(git_repository *repo)
+static int pbconf_attach(git_repository *repo, uint64_t cache)
 {
 	git_config *cfg = NULL;
 	git_config_backend *be;
@@ -962,7 +983,7 @@ static int pbconf_attach(git_repository *repo)
 
 	if (git_config_new(&cfg) < 0)
 		return -1;
-	be = pbconf_new();
+	be = pbconf_new(cache);
 	if (!be) {
 		git_error_set_oom();
 	} else if (git_config_add_backend(cfg, be, GIT_CONFIG_LEVEL_APP, repo, 0) < 0) {
@@ -974,9 +995,12 @@ static int pbconf_attach(git_repository *repo)
 	return rc;
 }
 
-/* Set up b's in-memory repository over the spill's texts in fd. */
+/*
+ * Set up b's in-memory repository over the spill's texts in fd; no file
+ * is longer than longest.
+ */
 static int builder_open(builder *b, git_repository *target, int fd,
-			strata_error *err)
+			uint64_t longest, strata_error *err)
 {
 	b->rb = calloc(1, sizeof(*b->rb));
 	if (!b->rb)
@@ -1001,7 +1025,7 @@ static int builder_open(builder *b, git_repository *target, int fd,
 		return gitfail(err, STRATA_EGIT, "cannot set up the object store");
 	}
 	if (git_repository_wrap_odb(&b->repo, b->odb) < 0 ||
-	    pbconf_attach(b->repo) < 0 ||
+	    pbconf_attach(b->repo, longest) < 0 ||
 	    git_packbuilder_new(&b->pb, b->repo) < 0)
 		return gitfail(err, STRATA_EGIT, "cannot set up the object store");
 	git_packbuilder_set_threads(b->pb, 0); /* delta search on every CPU */
@@ -1094,7 +1118,7 @@ static int build_tree(git_repository *target, const spill *s, git_oid *out,
 	size_t n;
 	int rc;
 
-	rc = builder_open(&b, target, s->fd, err);
+	rc = builder_open(&b, target, s->fd, s->max, err);
 	if (rc == 0)
 		rc = read_index(&b, s, err);
 	if (rc < 0)

@@ -47,6 +47,17 @@ st publish --target "$SANDBOX/all.git" --all || fail "republish --all: $(cat "$S
 [ "$(grep -c unchanged "$SANDBOX/out")" = 2 ] || fail "republish --all: $(cat "$SANDBOX/out")"
 ok "publish --all builds the trees of single publishes and of render --out"
 
+# 1b. the pack is delta-compressed: the packbuilder's own config (publish.c
+# pbconf) bounds the delta cache, and libgit2 reads its big file threshold
+# from the same key, so the value must not exclude every file from deltas
+deltas=0
+for idx in "$SANDBOX"/all.git/objects/pack/*.idx; do
+	n=$(git verify-pack -v "$idx" | grep -c '^chain length')
+	deltas=$((deltas + n))
+done
+[ "$deltas" -gt 0 ] || fail "no object of the packs is a delta: $(du -sk "$SANDBOX/all.git/objects/pack")"
+ok "the packs have deltas"
+
 # 2. a spill that cannot be written: no room left in the file (ulimit -f;
 # SIGXFSZ ignored, so write(2) fails with EFBIG instead of killing; stderr
 # goes through a pipe, which the limit does not apply to)
