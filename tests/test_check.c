@@ -337,6 +337,41 @@ static void test_check__plaintext_secrets(void **state)
 	}
 }
 
+/*
+ * A patch the merge refuses is skipped whole: none of what it merged
+ * before failing stays, also where an earlier patch made the render's
+ * own copies (edited in place from then on).  Here the patch would have
+ * added a plaintext value first, then hit a bad directive; a
+ * half-applied patch showed as a plaintext Secret.
+ */
+static void test_check__failed_patch_is_skipped_whole(void **state)
+{
+	strata_check_result res;
+	strata_error err;
+	const strata_check_item *it;
+
+	(void)state;
+	put("strata.ini", "[env \"a\"]\noverlay = o\n\n[env \"b\"]\noverlay = o\n");
+	put("base/s.yaml",
+	    "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n"
+	    "data:\n  a: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\n");
+	/* p1 makes the render's own copies of the root and data first */
+	put("o/p1.yaml",
+	    "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n"
+	    "data:\n  b: ENC[AES256_GCM,data:y,iv:y,tag:z,type:str]\n");
+	put("o/p2.yaml",
+	    "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n"
+	    "data:\n  k: cGxhaW4tVE9QU0VDUkVU\n  m: {$patch: bogus}\n");
+	assert_int_equal(run_check(&res, NULL, 0, &err), STRATA_ECHECK);
+	it = find(&res, "patch-invalid", "o/p2.yaml", 7);
+	assert_non_null(it);
+	assert_string_equal(it->envs, "a,b");
+	assert_null(find(&res, "plaintext-secret", "base/s.yaml", -1));
+	assert_null(find(&res, "plaintext-secret", "o/p2.yaml", -1));
+	assert_int_equal(res.errors, 1);
+	strata_check_result_free(&res);
+}
+
 static void test_check__publish_hook_refuses_plaintext(void **state)
 {
 	strata_source *src = NULL;
@@ -512,6 +547,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_check__load_rules_are_the_errors_own, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_check__plaintext_secrets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check__failed_patch_is_skipped_whole,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check__publish_hook_refuses_plaintext, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_check__collecting_load_does_not_hide_problems,

@@ -5,8 +5,9 @@
  * revision, read without a checkout) or ENV@published[:REMOTE] (the tree of
  * the environment branch).  Every revision is opened once: sides that
  * resolve to the same commit share one strata_repo, so its base is parsed
- * once for all of them, and the last render of each takes the parsed base
- * over instead of copying it (plan_renders counts them first).  Two sides
+ * once for all of them; renders share it copy-on-write, and the last render
+ * of each edits it in place when no other is alive (plan_renders counts
+ * them first).  Two sides
  * that are the same environment of the same commit are one render.  Every
  * side is read under the same input limits (cli_limits: the global --limit
  * and diff's own).  Everything is computed before the report is written
@@ -300,9 +301,9 @@ static int plan_renders(dctx *c, const sidespec *olds, const sidespec *news,
 /*
  * Load a side.  A render side of an env its revision does not define is
  * empty (when allow_absent), so --all shows environments that come and go.
- * The last render of a repository (plan_renders) takes the parsed base
- * over instead of copying it: sides already rendered only share scalars
- * with the base, and scalars are never edited in place.
+ * The last render of a repository (plan_renders) may edit the parsed base
+ * in place (strata_repo_last_render); while a side rendered earlier is
+ * alive it shares the base copy-on-write instead, as every other render.
  */
 static int load_side(dctx *c, const sidespec *s, const sidespec *other,
 		     bool allow_absent, strata_diff_side **out,

@@ -167,7 +167,7 @@ int cmd_publish(int argc, char **argv)
 		if (progress)
 			fprintf(stderr, "strata publish: [%zu/%zu] %s ...\n",
 				i + 1, n_envs, envs[i]);
-		/* the last render may take the parsed base instead of copying it */
+		/* the last render may edit the parsed base in place */
 		if (i + 1 == n_envs)
 			strata_repo_last_render(repo);
 		rc = strata_publish_env(&r->res, repo, envs[i], &po, &err);

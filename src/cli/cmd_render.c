@@ -295,7 +295,7 @@ int cmd_render(int argc, char **argv)
 
 	for (size_t i = 0; i < n_envs; i++) {
 		strata_render *r = NULL;
-		/* the last render may take the parsed base instead of copying it */
+		/* the last render may edit the parsed base in place */
 		if (i + 1 == n_envs)
 			strata_repo_last_render(repo);
 		rc = strata_render_env(&r, repo, envs[i], &err);

@@ -705,6 +705,7 @@ static int apply_layer(strata_render *r, strata_resset *set, layer *l,
 		const loaded_file *f = &l->patches.files[i];
 		for (size_t j = 0; j < f->n; j++) {
 			strata_resource pr, *target;
+			strata_node *before;
 			bool del = false;
 			const char *old_ns;
 			const strata_node *pns;
@@ -730,15 +731,22 @@ static int apply_layer(strata_render *r, strata_resset *set, layer *l,
 				continue;
 			}
 			old_ns = target->ns;
-			if (!strata_node_own(r->arena, &target->root, 0))
+			/*
+			 * Collecting, a patch the merge refuses is skipped whole:
+			 * it merges into a copy, kept only when it succeeds (a
+			 * merge that fails halfway has edited some of what it
+			 * copied and some of what it owned).
+			 */
+			before = target->root;
+			if (!(r->collect ? (target->root = strata_node_copy(r->arena, before))
+					 : strata_node_own(r->arena, &target->root, 0)))
 				return STRATA_ENOMEM;
 			rc = strata_merge_patch(r->arena, target->root, pr.root,
 						target->group, target->kind, &del, err);
 			if (rc < 0) {
 				if ((rc = recover(r->collect, NULL, "patch-invalid", rc, err)) < 0)
 					return rc;
-				strata_resource_refresh(target, r->arena);
-				moved = true;
+				target->root = before;
 				continue;
 			}
 			if (del) {
