@@ -880,6 +880,67 @@ static void test_diff__shared_base_same_reports(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/*
+ * The parts of several comparisons (strata_diff_format_part), the body
+ * handed on and emptied between parts as the CLI does, are the report of
+ * all of them: text (a comparison without changes has no block but a
+ * summary line) and patch (paths get the environment).
+ */
+static void test_diff__parts_make_the_report(void **state)
+{
+	static const char *const a = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  k: v\n";
+	static const char *const b = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  k: w\n";
+	side o[3], n[3];
+	const strata_diff *ds[3];
+	strata_diff *d[3];
+
+	(void)state;
+	/* changed, unchanged, changed */
+	side_load(&o[0], "x", NULL, NULL, a);
+	side_load(&n[0], "x", NULL, NULL, b);
+	side_load(&o[1], "y", NULL, NULL, a);
+	side_load(&n[1], "y", NULL, NULL, a);
+	side_load(&o[2], "z", NULL, NULL, b);
+	side_load(&n[2], "z", NULL, NULL, a);
+	for (int i = 0; i < 3; i++)
+		ds[i] = d[i] = run(&o[i], &n[i], NULL);
+	for (int f = STRATA_DIFF_TEXT; f <= STRATA_DIFF_PATCH; f++) {
+		strata_diff_fmt fmt = { f, f == STRATA_DIFF_TEXT, false, -1 };
+		strata_buf all = STRATA_BUF_INIT, got = STRATA_BUF_INIT;
+		strata_buf body = STRATA_BUF_INIT, tail = STRATA_BUF_INIT;
+		bool blocks = false;
+
+		assert_int_equal(strata_diff_format_report(&all, ds, 3, &fmt), 0);
+		for (int i = 0; i < 3; i++) {
+			assert_int_equal(strata_diff_format_part(&body, &tail, &blocks, ds[i],
+								 3, &fmt), 0);
+			if (body.len)
+				assert_int_equal(strata_buf_put(&got, body.ptr, body.len), 0);
+			body.len = 0;
+		}
+		assert_int_equal(strata_diff_format_join(&body, &tail, blocks, &fmt), 0);
+		if (body.len)
+			assert_int_equal(strata_buf_put(&got, body.ptr, body.len), 0);
+		assert_non_null(all.ptr);
+		assert_non_null(got.ptr);
+		assert_string_equal(got.ptr, all.ptr);
+		strata_buf_free(&all);
+		strata_buf_free(&got);
+		strata_buf_free(&body);
+		strata_buf_free(&tail);
+	}
+	{
+		strata_buf body = STRATA_BUF_INIT, tail = STRATA_BUF_INIT;
+		strata_diff_fmt json = { STRATA_DIFF_JSON, false, false, -1 };
+		bool blocks = false;
+
+		assert_int_equal(strata_diff_format_part(&body, &tail, &blocks, ds[0], 3,
+							 &json), STRATA_EUSAGE);
+	}
+	for (int i = 0; i < 3; i++)
+		free_all(d[i], &o[i], &n[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -897,6 +958,7 @@ int main(void)
 		cmocka_unit_test(test_diff__patch_headers),
 		cmocka_unit_test(test_diff__published_side_limits),
 		cmocka_unit_test(test_diff__shared_base_same_reports),
+		cmocka_unit_test(test_diff__parts_make_the_report),
 	};
 
 	return cmocka_run_group_tests_name("diff", tests, NULL, NULL);

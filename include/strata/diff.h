@@ -136,6 +136,23 @@ typedef struct strata_diff_fmt {
  */
 int strata_diff_format_report(strata_buf *out, const strata_diff *const *diffs,
 			      size_t n, const strata_diff_fmt *fmt);
+/*
+ * The text and patch reports of several comparisons are made of parts,
+ * one per comparison, in order, so a caller can format each comparison as
+ * soon as it is computed and free its sides before the next: append d's
+ * part (d is one of n comparisons) to body and, for text, its summary
+ * line to tail (*blocks, false before the first part, tracks whether a
+ * text block was written; the caller may hand body's text on and empty
+ * it between parts); once all are in, strata_diff_format_join appends
+ * what goes after the last part.  The parts, in order, are
+ * strata_diff_format_report's bytes.  STRATA_EUSAGE for json and
+ * markdown, whose headers summarise every comparison first.
+ */
+int strata_diff_format_part(strata_buf *body, strata_buf *tail, bool *blocks,
+			    const strata_diff *d, size_t n,
+			    const strata_diff_fmt *fmt);
+int strata_diff_format_join(strata_buf *body, const strata_buf *tail,
+			    bool blocks, const strata_diff_fmt *fmt);
 
 /*
  * The report strata_diff_format_report would append, handed to

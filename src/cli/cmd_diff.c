@@ -10,8 +10,13 @@
  * them first).  Two sides
  * that are the same environment of the same commit are one render.  Every
  * side is read under the same input limits (cli_limits: the global --limit
- * and diff's own).  Everything is computed before the report is written
- * (in pieces, so it is never held whole); the exit code follows diff(1).
+ * and diff's own).  Everything is computed before the report is written;
+ * the exit code follows diff(1).  One comparison's report is written from
+ * its models in pieces, never held whole.  Several comparisons in text or
+ * patch are formatted one by one as they are computed and their sides
+ * freed; the report waits as text (in a temporary file beyond 8 MiB).
+ * json and markdown summarise every comparison first, so they keep all
+ * the sides until the end.
  */
 #include "cli.h"
 
@@ -225,6 +230,15 @@ typedef struct comparison {
 	strata_diff *diff;
 } comparison;
 
+static void comparison_free(comparison *cmp)
+{
+	strata_diff_free(cmp->diff);
+	if (cmp->old_side != cmp->new_side)
+		strata_diff_side_free(cmp->old_side);
+	strata_diff_side_free(cmp->new_side);
+	memset(cmp, 0, sizeof(*cmp));
+}
+
 static opened *find_opened(dctx *c, const strata_repo *repo)
 {
 	for (size_t i = 0; i < c->n_repos; i++)
@@ -397,6 +411,45 @@ static int compare(dctx *c, comparison *cmp, const sidespec *o, const sidespec *
 	return rc;
 }
 
+/* The report is handed to stdout in pieces of this size. */
+#define REPORT_PIECE (64 * 1024)
+/* Formatted comparisons waiting for the report beyond this go to a file. */
+#define REPORT_SPILL (8 * 1024 * 1024)
+
+/*
+ * Move what the report holds to *spill (an unlinked temporary file,
+ * tmpfile(3), made on first use): a patch report of many environments
+ * can be hundreds of MB, and it is written only once every comparison
+ * succeeded.
+ */
+static int spill_report(FILE **spill, strata_buf *report)
+{
+	if (!*spill && !(*spill = tmpfile()))
+		return STRATA_EIO;
+	if (fwrite(report->ptr, 1, report->len, *spill) != report->len)
+		return STRATA_EIO;
+	report->len = 0;
+	return 0;
+}
+
+static int stdout_write(void *ctx, const char *text, size_t len);
+
+/* Hand the spilled part of the report to stdout. */
+static int unspill_report(FILE *spill, int *wret)
+{
+	char buf[REPORT_PIECE];
+	size_t got;
+	int rc = 0;
+
+	if (fflush(spill) != 0 || fseek(spill, 0, SEEK_SET) != 0)
+		return STRATA_EIO;
+	while (rc == 0 && (got = fread(buf, 1, sizeof(buf), spill)) > 0)
+		rc = stdout_write(wret, buf, got);
+	if (rc == 0 && ferror(spill))
+		rc = STRATA_EIO;
+	return rc;
+}
+
 /* strata_diff_format_emit's write(): the report's pieces, in order. */
 static int stdout_write(void *ctx, const char *text, size_t len)
 {
@@ -456,7 +509,9 @@ int cmd_diff(int argc, char **argv)
 	size_t n_ignores = 0;
 	const char *rev = NULL, *color = NULL, *repodir = NULL;
 	char *rev_old = NULL, *rev_new = NULL;
-	bool all = false, quiet = false;
+	bool all = false, quiet = false, parts, blocks = false;
+	strata_buf report = STRATA_BUF_INIT, tail = STRATA_BUF_INIT;
+	FILE *spill = NULL;
 	sidespec *olds = NULL, *news = NULL;
 	comparison *cmps = NULL;
 	const strata_diff **diffs = NULL;
@@ -679,7 +734,16 @@ int cmd_diff(int argc, char **argv)
 			c.repos[i].renders_left = 0;
 		strata_error_clear(&err);
 	}
-	for (size_t i = 0; i < n_cmp; i++) {
+	/*
+	 * Several comparisons in text or patch: each is formatted as soon as
+	 * it is computed and its sides freed (at N = 10,000 a side is 50 to
+	 * 100 MB, the report's text a few MB); the report is still written
+	 * only once every comparison succeeded.
+	 */
+	parts = !quiet && n_cmp > 1 &&
+		(fmt.format == STRATA_DIFF_TEXT || fmt.format == STRATA_DIFF_PATCH);
+	rc = 0;
+	for (size_t i = 0; i < n_cmp && rc == 0; i++) {
 		rc = compare(&c, &cmps[i], &olds[i], &news[i], all, ignores,
 			     n_ignores, &dopts);
 		if (rc < 0) {
@@ -689,9 +753,28 @@ int cmd_diff(int argc, char **argv)
 		diffs[i] = cmps[i].diff;
 		if (strata_diff_different(cmps[i].diff))
 			ret = EXIT_DIFFERENT;
+		if (parts) {
+			rc = strata_diff_format_part(&report, &tail, &blocks, diffs[i],
+						     n_cmp, &fmt);
+			comparison_free(&cmps[i]);
+			diffs[i] = NULL;
+			if (rc == 0 && report.len >= REPORT_SPILL)
+				rc = spill_report(&spill, &report);
+		}
 	}
 	if (!quiet) {
-		rc = strata_diff_format_emit(diffs, n_cmp, &fmt, stdout_write, &wret);
+		if (!parts)
+			rc = strata_diff_format_emit(diffs, n_cmp, &fmt, stdout_write, &wret);
+		else if (rc == 0)
+			rc = strata_diff_format_join(&report, &tail, blocks, &fmt);
+		if (parts && rc == 0 && spill)
+			rc = unspill_report(spill, &wret);
+		for (size_t off = 0; parts && rc == 0 && off < report.len;) {
+			size_t len = report.len - off < REPORT_PIECE ? report.len - off
+								     : REPORT_PIECE;
+			rc = stdout_write(&wret, report.ptr + off, len);
+			off += len;
+		}
 		if (rc < 0 && wret != EXIT_OK) {
 			fprintf(stderr, "strata diff: cannot write to stdout\n");
 			ret = EXIT_IO;
@@ -707,6 +790,11 @@ int cmd_diff(int argc, char **argv)
 			ret = EXIT_GIT;
 			goto done;
 		}
+		if (rc == STRATA_EIO) {
+			fprintf(stderr, "strata diff: cannot keep the report in a temporary file (TMPDIR)\n");
+			ret = EXIT_IO;
+			goto done;
+		}
 		if (rc < 0) {
 			fprintf(stderr, "strata diff: cannot format the report%s\n",
 				rc == STRATA_ENOMEM ? ": out of memory" : "");
@@ -719,12 +807,12 @@ int cmd_diff(int argc, char **argv)
 		}
 	}
 done:
-	for (size_t i = 0; cmps && i < n_cmp; i++) {
-		strata_diff_free(cmps[i].diff);
-		if (cmps[i].old_side != cmps[i].new_side)
-			strata_diff_side_free(cmps[i].old_side);
-		strata_diff_side_free(cmps[i].new_side);
-	}
+	for (size_t i = 0; cmps && i < n_cmp; i++)
+		comparison_free(&cmps[i]);
+	strata_buf_free(&report);
+	strata_buf_free(&tail);
+	if (spill)
+		fclose(spill);
 	for (size_t i = 0; i < n_cmp; i++) {
 		if (olds)
 			spec_free(&olds[i]);

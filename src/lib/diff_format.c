@@ -642,55 +642,65 @@ static void put_missing(fmtctx *x, const strata_diff_input *s)
 		putf(x, " (environment '%s' not defined there)", s->env ? s->env : "?");
 }
 
+/* One comparison's block of the text report (nothing when no change):
+ * an empty line first when an earlier block was written. */
+static void text_block(fmtctx *x, const strata_diff *d, bool *first)
+{
+	if (!strata_diff_different(d))
+		return;
+	if (!*first)
+		put(x, "\n");
+	*first = false;
+	col(x, C_BOLD);
+	putf(x, "--- %s", side_name(&d->old_side));
+	put_missing(x, &d->old_side);
+	put(x, "\n");
+	putf(x, "+++ %s", side_name(&d->new_side));
+	put_missing(x, &d->new_side);
+	col(x, C_RESET);
+	put(x, "\n");
+	for (size_t k = 0; k < d->n && !x->rc; k++) {
+		const strata_diff_entry *e = &d->entries[k];
+		char *label = entry_label(e);
+		const char *sign = e->status == STRATA_DIFF_ADDED ? "+" :
+				   e->status == STRATA_DIFF_REMOVED ? "-" : "~";
+		if (!label) {
+			x->rc = STRATA_ENOMEM;
+			break;
+		}
+		col(x, e->status == STRATA_DIFF_ADDED ? C_GREEN :
+		       e->status == STRATA_DIFF_REMOVED ? C_RED : C_YELLOW);
+		col(x, C_BOLD);
+		putf(x, "%s %s", sign, label);
+		col(x, C_RESET);
+		if (e->n_ignored)
+			putf(x, " (%zu ignored)", e->n_ignored);
+		put(x, "\n");
+		free(label);
+		for (size_t c = 0; c < e->n_changes; c++)
+			put_change(x, &e->changes[c], false);
+	}
+}
+
+/* One comparison's line of the text report's closing summary. */
+static void text_summary(fmtctx *x, const strata_diff *d)
+{
+	putf(x, "%s → %s: ", side_name(&d->old_side), side_name(&d->new_side));
+	put_summary_counts(x, d);
+	put(x, "\n");
+}
+
+/* The blocks of the comparisons with changes, then one summary line each. */
 static void format_text(fmtctx *x, const strata_diff *const *diffs, size_t n)
 {
 	bool first = true;
 
-	for (size_t i = 0; i < n && !x->rc; i++) {
-		const strata_diff *d = diffs[i];
-		if (!strata_diff_different(d))
-			continue;
-		if (!first)
-			put(x, "\n");
-		first = false;
-		col(x, C_BOLD);
-		putf(x, "--- %s", side_name(&d->old_side));
-		put_missing(x, &d->old_side);
-		put(x, "\n");
-		putf(x, "+++ %s", side_name(&d->new_side));
-		put_missing(x, &d->new_side);
-		col(x, C_RESET);
-		put(x, "\n");
-		for (size_t k = 0; k < d->n && !x->rc; k++) {
-			const strata_diff_entry *e = &d->entries[k];
-			char *label = entry_label(e);
-			const char *sign = e->status == STRATA_DIFF_ADDED ? "+" :
-					   e->status == STRATA_DIFF_REMOVED ? "-" : "~";
-			if (!label) {
-				x->rc = STRATA_ENOMEM;
-				break;
-			}
-			col(x, e->status == STRATA_DIFF_ADDED ? C_GREEN :
-			       e->status == STRATA_DIFF_REMOVED ? C_RED : C_YELLOW);
-			col(x, C_BOLD);
-			putf(x, "%s %s", sign, label);
-			col(x, C_RESET);
-			if (e->n_ignored)
-				putf(x, " (%zu ignored)", e->n_ignored);
-			put(x, "\n");
-			free(label);
-			for (size_t c = 0; c < e->n_changes; c++)
-				put_change(x, &e->changes[c], false);
-		}
-	}
+	for (size_t i = 0; i < n && !x->rc; i++)
+		text_block(x, diffs[i], &first);
 	if (!first)
 		put(x, "\n");
-	for (size_t i = 0; i < n && !x->rc; i++) {
-		const strata_diff *d = diffs[i];
-		putf(x, "%s → %s: ", side_name(&d->old_side), side_name(&d->new_side));
-		put_summary_counts(x, d);
-		put(x, "\n");
-	}
+	for (size_t i = 0; i < n && !x->rc; i++)
+		text_summary(x, diffs[i]);
 }
 
 /* ---- patch ---- */
@@ -824,7 +834,9 @@ done:
  * Files in path order, as git lists a tree change; with several
  * environments each path starts with "<env>/" like `render --all --out`.
  */
-static void format_patch(fmtctx *x, const strata_diff *const *diffs, size_t n)
+/* several: part of a report of several comparisons (paths get the env) */
+static void format_patch(fmtctx *x, const strata_diff *const *diffs, size_t n,
+			 bool several)
 {
 	strata_arena *a = strata_arena_new();
 
@@ -850,13 +862,13 @@ static void format_patch(fmtctx *x, const strata_diff *const *diffs, size_t n)
 			pf->e = e;
 			if (e->old_res) {
 				const char *p = strata_render_path(a, e->old_res);
-				pf->op = p && n > 1 ? strata_arena_printf(a, "%s/%s", d->old_side.env ? d->old_side.env : "", p) : p;
+				pf->op = p && several ? strata_arena_printf(a, "%s/%s", d->old_side.env ? d->old_side.env : "", p) : p;
 				if (!pf->op)
 					x->rc = STRATA_ENOMEM;
 			}
 			if (e->new_res) {
 				const char *p = strata_render_path(a, e->new_res);
-				pf->np = p && n > 1 ? strata_arena_printf(a, "%s/%s", d->new_side.env ? d->new_side.env : "", p) : p;
+				pf->np = p && several ? strata_arena_printf(a, "%s/%s", d->new_side.env ? d->new_side.env : "", p) : p;
 				if (!pf->np)
 					x->rc = STRATA_ENOMEM;
 			}
@@ -1337,7 +1349,7 @@ static int format(fmtctx *x, const strata_diff *const *diffs, size_t n)
 {
 	switch (x->f->format) {
 	case STRATA_DIFF_PATCH:
-		format_patch(x, diffs, n);
+		format_patch(x, diffs, n, n > 1);
 		break;
 	case STRATA_DIFF_JSON:
 		format_json(x, diffs, n);
@@ -1373,6 +1385,41 @@ int strata_diff_format_emit(const strata_diff *const *diffs, size_t n,
 		hand_on(&x);
 	strata_buf_free(&piece);
 	return x.rc;
+}
+
+int strata_diff_format_part(strata_buf *body, strata_buf *tail, bool *blocks,
+			    const strata_diff *d, size_t n,
+			    const strata_diff_fmt *fmt)
+{
+	fmtctx x = { body, fmt, fmt->context < 0 ? 3 : fmt->context, 0, NULL, NULL, 0 };
+	bool first = !*blocks;
+
+	switch (fmt->format) {
+	case STRATA_DIFF_TEXT:
+		text_block(&x, d, &first);
+		*blocks = !first;
+		x.out = tail;
+		text_summary(&x, d);
+		break;
+	case STRATA_DIFF_PATCH:
+		format_patch(&x, &d, 1, n > 1);
+		break;
+	default:
+		return STRATA_EUSAGE;
+	}
+	return x.rc;
+}
+
+int strata_diff_format_join(strata_buf *body, const strata_buf *tail,
+			    bool blocks, const strata_diff_fmt *fmt)
+{
+	/* text: an empty line between the blocks and the summary */
+	if (fmt->format == STRATA_DIFF_TEXT && blocks &&
+	    strata_buf_puts(body, "\n") < 0)
+		return STRATA_ENOMEM;
+	if (tail->len && strata_buf_put(body, tail->ptr, tail->len) < 0)
+		return STRATA_ENOMEM;
+	return 0;
 }
 
 int strata_diff_format_parse(const char *name)
