@@ -881,64 +881,82 @@ static void test_diff__shared_base_same_reports(void **state)
 }
 
 /*
- * The parts of several comparisons (strata_diff_format_part), the body
- * handed on and emptied between parts as the CLI does, are the report of
- * all of them: text (a comparison without changes has no block but a
- * summary line) and patch (paths get the environment).
+ * The report of several comparisons part by part (strata_diff_parts), the
+ * body handed on and emptied between parts as the CLI does, is the
+ * report of all of them in every format: text (a comparison without
+ * changes has no block but a summary line), patch (paths get the
+ * environment), json (its head says whether any differs) and markdown
+ * (its table first; the last comparison is big enough to go past the
+ * size budget, so which entries fit is decided at the end).
  */
 static void test_diff__parts_make_the_report(void **state)
 {
 	static const char *const a = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  k: v\n";
 	static const char *const b = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  k: w\n";
-	side o[3], n[3];
-	const strata_diff *ds[3];
-	strata_diff *d[3];
+	strata_buf big_o = STRATA_BUF_INIT, big_n = STRATA_BUF_INIT;
+	side o[4], n[4];
+	const strata_diff *ds[4];
+	strata_diff *d[4];
 
 	(void)state;
-	/* changed, unchanged, changed */
+	for (int i = 0; i < 400; i++) {
+		strata_buf_printf(&big_o, "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+				  "  name: cm-%03d\ndata:\n  key: old-value-%d\n", i, i);
+		strata_buf_printf(&big_n, "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+				  "  name: cm-%03d\ndata:\n  key: new-value-%d\n", i, i);
+	}
+	/* changed, unchanged, changed, big */
 	side_load(&o[0], "x", NULL, NULL, a);
 	side_load(&n[0], "x", NULL, NULL, b);
 	side_load(&o[1], "y", NULL, NULL, a);
 	side_load(&n[1], "y", NULL, NULL, a);
 	side_load(&o[2], "z", NULL, NULL, b);
 	side_load(&n[2], "z", NULL, NULL, a);
-	for (int i = 0; i < 3; i++)
+	side_load(&o[3], "w", NULL, NULL, big_o.ptr);
+	side_load(&n[3], "w", NULL, NULL, big_n.ptr);
+	for (int i = 0; i < 4; i++)
 		ds[i] = d[i] = run(&o[i], &n[i], NULL);
-	for (int f = STRATA_DIFF_TEXT; f <= STRATA_DIFF_PATCH; f++) {
-		strata_diff_fmt fmt = { f, f == STRATA_DIFF_TEXT, false, -1 };
-		strata_buf all = STRATA_BUF_INIT, got = STRATA_BUF_INIT;
-		strata_buf body = STRATA_BUF_INIT, tail = STRATA_BUF_INIT;
-		bool blocks = false;
+	for (int f = STRATA_DIFF_TEXT; f <= STRATA_DIFF_MARKDOWN; f++) {
+		for (size_t cnt = 3; cnt <= 4; cnt++) {
+			strata_diff_fmt fmt = { f, f == STRATA_DIFF_TEXT, false, -1 };
+			strata_buf all = STRATA_BUF_INIT, got = STRATA_BUF_INIT;
+			strata_buf body = STRATA_BUF_INIT, head = STRATA_BUF_INIT;
+			strata_buf tail = STRATA_BUF_INIT;
+			strata_diff_parts *p = strata_diff_parts_new(cnt, &fmt);
 
-		assert_int_equal(strata_diff_format_report(&all, ds, 3, &fmt), 0);
-		for (int i = 0; i < 3; i++) {
-			assert_int_equal(strata_diff_format_part(&body, &tail, &blocks, ds[i],
-								 3, &fmt), 0);
-			if (body.len)
-				assert_int_equal(strata_buf_put(&got, body.ptr, body.len), 0);
-			body.len = 0;
+			assert_non_null(p);
+			assert_int_equal(strata_diff_format_report(&all, ds, cnt, &fmt), 0);
+			for (size_t i = 0; i < cnt; i++) {
+				assert_int_equal(strata_diff_parts_add(p, &body, ds[i]), 0);
+				if (body.len)
+					assert_int_equal(strata_buf_put(&got, body.ptr, body.len), 0);
+				body.len = 0;
+			}
+			assert_int_equal(strata_diff_parts_end(p, &head, &tail), 0);
+			if (tail.len)
+				assert_int_equal(strata_buf_put(&got, tail.ptr, tail.len), 0);
+			if (head.len)
+				assert_int_equal(strata_buf_put(&head, got.ptr ? got.ptr : "",
+								got.len), 0);
+			else
+				head = got, got = (strata_buf)STRATA_BUF_INIT;
+			assert_non_null(all.ptr);
+			assert_non_null(head.ptr);
+			assert_string_equal(head.ptr, all.ptr);
+			if (f == STRATA_DIFF_MARKDOWN && cnt == 4)
+				assert_non_null(strstr(all.ptr, "too long for one comment"));
+			strata_diff_parts_free(p);
+			strata_buf_free(&all);
+			strata_buf_free(&got);
+			strata_buf_free(&body);
+			strata_buf_free(&head);
+			strata_buf_free(&tail);
 		}
-		assert_int_equal(strata_diff_format_join(&body, &tail, blocks, &fmt), 0);
-		if (body.len)
-			assert_int_equal(strata_buf_put(&got, body.ptr, body.len), 0);
-		assert_non_null(all.ptr);
-		assert_non_null(got.ptr);
-		assert_string_equal(got.ptr, all.ptr);
-		strata_buf_free(&all);
-		strata_buf_free(&got);
-		strata_buf_free(&body);
-		strata_buf_free(&tail);
 	}
-	{
-		strata_buf body = STRATA_BUF_INIT, tail = STRATA_BUF_INIT;
-		strata_diff_fmt json = { STRATA_DIFF_JSON, false, false, -1 };
-		bool blocks = false;
-
-		assert_int_equal(strata_diff_format_part(&body, &tail, &blocks, ds[0], 3,
-							 &json), STRATA_EUSAGE);
-	}
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		free_all(d[i], &o[i], &n[i]);
+	strata_buf_free(&big_o);
+	strata_buf_free(&big_n);
 }
 
 int main(void)

@@ -137,22 +137,24 @@ typedef struct strata_diff_fmt {
 int strata_diff_format_report(strata_buf *out, const strata_diff *const *diffs,
 			      size_t n, const strata_diff_fmt *fmt);
 /*
- * The text and patch reports of several comparisons are made of parts,
- * one per comparison, in order, so a caller can format each comparison as
- * soon as it is computed and free its sides before the next: append d's
- * part (d is one of n comparisons) to body and, for text, its summary
- * line to tail (*blocks, false before the first part, tracks whether a
- * text block was written; the caller may hand body's text on and empty
- * it between parts); once all are in, strata_diff_format_join appends
- * what goes after the last part.  The parts, in order, are
- * strata_diff_format_report's bytes.  STRATA_EUSAGE for json and
- * markdown, whose headers summarise every comparison first.
+ * The report of several comparisons, part by part, so a caller can format
+ * each comparison as soon as it is computed and free its sides before the
+ * next.  strata_diff_parts_add(p, body, d) appends comparison d's part to
+ * body (the caller may hand body's text on and empty it between calls),
+ * for each of the n comparisons in order; strata_diff_parts_end gives what
+ * goes before everything body received (head: json's and markdown's
+ * summary of all comparisons) and after it (tail: text's summary lines,
+ * json's end).  head, then the bodies, then tail are
+ * strata_diff_format_report's bytes.  Markdown keeps only what fits its
+ * size budget, so its parts stay small.  0 or STRATA_ENOMEM (STRATA_EGIT:
+ * patch blob ids, as strata_diff_format_report).
  */
-int strata_diff_format_part(strata_buf *body, strata_buf *tail, bool *blocks,
-			    const strata_diff *d, size_t n,
-			    const strata_diff_fmt *fmt);
-int strata_diff_format_join(strata_buf *body, const strata_buf *tail,
-			    bool blocks, const strata_diff_fmt *fmt);
+typedef struct strata_diff_parts strata_diff_parts;
+strata_diff_parts *strata_diff_parts_new(size_t n, const strata_diff_fmt *fmt);
+int strata_diff_parts_add(strata_diff_parts *p, strata_buf *body,
+			  const strata_diff *d);
+int strata_diff_parts_end(strata_diff_parts *p, strata_buf *head, strata_buf *tail);
+void strata_diff_parts_free(strata_diff_parts *p);
 
 /*
  * The report strata_diff_format_report would append, handed to

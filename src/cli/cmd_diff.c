@@ -12,11 +12,10 @@
  * side is read under the same input limits (cli_limits: the global --limit
  * and diff's own).  Everything is computed before the report is written;
  * the exit code follows diff(1).  One comparison's report is written from
- * its models in pieces, never held whole.  Several comparisons in text or
- * patch are formatted one by one as they are computed and their sides
- * freed; the report waits as text (in a temporary file beyond 8 MiB).
- * json and markdown summarise every comparison first, so they keep all
- * the sides until the end.
+ * its models in pieces, never held whole.  Several comparisons are
+ * formatted one by one as they are computed (strata_diff_parts) and their
+ * sides freed; the report waits as text (in a temporary file beyond 8
+ * MiB), and the json and markdown summaries of all comparisons go first.
  */
 #include "cli.h"
 
@@ -434,6 +433,20 @@ static int spill_report(FILE **spill, strata_buf *report)
 
 static int stdout_write(void *ctx, const char *text, size_t len);
 
+/* Hand b's text to stdout in pieces. */
+static int write_pieces(const strata_buf *b, int *wret)
+{
+	int rc = 0;
+
+	for (size_t off = 0; rc == 0 && off < b->len;) {
+		size_t len = b->len - off < REPORT_PIECE ? b->len - off : REPORT_PIECE;
+
+		rc = stdout_write(wret, b->ptr + off, len);
+		off += len;
+	}
+	return rc;
+}
+
 /* Hand the spilled part of the report to stdout. */
 static int unspill_report(FILE *spill, int *wret)
 {
@@ -509,8 +522,9 @@ int cmd_diff(int argc, char **argv)
 	size_t n_ignores = 0;
 	const char *rev = NULL, *color = NULL, *repodir = NULL;
 	char *rev_old = NULL, *rev_new = NULL;
-	bool all = false, quiet = false, parts, blocks = false;
-	strata_buf report = STRATA_BUF_INIT, tail = STRATA_BUF_INIT;
+	bool all = false, quiet = false;
+	strata_buf report = STRATA_BUF_INIT, head = STRATA_BUF_INIT, tail = STRATA_BUF_INIT;
+	strata_diff_parts *parts = NULL;
 	FILE *spill = NULL;
 	sidespec *olds = NULL, *news = NULL;
 	comparison *cmps = NULL;
@@ -735,13 +749,15 @@ int cmd_diff(int argc, char **argv)
 		strata_error_clear(&err);
 	}
 	/*
-	 * Several comparisons in text or patch: each is formatted as soon as
-	 * it is computed and its sides freed (at N = 10,000 a side is 50 to
-	 * 100 MB, the report's text a few MB); the report is still written
-	 * only once every comparison succeeded.
+	 * Several comparisons: each is formatted as soon as it is computed
+	 * and its sides freed (at N = 10,000 a side is 50 to 100 MB, the
+	 * report's text a few MB); the report is still written only once
+	 * every comparison succeeded.
 	 */
-	parts = !quiet && n_cmp > 1 &&
-		(fmt.format == STRATA_DIFF_TEXT || fmt.format == STRATA_DIFF_PATCH);
+	if (!quiet && n_cmp > 1 && !(parts = strata_diff_parts_new(n_cmp, &fmt))) {
+		ret = EXIT_INTERNAL;
+		goto done;
+	}
 	rc = 0;
 	for (size_t i = 0; i < n_cmp && rc == 0; i++) {
 		rc = compare(&c, &cmps[i], &olds[i], &news[i], all, ignores,
@@ -754,8 +770,7 @@ int cmd_diff(int argc, char **argv)
 		if (strata_diff_different(cmps[i].diff))
 			ret = EXIT_DIFFERENT;
 		if (parts) {
-			rc = strata_diff_format_part(&report, &tail, &blocks, diffs[i],
-						     n_cmp, &fmt);
+			rc = strata_diff_parts_add(parts, &report, diffs[i]);
 			comparison_free(&cmps[i]);
 			diffs[i] = NULL;
 			if (rc == 0 && report.len >= REPORT_SPILL)
@@ -766,15 +781,15 @@ int cmd_diff(int argc, char **argv)
 		if (!parts)
 			rc = strata_diff_format_emit(diffs, n_cmp, &fmt, stdout_write, &wret);
 		else if (rc == 0)
-			rc = strata_diff_format_join(&report, &tail, blocks, &fmt);
+			rc = strata_diff_parts_end(parts, &head, &tail);
+		if (parts && rc == 0)
+			rc = write_pieces(&head, &wret);
 		if (parts && rc == 0 && spill)
 			rc = unspill_report(spill, &wret);
-		for (size_t off = 0; parts && rc == 0 && off < report.len;) {
-			size_t len = report.len - off < REPORT_PIECE ? report.len - off
-								     : REPORT_PIECE;
-			rc = stdout_write(&wret, report.ptr + off, len);
-			off += len;
-		}
+		if (parts && rc == 0)
+			rc = write_pieces(&report, &wret);
+		if (parts && rc == 0)
+			rc = write_pieces(&tail, &wret);
 		if (rc < 0 && wret != EXIT_OK) {
 			fprintf(stderr, "strata diff: cannot write to stdout\n");
 			ret = EXIT_IO;
@@ -810,7 +825,9 @@ done:
 	for (size_t i = 0; cmps && i < n_cmp; i++)
 		comparison_free(&cmps[i]);
 	strata_buf_free(&report);
+	strata_buf_free(&head);
 	strata_buf_free(&tail);
+	strata_diff_parts_free(parts);
 	if (spill)
 		fclose(spill);
 	for (size_t i = 0; i < n_cmp; i++) {

@@ -1110,6 +1110,56 @@ static void json_change(fmtctx *x, const strata_diff_change *c)
 	put(x, "}");
 }
 
+/* Comparison i's object in the "comparisons" array (several: of more
+ * than one comparison, so paths get the environment). */
+static void json_comparison(fmtctx *x, strata_arena *a, const strata_diff *d,
+			    size_t i, bool several)
+{
+	put(x, i ? ",\n    {\n" : "\n    {\n");
+	put(x, "      \"old\": ");
+	json_side(x, &d->old_side);
+	put(x, ",\n      \"new\": ");
+	json_side(x, &d->new_side);
+	putf(x, ",\n      \"summary\": {\"added\": %zu, \"removed\": %zu, "
+		"\"changed\": %zu, \"unchanged\": %zu, \"ignored_changes\": %zu},\n",
+	     d->added, d->removed, d->changed, d->unchanged, d->ignored);
+	put(x, "      \"resources\": [");
+	for (size_t k = 0; k < d->n && !x->rc; k++) {
+		const strata_diff_entry *e = &d->entries[k];
+		const strata_resource *r = e->new_res ? e->new_res : e->old_res;
+		put(x, k ? ",\n        {" : "\n        {");
+		put(x, "\"status\": ");
+		json_cstr(x, status_name(e->status));
+		put(x, ", \"group\": ");
+		json_cstr(x, r->group);
+		put(x, ", \"kind\": ");
+		json_cstr(x, r->kind);
+		put(x, ",\n         \"old\": ");
+		json_res(x, a, e->old_res, several, d->old_side.env);
+		put(x, ",\n         \"new\": ");
+		json_res(x, a, e->new_res, several, d->new_side.env);
+		putf(x, ",\n         \"ignored_changes\": %zu", e->n_ignored);
+		put(x, ",\n         \"changes\": [");
+		for (size_t c = 0; c < e->n_changes; c++) {
+			put(x, c ? ",\n           " : "\n           ");
+			json_change(x, &e->changes[c]);
+		}
+		put(x, e->n_changes ? "\n         ]}" : "]}");
+	}
+	put(x, d->n ? "\n      ]\n    }" : "]\n    }");
+}
+
+static void json_head(fmtctx *x, bool different)
+{
+	putf(x, "{\n  \"version\": 1,\n  \"different\": %s,\n  \"comparisons\": [",
+	     different ? "true" : "false");
+}
+
+static void json_end(fmtctx *x, size_t n)
+{
+	put(x, n ? "\n  ]\n}\n" : "]\n}\n");
+}
+
 static void format_json(fmtctx *x, const strata_diff *const *diffs, size_t n)
 {
 	strata_arena *a = strata_arena_new();
@@ -1121,44 +1171,10 @@ static void format_json(fmtctx *x, const strata_diff *const *diffs, size_t n)
 	}
 	for (size_t i = 0; i < n; i++)
 		different |= strata_diff_different(diffs[i]);
-	putf(x, "{\n  \"version\": 1,\n  \"different\": %s,\n  \"comparisons\": [",
-	     different ? "true" : "false");
-	for (size_t i = 0; i < n && !x->rc; i++) {
-		const strata_diff *d = diffs[i];
-		put(x, i ? ",\n    {\n" : "\n    {\n");
-		put(x, "      \"old\": ");
-		json_side(x, &d->old_side);
-		put(x, ",\n      \"new\": ");
-		json_side(x, &d->new_side);
-		putf(x, ",\n      \"summary\": {\"added\": %zu, \"removed\": %zu, "
-			"\"changed\": %zu, \"unchanged\": %zu, \"ignored_changes\": %zu},\n",
-		     d->added, d->removed, d->changed, d->unchanged, d->ignored);
-		put(x, "      \"resources\": [");
-		for (size_t k = 0; k < d->n && !x->rc; k++) {
-			const strata_diff_entry *e = &d->entries[k];
-			const strata_resource *r = e->new_res ? e->new_res : e->old_res;
-			put(x, k ? ",\n        {" : "\n        {");
-			put(x, "\"status\": ");
-			json_cstr(x, status_name(e->status));
-			put(x, ", \"group\": ");
-			json_cstr(x, r->group);
-			put(x, ", \"kind\": ");
-			json_cstr(x, r->kind);
-			put(x, ",\n         \"old\": ");
-			json_res(x, a, e->old_res, n > 1, d->old_side.env);
-			put(x, ",\n         \"new\": ");
-			json_res(x, a, e->new_res, n > 1, d->new_side.env);
-			putf(x, ",\n         \"ignored_changes\": %zu", e->n_ignored);
-			put(x, ",\n         \"changes\": [");
-			for (size_t c = 0; c < e->n_changes; c++) {
-				put(x, c ? ",\n           " : "\n           ");
-				json_change(x, &e->changes[c]);
-			}
-			put(x, e->n_changes ? "\n         ]}" : "]}");
-		}
-		put(x, d->n ? "\n      ]\n    }" : "]\n    }");
-	}
-	put(x, n ? "\n  ]\n}\n" : "]\n}\n");
+	json_head(x, different);
+	for (size_t i = 0; i < n && !x->rc; i++)
+		json_comparison(x, a, diffs[i], i, n > 1);
+	json_end(x, n);
 	strata_arena_free(a);
 }
 
@@ -1276,6 +1292,48 @@ static void md_entry(fmtctx *x, const strata_diff *d, const strata_diff_entry *e
 	free(label);
 }
 
+static void md_head(fmtctx *x)
+{
+	put(x, "### strata diff\n\n");
+	put(x, "| Environment | Compared | Added | Changed | Removed |\n");
+	put(x, "|---|---|--:|--:|--:|\n");
+}
+
+static void md_row(fmtctx *x, const strata_diff *d, strata_buf *envb)
+{
+	put(x, "| ");
+	md_escape(x, md_env(d, envb));
+	put(x, " | <code>");
+	md_escape(x, side_name(&d->old_side));
+	put(x, "</code> → <code>");
+	md_escape(x, side_name(&d->new_side));
+	putf(x, "</code> | %zu | %zu | %zu |\n", d->added, d->changed, d->removed);
+}
+
+static void md_ignored(fmtctx *x, const strata_diff *d, strata_buf *envb)
+{
+	if (d->ignored)
+		putf(x, "%s: %zu ignored change%s not shown.\n", md_env(d, envb),
+		     d->ignored, d->ignored == 1 ? "" : "s");
+}
+
+static void md_skipped(fmtctx *x, size_t skipped)
+{
+	if (skipped)
+		putf(x, "… and %zu more resource%s (too long for one comment; run `strata diff` locally).\n",
+		     skipped, skipped == 1 ? "" : "s");
+}
+
+/* Markdown is never coloured: x's settings without colour, in *plain. */
+static fmtctx *md_plain(fmtctx *x, fmtctx *plain, strata_diff_fmt *nocolor)
+{
+	*nocolor = *x->f;
+	nocolor->color = false;
+	*plain = *x;
+	plain->f = nocolor;
+	return plain;
+}
+
 static void format_markdown(fmtctx *x, const strata_diff *const *diffs, size_t n)
 {
 	strata_buf envb = STRATA_BUF_INIT;
@@ -1289,26 +1347,11 @@ static void format_markdown(fmtctx *x, const strata_diff *const *diffs, size_t n
 		x->rc = STRATA_ENOMEM;
 		return;
 	}
-	/* never colour markdown */
-	nocolor = *x->f;
-	nocolor.color = false;
-	plain = *x;
-	plain.f = &nocolor;
-	x = &plain;
-
-	put(x, "### strata diff\n\n");
-	put(x, "| Environment | Compared | Added | Changed | Removed |\n");
-	put(x, "|---|---|--:|--:|--:|\n");
+	x = md_plain(x, &plain, &nocolor);
+	md_head(x);
 	for (size_t i = 0; i < n; i++) {
-		const strata_diff *d = diffs[i];
-		put(x, "| ");
-		md_escape(x, md_env(d, &envb));
-		put(x, " | <code>");
-		md_escape(x, side_name(&d->old_side));
-		put(x, "</code> → <code>");
-		md_escape(x, side_name(&d->new_side));
-		putf(x, "</code> | %zu | %zu | %zu |\n", d->added, d->changed, d->removed);
-		any |= strata_diff_different(d);
+		md_row(x, diffs[i], &envb);
+		any |= strata_diff_different(diffs[i]);
 	}
 	put(x, "\n");
 	if (!any)
@@ -1331,14 +1374,8 @@ static void format_markdown(fmtctx *x, const strata_diff *const *diffs, size_t n
 		free(envc);
 	}
 	for (size_t i = 0; i < n; i++)
-		if (diffs[i]->ignored) {
-			putf(x, "%s: %zu ignored change%s not shown.\n",
-			     md_env(diffs[i], &envb), diffs[i]->ignored,
-			     diffs[i]->ignored == 1 ? "" : "s");
-		}
-	if (skipped)
-		putf(x, "… and %zu more resource%s (too long for one comment; run `strata diff` locally).\n",
-		     skipped, skipped == 1 ? "" : "s");
+		md_ignored(x, diffs[i], &envb);
+	md_skipped(x, skipped);
 	if (plain.rc)
 		orig->rc = plain.rc;
 	strata_buf_free(&envb);
@@ -1387,22 +1424,121 @@ int strata_diff_format_emit(const strata_diff *const *diffs, size_t n,
 	return x.rc;
 }
 
-int strata_diff_format_part(strata_buf *body, strata_buf *tail, bool *blocks,
-			    const strata_diff *d, size_t n,
-			    const strata_diff_fmt *fmt)
-{
-	fmtctx x = { body, fmt, fmt->context < 0 ? 3 : fmt->context, 0, NULL, NULL, 0 };
-	bool first = !*blocks;
+/* ---- the report part by part ---- */
 
-	switch (fmt->format) {
+struct strata_diff_parts {
+	strata_diff_fmt fmt;
+	strata_diff_fmt nocolor;  /* markdown */
+	size_t n, i;              /* comparisons in all, added so far */
+	bool blocks;              /* text: a block was written */
+	bool different;           /* json, markdown: some comparison differs */
+	strata_buf tail;          /* text: summary lines; markdown: ignored */
+	strata_buf envb;
+	/* markdown: the table's rows, and the entries that may fit the
+	 * budget (each one's length): which do is known at the end */
+	strata_buf rows, entries;
+	size_t *ent_len, n_ent, cap_ent;
+	size_t unbuffered;        /* entries past the budget in any case */
+};
+
+strata_diff_parts *strata_diff_parts_new(size_t n, const strata_diff_fmt *fmt)
+{
+	strata_diff_parts *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->fmt = *fmt;
+	p->nocolor = *fmt;
+	p->nocolor.color = false;
+	p->n = n;
+	return p;
+}
+
+void strata_diff_parts_free(strata_diff_parts *p)
+{
+	if (!p)
+		return;
+	strata_buf_free(&p->tail);
+	strata_buf_free(&p->envb);
+	strata_buf_free(&p->rows);
+	strata_buf_free(&p->entries);
+	free(p->ent_len);
+	free(p);
+}
+
+/* Markdown: the row, and the entries that may fit (md_entry each). */
+static void md_part(fmtctx *x, strata_diff_parts *p, const strata_diff *d,
+		    strata_arena *a)
+{
+	fmtctx ex = *x;
+	char *env;
+
+	x->out = &p->rows;
+	md_row(x, d, &p->envb);
+	env = strdup(md_env(d, &p->envb));
+	if (!env) {
+		x->rc = STRATA_ENOMEM;
+		return;
+	}
+	ex.out = &p->entries;
+	for (size_t k = 0; k < d->n && !ex.rc; k++) {
+		size_t before = p->entries.len;
+
+		/* the report has at least these bytes before the entry */
+		if (p->entries.len > MD_BUDGET) {
+			p->unbuffered++;
+			continue;
+		}
+		if (p->n_ent == p->cap_ent) {
+			size_t cap = p->cap_ent ? p->cap_ent * 2 : 64;
+			size_t *v = realloc(p->ent_len, cap * sizeof(*v));
+			if (!v) {
+				ex.rc = STRATA_ENOMEM;
+				break;
+			}
+			p->ent_len = v;
+			p->cap_ent = cap;
+		}
+		md_entry(&ex, d, &d->entries[k], env, a);
+		p->ent_len[p->n_ent++] = p->entries.len - before;
+	}
+	free(env);
+	if (ex.rc)
+		x->rc = ex.rc;
+	x->out = &p->tail;
+	md_ignored(x, d, &p->envb);
+}
+
+int strata_diff_parts_add(strata_diff_parts *p, strata_buf *body,
+			  const strata_diff *d)
+{
+	const strata_diff_fmt *f = p->fmt.format == STRATA_DIFF_MARKDOWN ? &p->nocolor
+									 : &p->fmt;
+	fmtctx x = { body, f, f->context < 0 ? 3 : f->context, 0, NULL, NULL, 0 };
+	strata_arena *a = NULL;
+	size_t i = p->i++;
+	bool first = !p->blocks;
+
+	p->different |= strata_diff_different(d);
+	switch (p->fmt.format) {
 	case STRATA_DIFF_TEXT:
 		text_block(&x, d, &first);
-		*blocks = !first;
-		x.out = tail;
+		p->blocks = !first;
+		x.out = &p->tail;
 		text_summary(&x, d);
 		break;
 	case STRATA_DIFF_PATCH:
-		format_patch(&x, &d, 1, n > 1);
+		format_patch(&x, &d, 1, p->n > 1);
+		break;
+	case STRATA_DIFF_JSON:
+	case STRATA_DIFF_MARKDOWN:
+		if (!(a = strata_arena_new()))
+			return STRATA_ENOMEM;
+		if (p->fmt.format == STRATA_DIFF_JSON)
+			json_comparison(&x, a, d, i, p->n > 1);
+		else
+			md_part(&x, p, d, a);
+		strata_arena_free(a);
 		break;
 	default:
 		return STRATA_EUSAGE;
@@ -1410,16 +1546,47 @@ int strata_diff_format_part(strata_buf *body, strata_buf *tail, bool *blocks,
 	return x.rc;
 }
 
-int strata_diff_format_join(strata_buf *body, const strata_buf *tail,
-			    bool blocks, const strata_diff_fmt *fmt)
+int strata_diff_parts_end(strata_diff_parts *p, strata_buf *head, strata_buf *tail)
 {
-	/* text: an empty line between the blocks and the summary */
-	if (fmt->format == STRATA_DIFF_TEXT && blocks &&
-	    strata_buf_puts(body, "\n") < 0)
-		return STRATA_ENOMEM;
-	if (tail->len && strata_buf_put(body, tail->ptr, tail->len) < 0)
-		return STRATA_ENOMEM;
-	return 0;
+	fmtctx x = { head, &p->nocolor, 3, 0, NULL, NULL, 0 };
+	size_t skipped = 0, off = 0;
+
+	switch (p->fmt.format) {
+	case STRATA_DIFF_TEXT:
+		x.out = tail;
+		if (p->blocks)
+			put(&x, "\n");
+		if (p->tail.len)
+			putn(&x, p->tail.ptr, p->tail.len);
+		break;
+	case STRATA_DIFF_JSON:
+		json_head(&x, p->different);
+		x.out = tail;
+		json_end(&x, p->n);
+		break;
+	case STRATA_DIFF_MARKDOWN:
+		/* format_markdown's bytes: the budget counts from the top */
+		md_head(&x);
+		if (p->rows.len)
+			putn(&x, p->rows.ptr, p->rows.len);
+		put(&x, "\n");
+		if (!p->different)
+			put(&x, "No differences.\n");
+		for (size_t k = 0; k < p->n_ent; off += p->ent_len[k++]) {
+			if (head->len > MD_BUDGET) {
+				skipped++;
+				continue;
+			}
+			putn(&x, p->entries.ptr + off, p->ent_len[k]);
+		}
+		if (p->tail.len)
+			putn(&x, p->tail.ptr, p->tail.len);
+		md_skipped(&x, skipped + p->unbuffered);
+		break;
+	default:
+		break;
+	}
+	return x.rc;
 }
 
 int strata_diff_format_parse(const char *name)
