@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # diff_spill.sh - a report of several comparisons bigger than diff keeps
-# in memory (8 MiB, src/cli/cmd_diff.c) goes through a temporary file and
-# still comes out whole and in order.
+# in memory (8 MiB, src/cli/cmd_diff.c) goes through a temporary file (in
+# $TMPDIR) and still comes out whole and in order.
 #
 # usage: diff_spill.sh STRATA STRATA_BENCH_GEN
 #
@@ -48,6 +48,14 @@ for e in env-00 env-01 env-02; do
 done
 [ "$(tail -n 3 "$work/all.txt" | grep -c ' → ')" = 3 ] ||
 	fail "text report does not end with three summary lines"
+
+# the spill file cannot be made (TMPDIR missing): exit 6, one line, no report
+TMPDIR="$work/missing" "$strata" -C "$repo" diff --all --format patch \
+	>"$work/none" 2>"$work/err"
+rc=$?
+[ "$rc" = 6 ] || fail "spill in a missing TMPDIR: exit $rc (want 6)"
+[ "$(wc -l <"$work/err")" = 1 ] || fail "more than one line: $(cat "$work/err")"
+[ ! -s "$work/none" ] || fail "a partial report was written"
 
 # a full stdout: exit 6, one line
 if [ -w /dev/full ]; then

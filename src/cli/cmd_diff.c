@@ -22,7 +22,9 @@
 #include "strata/diff.h"
 #include "strata/git.h"
 
+#include <fcntl.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -415,15 +417,36 @@ static int compare(dctx *c, comparison *cmp, const sidespec *o, const sidespec *
 /* Formatted comparisons waiting for the report beyond this go to a file. */
 #define REPORT_SPILL (8 * 1024 * 1024)
 
+/* An unlinked temporary file in $TMPDIR (else /tmp), or NULL. */
+static FILE *spill_open(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	FILE *f;
+	int fd;
+
+	if (!dir || !dir[0])
+		dir = "/tmp";
+	if ((size_t)snprintf(path, sizeof(path), "%s/strata-diff-XXXXXX", dir) >= sizeof(path))
+		return NULL;
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	unlink(path);
+	f = fdopen(fd, "w+");
+	if (!f)
+		close(fd);
+	return f;
+}
+
 /*
- * Move what the report holds to *spill (an unlinked temporary file,
- * tmpfile(3), made on first use): a patch report of many environments
- * can be hundreds of MB, and it is written only once every comparison
- * succeeded.
+ * Move what the report holds to *spill (made on first use): a patch
+ * report of many environments can be hundreds of MB, and it is written
+ * only once every comparison succeeded.
  */
 static int spill_report(FILE **spill, strata_buf *report)
 {
-	if (!*spill && !(*spill = tmpfile()))
+	if (!*spill && !(*spill = spill_open()))
 		return STRATA_EIO;
 	if (fwrite(report->ptr, 1, report->len, *spill) != report->len)
 		return STRATA_EIO;
