@@ -33,6 +33,14 @@ int cli_env_list(const char ***out, size_t *n, const strata_repo *repo,
 		 bool all, int argc, char **argv, const char *cmd);
 /* Write all of buf to stdout; EXIT_IO on failure. */
 int cli_write_stdout(const char *data, size_t len);
+/* $TMPDIR, else /tmp. */
+const char *cli_tmp_dir(void);
+/*
+ * An unlinked temporary file in cli_tmp_dir() (name: what it is for, in
+ * the file's name until it is unlinked), open for update; NULL with errno
+ * set.  Where a command keeps output it writes only once it succeeded.
+ */
+FILE *cli_spill_open(const char *name);
 
 /* Directory given by a global -C before the subcommand (or NULL). */
 extern const char *cli_global_repo;

@@ -22,7 +22,6 @@
 #include "strata/diff.h"
 #include "strata/git.h"
 
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -417,28 +416,6 @@ static int compare(dctx *c, comparison *cmp, const sidespec *o, const sidespec *
 /* Formatted comparisons waiting for the report beyond this go to a file. */
 #define REPORT_SPILL (8 * 1024 * 1024)
 
-/* An unlinked temporary file in $TMPDIR (else /tmp), or NULL. */
-static FILE *spill_open(void)
-{
-	const char *dir = getenv("TMPDIR");
-	char path[4096];
-	FILE *f;
-	int fd;
-
-	if (!dir || !dir[0])
-		dir = "/tmp";
-	if ((size_t)snprintf(path, sizeof(path), "%s/strata-diff-XXXXXX", dir) >= sizeof(path))
-		return NULL;
-	fd = mkostemp(path, O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	unlink(path);
-	f = fdopen(fd, "w+");
-	if (!f)
-		close(fd);
-	return f;
-}
-
 /*
  * Move what the report holds to *spill (made on first use): a patch
  * report of many environments can be hundreds of MB, and it is written
@@ -446,7 +423,7 @@ static FILE *spill_open(void)
  */
 static int spill_report(FILE **spill, strata_buf *report)
 {
-	if (!*spill && !(*spill = spill_open()))
+	if (!*spill && !(*spill = cli_spill_open("strata-diff")))
 		return STRATA_EIO;
 	if (fwrite(report->ptr, 1, report->len, *spill) != report->len)
 		return STRATA_EIO;
@@ -829,7 +806,8 @@ int cmd_diff(int argc, char **argv)
 			goto done;
 		}
 		if (rc == STRATA_EIO) {
-			fprintf(stderr, "strata diff: cannot keep the report in a temporary file (TMPDIR)\n");
+			fprintf(stderr, "strata diff: cannot keep the report in a temporary file in '%s'\n",
+				cli_tmp_dir());
 			ret = EXIT_IO;
 			goto done;
 		}

@@ -37,42 +37,6 @@ typedef struct out_sink {
 	FILE *spill;
 } out_sink;
 
-/* $TMPDIR, else /tmp */
-static const char *tmp_dir(void)
-{
-	const char *dir = getenv("TMPDIR");
-
-	return dir && dir[0] ? dir : "/tmp";
-}
-
-/* An unlinked temporary file in tmp_dir(), open for update. */
-static FILE *spill_open(void)
-{
-	const char *dir = tmp_dir();
-	char path[4096];
-	int fd = -1;
-	FILE *f;
-
-#ifdef O_TMPFILE
-	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-#endif
-	if (fd < 0) { /* no O_TMPFILE here, or not on that file system */
-		if ((size_t)snprintf(path, sizeof(path), "%s/strata-render-XXXXXX",
-				     dir) >= sizeof(path)) {
-			errno = ENAMETOOLONG;
-			return NULL;
-		}
-		fd = mkstemp(path);
-		if (fd < 0)
-			return NULL;
-		unlink(path);
-	}
-	f = fdopen(fd, "w+");
-	if (!f)
-		close(fd);
-	return f;
-}
-
 /*
  * Hand text on: to stdout, to memory, or past SPILL_AT to the spill file.
  * EXIT_IO (message printed) when writing failed.
@@ -93,10 +57,10 @@ static int sink_out(out_sink *s, const char *text, size_t len)
 			ret = EXIT_INTERNAL;
 	} else {
 		if (!s->spill) {
-			if (!(s->spill = spill_open())) {
+			if (!(s->spill = cli_spill_open("strata-render"))) {
 				fprintf(stderr,
 					"strata render: cannot create a temporary file in '%s': %s\n",
-					tmp_dir(), strerror(errno));
+					cli_tmp_dir(), strerror(errno));
 				return EXIT_IO;
 			}
 			if (s->mem.len &&

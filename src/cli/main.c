@@ -7,6 +7,7 @@
 #include "strata/git.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +140,40 @@ int cli_open_repo(strata_repo **out, const char *dir, strata_error *err)
 	if (rc < 0)
 		return rc;
 	return strata_repo_open(out, src, &cli_limits, err);
+}
+
+const char *cli_tmp_dir(void)
+{
+	const char *dir = getenv("TMPDIR");
+
+	return dir && dir[0] ? dir : "/tmp";
+}
+
+FILE *cli_spill_open(const char *name)
+{
+	const char *dir = cli_tmp_dir();
+	char path[4096];
+	int fd = -1;
+	FILE *f;
+
+#ifdef O_TMPFILE
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+#endif
+	if (fd < 0) { /* no O_TMPFILE here, or not on that file system */
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s-XXXXXX", dir,
+				     name) >= sizeof(path)) {
+			errno = ENAMETOOLONG;
+			return NULL;
+		}
+		fd = mkostemp(path, O_CLOEXEC);
+		if (fd < 0)
+			return NULL;
+		unlink(path);
+	}
+	f = fdopen(fd, "w+");
+	if (!f)
+		close(fd);
+	return f;
 }
 
 int cli_write_stdout(const char *data, size_t len)
