@@ -141,6 +141,15 @@ void strata_arena_set_cow(strata_arena *a, bool on);
 bool strata_arena_cow(const strata_arena *a);
 
 /*
+ * An unlinked temporary file in dir, read-write, mode 0600, closed on
+ * exec: O_TMPFILE, or where the kernel or file system has none, a file
+ * named dir/name-XXXXXX unlinked at once.  It goes with the process,
+ * however that ends.  The descriptor, or -1 with errno set.  (publish's
+ * spill, the CLI's held-back output.)
+ */
+int strata_tmpfile(const char *dir, const char *name);
+
+/*
  * Edit distance used for "did you mean" suggestions.  Returns the best of
  * candidates[0..n) within a distance of max(2, len/3) of word, or NULL.
  */

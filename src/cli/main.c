@@ -7,7 +7,6 @@
 #include "strata/git.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,27 +150,10 @@ const char *cli_tmp_dir(void)
 
 FILE *cli_spill_open(const char *name)
 {
-	const char *dir = cli_tmp_dir();
-	char path[4096];
-	int fd = -1;
-	FILE *f;
+	int fd = strata_tmpfile(cli_tmp_dir(), name);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w+");
 
-#ifdef O_TMPFILE
-	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-#endif
-	if (fd < 0) { /* no O_TMPFILE here, or not on that file system */
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s-XXXXXX", dir,
-				     name) >= sizeof(path)) {
-			errno = ENAMETOOLONG;
-			return NULL;
-		}
-		fd = mkostemp(path, O_CLOEXEC);
-		if (fd < 0)
-			return NULL;
-		unlink(path);
-	}
-	f = fdopen(fd, "w+");
-	if (!f)
+	if (fd >= 0 && !f)
 		close(fd);
 	return f;
 }

@@ -5,9 +5,12 @@
 #include "strata/common.h"
 #include "arena_keys.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void strata_error_clear(strata_error *err)
 {
@@ -402,4 +405,38 @@ const char *strata_suggest(const char *word, const char *const *candidates,
 		}
 	}
 	return best <= limit ? pick : NULL;
+}
+
+int strata_tmpfile(const char *dir, const char *name)
+{
+	char *path;
+	int fd = -1, e = EOPNOTSUPP;
+
+#ifdef O_TMPFILE
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+	e = errno;
+#endif
+	/* only where O_TMPFILE is missing: a name, unlinked at once */
+	if (e != EOPNOTSUPP && e != EISDIR && e != EINVAL) {
+		errno = e;
+		return -1;
+	}
+	path = malloc(strlen(dir) + strlen(name) + sizeof("/-XXXXXX"));
+	if (!path) {
+		errno = ENOMEM;
+		return -1;
+	}
+	sprintf(path, "%s/%s-XXXXXX", dir, name);
+	fd = mkostemp(path, O_CLOEXEC);
+	e = errno;
+	if (fd >= 0 && unlink(path) < 0) {
+		e = errno;
+		close(fd);
+		fd = -1;
+	}
+	free(path);
+	errno = e;
+	return fd;
 }

@@ -39,7 +39,6 @@
 #include "git_dl.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -354,33 +353,13 @@ static int spill_fail(const spill *s, const char *what, int errnum,
 				strerror(errnum));
 }
 
-/* An unlinked file in s->dir, read-write, 0600, closed on exec. */
+/* An unlinked file in s->dir (strata_tmpfile). */
 static int spill_tmpfile(const spill *s, int *out, strata_error *err)
 {
-	char *tmpl;
-	int fd = -1, e = EOPNOTSUPP;
+	int fd = strata_tmpfile(s->dir, "tmp_strata_spill");
 
-#ifdef O_TMPFILE
-	fd = open(s->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	e = errno;
-#endif
-	/* no O_TMPFILE here (kernel, file system): a name, unlinked at once */
-	if (fd < 0 && (e == EOPNOTSUPP || e == EISDIR || e == EINVAL)) {
-		tmpl = malloc(strlen(s->dir) + sizeof("/tmp_strata_spill_XXXXXX"));
-		if (!tmpl)
-			return oom(err);
-		sprintf(tmpl, "%s/tmp_strata_spill_XXXXXX", s->dir);
-		fd = mkostemp(tmpl, O_CLOEXEC);
-		e = errno;
-		if (fd >= 0 && unlink(tmpl) < 0) {
-			e = errno;
-			close(fd);
-			fd = -1;
-		}
-		free(tmpl);
-	}
 	if (fd < 0)
-		return spill_fail(s, "create", e, err);
+		return errno == ENOMEM ? oom(err) : spill_fail(s, "create", errno, err);
 	*out = fd;
 	return 0;
 }
