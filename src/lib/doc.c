@@ -208,34 +208,34 @@ strata_cur *strata_cur_seq(strata_cur *out, strata_cur *map, const char *key)
 	return c && c->node->type == STRATA_NODE_SEQ ? c : NULL;
 }
 
+/* Where c's node is kept in its container as that is now (c->top at the top). */
+static strata_node **slot_in(const strata_cur *c)
+{
+	const strata_node *up = c->up ? c->up->node : NULL;
+
+	if (!up)
+		return c->top;
+	return up->type == STRATA_NODE_MAP ? &up->u.map.pairs[c->idx].value
+					   : &up->u.seq.items[c->idx];
+}
+
 /*
  * Point c at what its container holds now: another cursor may have
  * copied the container, or c's node, since c was made, and c must not
- * copy a node twice.  Returns where c's node is kept.
+ * copy a node twice.
  */
-static strata_node **cur_refresh(strata_cur *c)
+static void cur_refresh(strata_cur *c)
 {
-	strata_node **where;
-
-	if (c->up && !cur_refresh(c->up))
-		return NULL;
-	where = c->up ? (c->up->node->type == STRATA_NODE_MAP
-				 ? &c->up->node->u.map.pairs[c->idx].value
-				 : &c->up->node->u.seq.items[c->idx])
-		      : c->top;
-	c->node = *where;
-	return where;
+	if (c->up)
+		cur_refresh(c->up);
+	c->node = *slot_in(c);
 }
 
 strata_node **strata_cur_slot(strata_arena *a, strata_cur *c)
 {
-	if (!c->up)
-		return c->top;
-	if (!strata_cur_own(a, c->up, 0))
+	if (c->up && !strata_cur_own(a, c->up, 0))
 		return NULL;
-	return c->up->node->type == STRATA_NODE_MAP
-		       ? &c->up->node->u.map.pairs[c->idx].value
-		       : &c->up->node->u.seq.items[c->idx];
+	return slot_in(c);
 }
 
 strata_node *strata_cur_own(strata_arena *a, strata_cur *c, uint32_t extra)
