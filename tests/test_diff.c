@@ -722,7 +722,16 @@ static void write_repo(const char *dir)
 	fclose(f);
 	write_file(dir, "overlays/dev/resources/debug.yaml",
 		   "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: debug\n"
-		   "data:\n  level: verbose\n");
+		   "data:\n  level: verbose\n---\n"
+		   "apiVersion: v1\nkind: Secret\nmetadata:\n  name: debug-token\n"
+		   "stringData:\n  token: dev-only-token\n");
+	/* a Secret in both, one value changed by prod: masked with a mark */
+	write_file(dir, "base/creds.yaml",
+		   "apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\n"
+		   "data:\n  user: YWRtaW4=\n  pass: c2VjcmV0\n");
+	write_file(dir, "overlays/prod/creds.yaml",
+		   "apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\n"
+		   "data:\n  pass: bmV3LXNlY3JldA==\n");
 }
 
 static strata_repo *open_repo(const char *dir)
@@ -880,6 +889,134 @@ static void test_diff__shared_base_same_reports(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A render side of env spilled (strata_diff_side_spill) into tmpdir. */
+static strata_diff_side *spilled_side(strata_repo *repo, const char *env,
+				      const char *tmpdir, size_t mem_max)
+{
+	strata_diff_side *s = render_side(repo, env, NULL, false);
+	strata_error err;
+
+	strata_error_clear(&err);
+	assert_int_equal(strata_diff_side_spill(s, tmpdir, mem_max, &err), 0);
+	assert_true(strata_diff_side_spilled(s));
+	assert_null(strata_diff_side_input(s)->res[0]->root);
+	return s;
+}
+
+/*
+ * Issue 6: `strata diff` keeps its first side as text (in memory or in a
+ * temporary file) so two renders' trees are never held at once.  Spilled
+ * on either side or both, in memory or in a file, each report in every
+ * format must be the report of the live renders: what a spilled side's
+ * documents are parsed back into, the values the result copies before
+ * they go, the patch's file text handed on as it is, a changed Secret's
+ * masking (which parses both documents again), an added Secret's.
+ */
+static void test_diff__spilled_side_same_reports(void **state)
+{
+	char dir[] = "/tmp/strata-test-diff-XXXXXX";
+	char cmd[300], *got[4], *want[4];
+	static const char *const envs[2][2] = { { "dev", "prod" }, { "prod", "dev" } };
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	write_repo(dir);
+	for (int dir_i = 0; dir_i < 2; dir_i++) {
+		const char *oe = envs[dir_i][0], *ne = envs[dir_i][1];
+		strata_repo *r1 = open_repo(dir), *r2 = open_repo(dir);
+		strata_diff_side *o = render_side(r1, oe, NULL, true);
+		strata_diff_side *n = render_side(r2, ne, NULL, true);
+
+		for (int f = 0; f < 4; f++)
+			want[f] = NULL;
+		reports(strata_diff_side_input(o), strata_diff_side_input(n), want);
+		assert_non_null(strstr(want[STRATA_DIFF_TEXT], "creds"));
+		strata_diff_side_free(o);
+		strata_diff_side_free(n);
+		strata_repo_free(r1);
+		strata_repo_free(r2);
+
+		/* which: 1 the new side spilled (as the CLI does), 2 the old, 3 both;
+		 * in a file (mem_max 0) and in memory */
+		for (int which = 1; which <= 3; which++)
+			for (int in_file = 0; in_file < 2; in_file++) {
+				strata_repo *one = open_repo(dir);
+				const char *tmp = in_file ? dir : NULL;
+				size_t mem = in_file ? 0 : SIZE_MAX;
+				char *w[4];
+
+				n = which & 1 ? spilled_side(one, ne, tmp, mem)
+					      : render_side(one, ne, NULL, false);
+				o = which & 2 ? spilled_side(one, oe, tmp, mem)
+					      : render_side(one, oe, NULL, true);
+				reports(strata_diff_side_input(o), strata_diff_side_input(n), got);
+				for (int f = 0; f < 4; f++)
+					w[f] = strdup(want[f]);
+				same_reports(got, w);
+				strata_diff_side_free(o);
+				strata_diff_side_free(n);
+				strata_repo_free(one);
+			}
+		for (int f = 0; f < 4; f++)
+			free(want[f]);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/*
+ * A spill that cannot make its file fails with STRATA_EIO and one message,
+ * and leaves the side a live render that still reports the same; Secrets
+ * never go to the file, so a side of Secrets only needs none.
+ */
+static void test_diff__spill_failure_keeps_the_side(void **state)
+{
+	char dir[] = "/tmp/strata-test-diff-XXXXXX";
+	char sdir[] = "/tmp/strata-test-diff-XXXXXX";
+	char cmd[300], *got[4], *want[4];
+	strata_repo *repo, *sr;
+	strata_diff_side *o, *n, *s;
+	strata_error err;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	write_repo(dir);
+	repo = open_repo(dir);
+	o = render_side(repo, "dev", NULL, false);
+	n = render_side(repo, "prod", NULL, false);
+	reports(strata_diff_side_input(o), strata_diff_side_input(n), want);
+	strata_error_clear(&err);
+	assert_int_equal(strata_diff_side_spill(n, "/nonexistent-strata-dir", 0, &err),
+			 STRATA_EIO);
+	assert_non_null(strstr(err.msg, "/nonexistent-strata-dir"));
+	assert_non_null(strstr(err.msg, "prod"));
+	assert_false(strata_diff_side_spilled(n));
+	assert_non_null(strata_diff_side_input(n)->res[0]->root);
+	reports(strata_diff_side_input(o), strata_diff_side_input(n), got);
+	same_reports(got, want);
+	strata_diff_side_free(o);
+	strata_diff_side_free(n);
+	strata_repo_free(repo);
+
+	/* Secrets only: everything stays in memory, no file is needed */
+	assert_non_null(mkdtemp(sdir));
+	write_file(sdir, "strata.ini", "[strata]\nbase = base\n\n[env \"a\"]\n");
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/base", sdir);
+	assert_int_equal(system(cmd), 0);
+	write_file(sdir, "base/s.yaml",
+		   "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n"
+		   "stringData:\n  k: plain-secret\n");
+	sr = open_repo(sdir);
+	s = render_side(sr, "a", NULL, true);
+	strata_error_clear(&err);
+	assert_int_equal(strata_diff_side_spill(s, "/nonexistent-strata-dir", 0, &err), 0);
+	assert_true(strata_diff_side_spilled(s));
+	strata_diff_side_free(s);
+	strata_repo_free(sr);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", dir, sdir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /*
  * The report of several comparisons part by part (strata_diff_parts), the
  * body handed on and emptied between parts as the CLI does, is the
@@ -977,6 +1114,8 @@ int main(void)
 		cmocka_unit_test(test_diff__published_side_limits),
 		cmocka_unit_test(test_diff__shared_base_same_reports),
 		cmocka_unit_test(test_diff__parts_make_the_report),
+		cmocka_unit_test(test_diff__spilled_side_same_reports),
+		cmocka_unit_test(test_diff__spill_failure_keeps_the_side),
 	};
 
 	return cmocka_run_group_tests_name("diff", tests, NULL, NULL);

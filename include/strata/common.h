@@ -148,6 +148,13 @@ bool strata_arena_cow(const strata_arena *a);
  * spill, the CLI's held-back output.)
  */
 int strata_tmpfile(const char *dir, const char *name);
+/* Write all of p[0..len) to fd, retrying short writes and EINTR.  0, or -1
+ * with errno set. */
+int strata_write_all(int fd, const char *p, size_t len);
+/* Read len bytes at offset off of fd (pread: no file offset moves, so
+ * threads need no lock).  A file that ends first is EIO.  0, or -1 with
+ * errno set. */
+int strata_pread_all(int fd, char *p, size_t len, uint64_t off);
 
 /*
  * Edit distance used for "did you mean" suggestions.  Returns the best of

@@ -13,7 +13,10 @@
  * tables throughout).
  *
  * The result borrows the sides' nodes: keep the sides alive while the
- * strata_diff is used.
+ * strata_diff is used.  A side may instead keep its documents as text
+ * (strata_diff_side_spill): then the comparison parses each document again
+ * when it needs it and drops it after, and the result holds copies of the
+ * values it reports.
  */
 #ifndef STRATA_DIFF_H
 #define STRATA_DIFF_H
@@ -42,6 +45,7 @@ typedef enum strata_change_op {
 
 typedef struct strata_diff_change {
 	int op;                       /* strata_change_op */
+	bool secret;                  /* a value of a Secret's data/stringData */
 	const char *path;             /* "spec.template.spec.containers[name=main].image" */
 	const strata_node *old_value; /* borrowed from the old side, or NULL */
 	const strata_node *new_value; /* borrowed from the new side, or NULL */
@@ -50,7 +54,6 @@ typedef struct strata_diff_change {
 	const char *const *old_keys;
 	const char *const *new_keys;
 	size_t n_keys;
-	bool secret;                  /* a value of a Secret's data/stringData */
 } strata_diff_change;
 
 typedef struct strata_diff_entry {
@@ -76,6 +79,17 @@ typedef struct strata_diff_input {
 	const char *branch;
 	/* The published branch does not exist (the side is empty). */
 	bool missing;
+	/*
+	 * A side that does not hold its documents (strata_diff_side_spill):
+	 * each resource's root is NULL, and load(load_ctx, r, a, &root, err)
+	 * parses resource r's document into arena a, and text(load_ctx, r,
+	 * out) appends it to out as strata_yaml_emit writes it (each 0 or a
+	 * negative code).  NULL when every resource holds its root.
+	 */
+	int (*load)(void *load_ctx, const strata_resource *r, strata_arena *a,
+		    strata_node **root, strata_error *err);
+	int (*text)(void *load_ctx, const strata_resource *r, strata_buf *out);
+	void *load_ctx;
 } strata_diff_input;
 
 typedef struct strata_diff_opts {
@@ -226,6 +240,23 @@ int strata_diff_side_published_limits(strata_diff_side **out,
 				      const char *remote, const char *label,
 				      const strata_limits *lim,
 				      strata_error *err);
+/*
+ * Keep a render side's documents as text and free the render, so the next
+ * side can be loaded without this one's trees in memory (and the last
+ * render of a repository can then edit the parsed base in place).  Each
+ * resource's document is emitted as `render` writes it; the comparison
+ * parses it again when it needs it (strata_diff_input.load).  The first
+ * mem_max bytes of text stay in memory, and Secrets' always; the rest goes
+ * to an unlinked file in tmpdir (NULL: all in memory).  A side that is no
+ * render, or is already spilled, is left as it is, and so is one whose
+ * apiVersions the json report could not give exactly (rare).  0,
+ * STRATA_ENOMEM, or STRATA_EIO (the file could not be made or written;
+ * err says why); on error the side is unchanged.
+ */
+int strata_diff_side_spill(strata_diff_side *s, const char *tmpdir,
+			   size_t mem_max, strata_error *err);
+/* True when s was spilled (strata_diff_side_spill). */
+bool strata_diff_side_spilled(const strata_diff_side *s);
 const strata_diff_input *strata_diff_side_input(const strata_diff_side *s);
 void strata_diff_side_free(strata_diff_side *s);
 

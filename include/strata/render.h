@@ -112,7 +112,8 @@ void strata_repo_release(strata_repo *repo);
  * Forget the parsed overlay layers that none of the n environments envs
  * uses, so rendering many environments one after the other does not keep
  * every one's overlays.  Renders made from the repo until now must have
- * been freed already (their resources point into the layers).  A layer
+ * been freed already (their resources point into the layers): while one
+ * is alive this does nothing.  A layer
  * dropped and needed again is read again (and counted again against the
  * file and total limits).
  */

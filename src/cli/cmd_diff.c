@@ -357,6 +357,41 @@ static int load_side(dctx *c, const sidespec *s, const sidespec *other,
 	return strata_diff_side_render(out, repo, s->env, s->label, c->err);
 }
 
+/* A spilled side keeps this much of its text in memory, the rest in a
+ * temporary file. */
+#define SIDE_MEM (1024 * 1024)
+
+/*
+ * Before the old side is loaded, the new side's render becomes text
+ * (strata_diff_side_spill), so the two sides' trees are never in memory
+ * at once: the old side's render, if it is its repository's last, then
+ * edits the parsed base in place, and a repository none of whose renders
+ * are to come lets its parsed base go.
+ */
+static int spill_new(dctx *c, comparison *cmp, const sidespec *o,
+		     const sidespec *n, bool allow_absent)
+{
+	strata_repo *ro, *rn;
+	opened *op;
+	int rc;
+
+	if ((rc = render_repo(c, o, allow_absent, &ro)) < 0)
+		return rc;
+	if (!o->published && !ro)
+		return 0; /* the old side is empty */
+	if ((rc = strata_diff_side_spill(cmp->new_side, cli_tmp_dir(), SIDE_MEM, c->err)) < 0)
+		return rc;
+	if ((rc = render_repo(c, n, allow_absent, &rn)) < 0)
+		return rc;
+	op = rn ? find_opened(c, rn) : NULL;
+	if (op && !op->renders_left)
+		strata_repo_release(rn);
+	else if (op && op->renders_left == 1 && ro == rn)
+		/* the old side is the repository's one render to come */
+		return strata_repo_trim(rn, (const char *const *)&o->env, 1, c->err);
+	return 0;
+}
+
 static int compare(dctx *c, comparison *cmp, const sidespec *o, const sidespec *n,
 		   bool allow_absent, const char *const *cli_ignore,
 		   size_t n_cli_ignore, const strata_diff_opts *base_opts)
@@ -379,6 +414,8 @@ static int compare(dctx *c, comparison *cmp, const sidespec *o, const sidespec *
 		cmp->old_empty.label = o->label;
 		ocfg = ncfg;
 	} else {
+		if (cmp->new_side && (rc = spill_new(c, cmp, o, n, allow_absent)) < 0)
+			return rc;
 		rc = load_side(c, o, n, allow_absent, &cmp->old_side, &cmp->old_empty, &ocfg);
 		if (rc < 0)
 			return rc;

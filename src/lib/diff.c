@@ -1277,6 +1277,107 @@ static int cmp_sortent(const void *pa, const void *pb)
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
+/*
+ * A copy of n in a, scalars and keys too: a value a spilled side's
+ * document held, kept by the result after the document is dropped.
+ * Untagged scalars are interned in a like shared keys (strata_node_key):
+ * "env-09" changes in every resource, and is kept once.
+ */
+static strata_node *copy_deep(strata_arena *a, const strata_node *n)
+{
+	strata_node *c;
+
+	if (n->type == STRATA_NODE_SCALAR && !strata_node_tag(n))
+		return strata_node_key(a, n->u.scalar.str, n->u.scalar.len,
+				       (strata_style)n->style, NULL);
+	if (!(c = strata_arena_alloc(a, sizeof(*c))))
+		return NULL;
+	*c = *n;
+	c->flags &= (uint16_t)~STRATA_NODE_SHARED;
+	switch (n->type) {
+	case STRATA_NODE_SCALAR: {
+		char *t = strata_arena_alloc(a, n->u.scalar.len + 1);
+		if (!t)
+			return NULL;
+		memcpy(t, n->u.scalar.str, n->u.scalar.len);
+		t[n->u.scalar.len] = '\0';
+		c->u.scalar.str = t;
+		c->flags &= (uint16_t)~STRATA_NODE_EMIT_MEMO;
+		return c;
+	}
+	case STRATA_NODE_MAP:
+		c->u.map.cap = n->u.map.n;
+		c->u.map.pairs = strata_arena_alloc(a, (n->u.map.n + 1) * sizeof(strata_pair));
+		if (!c->u.map.pairs)
+			return NULL;
+		for (uint32_t i = 0; i < n->u.map.n; i++) {
+			c->u.map.pairs[i].key = copy_deep(a, n->u.map.pairs[i].key);
+			c->u.map.pairs[i].value = copy_deep(a, n->u.map.pairs[i].value);
+			if (!c->u.map.pairs[i].key || !c->u.map.pairs[i].value)
+				return NULL;
+		}
+		return c;
+	default:
+		c->u.seq.cap = n->u.seq.n;
+		c->u.seq.items = strata_arena_alloc(a, (n->u.seq.n + 1) * sizeof(strata_node *));
+		if (!c->u.seq.items)
+			return NULL;
+		for (uint32_t i = 0; i < n->u.seq.n; i++)
+			if (!(c->u.seq.items[i] = copy_deep(a, n->u.seq.items[i])))
+				return NULL;
+		return c;
+	}
+}
+
+/* The documents of a pair, parsed again into *scratch (made here) for a
+ * spilled side. */
+static int pair_roots(const strata_diff_input *os, const strata_resource *o,
+		      const strata_diff_input *ns, const strata_resource *n,
+		      strata_arena **scratch, const strata_node **oroot,
+		      const strata_node **nroot, strata_error *err)
+{
+	strata_node *r;
+	int rc;
+
+	*oroot = o->root;
+	*nroot = n->root;
+	if (!*oroot || !*nroot) {
+		*scratch = strata_arena_new();
+		if (!*scratch)
+			return STRATA_ENOMEM;
+	}
+	if ((!*oroot && !os->load) || (!*nroot && !ns->load))
+		return strata_error_set(err, STRATA_EUSAGE, NULL, 0, 0,
+					"a resource without its document");
+	if (!*oroot) {
+		if ((rc = os->load(os->load_ctx, o, *scratch, &r, err)) < 0)
+			return rc;
+		*oroot = r;
+	}
+	if (!*nroot) {
+		if ((rc = ns->load(ns->load_ctx, n, *scratch, &r, err)) < 0)
+			return rc;
+		*nroot = r;
+	}
+	return 0;
+}
+
+/* The changes' values from a document parsed again, copied into the
+ * result before the document goes. */
+static int keep_values(strata_arena *a, strata_diff_change *ch, size_t n,
+		       bool old_parsed, bool new_parsed)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (old_parsed && ch[i].old_value &&
+		    !(ch[i].old_value = copy_deep(a, ch[i].old_value)))
+			return STRATA_ENOMEM;
+		if (new_parsed && ch[i].new_value &&
+		    !(ch[i].new_value = copy_deep(a, ch[i].new_value)))
+			return STRATA_ENOMEM;
+	}
+	return 0;
+}
+
 static char *adup(strata_arena *a, const char *s)
 {
 	return s ? strata_arena_strdup(a, s) : NULL;
@@ -1391,10 +1492,23 @@ int strata_diff_compute(strata_diff **out, const strata_diff_input *old_side,
 		c.n_ignored = 0;
 		c.depth = 0;
 		c.path.len = 0;
-		cmp_node(&c, c.o->root, nr->root, strata_schema_for(nr->group, nr->kind));
-		if (c.rc) {
-			rc = c.rc;
-			goto done;
+		{
+			const strata_node *oroot, *nroot;
+			strata_arena *scratch = NULL;
+
+			rc = pair_roots(old_side, c.o, new_side, nr, &scratch,
+					&oroot, &nroot, err);
+			if (rc == 0) {
+				cmp_node(&c, oroot, nroot,
+					 strata_schema_for(nr->group, nr->kind));
+				rc = c.rc;
+			}
+			if (rc == 0 && scratch)
+				rc = keep_values(d->arena, c.ch, c.n_ch, oroot != c.o->root,
+						 nroot != nr->root);
+			strata_arena_free(scratch);
+			if (rc < 0)
+				goto done;
 		}
 		d->ignored += c.n_ignored;
 		if (!c.n_ch) {

@@ -705,22 +705,47 @@ static void format_text(fmtctx *x, const strata_diff *const *diffs, size_t n)
 
 /* ---- patch ---- */
 
-/* A copy of root with a Secret's values replaced by their sizes; values
- * that differ from the other side's get a "changed" mark. */
+/*
+ * r's document: the side's own, or, for a side that does not hold it
+ * (strata_diff_side_spill), parsed again into a.  NULL with x->rc set
+ * when that fails.
+ */
+static const strata_node *res_root(fmtctx *x, const strata_diff_input *side,
+				   const strata_resource *r, strata_arena *a)
+{
+	strata_node *root;
+	strata_error e;
+	int rc;
+
+	if (r->root || !side->load)
+		return r->root;
+	strata_error_clear(&e);
+	rc = side->load(side->load_ctx, r, a, &root, &e);
+	if (rc < 0) {
+		if (!x->rc)
+			x->rc = rc;
+		return NULL;
+	}
+	return root;
+}
+
+/* A copy of root (r's document) with a Secret's values replaced by their
+ * sizes; values that differ from the other side's (oroot) get a "changed"
+ * mark. */
 static strata_node *mask_secret(strata_arena *a, const strata_resource *r,
-				const strata_resource *other)
+				const strata_node *rroot, const strata_node *oroot)
 {
 	static const char *const fields[] = { "data", "stringData", NULL };
 	strata_node *root;
 
 	if (strcmp(r->kind, "Secret") || r->group[0])
-		return r->root;
-	root = strata_node_copy(a, r->root);
+		return (strata_node *)rroot;
+	root = strata_node_copy(a, rroot);
 	if (!root)
 		return NULL;
 	for (int f = 0; fields[f]; f++) {
 		strata_node *m = strata_map_get(root, fields[f]);
-		const strata_node *om = other ? strata_map_get(other->root, fields[f]) : NULL;
+		const strata_node *om = oroot ? strata_map_get(oroot, fields[f]) : NULL;
 		if (!m || m->type != STRATA_NODE_MAP)
 			continue;
 		for (uint32_t i = 0; i < m->u.map.n; i++) {
@@ -741,11 +766,30 @@ static strata_node *mask_secret(strata_arena *a, const strata_resource *r,
 	return root;
 }
 
-static int resource_text(strata_buf *out, strata_arena *a, const fmtctx *x,
-			 const strata_resource *r, const strata_resource *other)
+/*
+ * r's document (on side) as a report shows it whole: a Secret's values
+ * masked unless show_secrets, other being the same resource on oside
+ * (or NULL).  A spilled side hands its text on as it is, and is parsed
+ * again (into a) only for a Secret's masking.  0 or a negative code.
+ */
+static int resource_text(strata_buf *out, strata_arena *a, fmtctx *x,
+			 const strata_diff_input *side, const strata_resource *r,
+			 const strata_diff_input *oside, const strata_resource *other)
 {
-	const strata_node *root = x->f->show_secrets ? r->root : mask_secret(a, r, other);
+	bool mask = !x->f->show_secrets && !strcmp(r->kind, "Secret") && !r->group[0];
+	const strata_node *root, *oroot = NULL;
 
+	if (!mask && r->root)
+		return strata_yaml_emit(out, r->root);
+	if (!mask && side->text)
+		return side->text(side->load_ctx, r, out);
+	root = res_root(x, side, r, a);
+	if (root && mask && other)
+		oroot = res_root(x, oside, other, a);
+	if (x->rc)
+		return x->rc;
+	if (mask)
+		root = mask_secret(a, r, root, oroot);
 	if (!root)
 		return STRATA_ENOMEM;
 	return strata_yaml_emit(out, root);
@@ -779,17 +823,32 @@ static int cmp_pfile(const void *pa, const void *pb)
 	return strcmp(a->np ? a->np : a->op, b->np ? b->np : b->op);
 }
 
-static void patch_file(fmtctx *x, strata_arena *a, const pfile *pf)
+static void patch_file(fmtctx *x, strata_arena *a, const strata_diff *d,
+		       const pfile *pf)
 {
 	const strata_diff_entry *e = pf->e;
 	strata_buf ob = STRATA_BUF_INIT, nb = STRATA_BUF_INIT;
 	char oid_a[8], oid_b[8];
 	lines la, lb;
+	/* a spilled side's documents are parsed again for this file only */
+	strata_arena *sa = NULL;
+	int rc = 0;
 
-	if (e->old_res && resource_text(&ob, a, x, e->old_res, e->new_res) < 0)
-		x->rc = STRATA_ENOMEM;
-	if (e->new_res && !x->rc && resource_text(&nb, a, x, e->new_res, e->old_res) < 0)
-		x->rc = STRATA_ENOMEM;
+	if ((e->old_res && !e->old_res->root) || (e->new_res && !e->new_res->root)) {
+		if (!(sa = strata_arena_new())) {
+			x->rc = STRATA_ENOMEM;
+			return;
+		}
+		a = sa;
+	}
+	if (e->old_res)
+		rc = resource_text(&ob, a, x, &d->old_side, e->old_res,
+				   &d->new_side, e->new_res);
+	if (e->new_res && rc == 0)
+		rc = resource_text(&nb, a, x, &d->new_side, e->new_res,
+				   &d->old_side, e->old_res);
+	if (rc < 0 && !x->rc)
+		x->rc = rc;
 	if (x->rc || (ob.len == nb.len && (!ob.len || !memcmp(ob.ptr, nb.ptr, ob.len))))
 		goto done;
 	blob_abbrev(oid_a, &ob, e->old_res != NULL);
@@ -828,6 +887,7 @@ static void patch_file(fmtctx *x, strata_arena *a, const pfile *pf)
 done:
 	strata_buf_free(&ob);
 	strata_buf_free(&nb);
+	strata_arena_free(sa);
 }
 
 /*
@@ -876,7 +936,7 @@ static void format_patch(fmtctx *x, const strata_diff *const *diffs, size_t n,
 		if (!x->rc)
 			qsort(files, d->n, sizeof(*files), cmp_pfile);
 		for (size_t k = 0; k < d->n && !x->rc; k++)
-			patch_file(x, a, &files[k]);
+			patch_file(x, a, d, &files[k]);
 		free(files);
 	}
 	git_libgit2_shutdown();
@@ -1037,7 +1097,12 @@ static void json_res(fmtctx *x, strata_arena *a, const strata_resource *r,
 	}
 	p = strata_render_path(a, r);
 	put(x, "{\"apiVersion\": ");
-	json_cstr(x, strata_scalar_str(strata_map_get(r->root, "apiVersion")));
+	if (r->root)
+		json_cstr(x, strata_scalar_str(strata_map_get(r->root, "apiVersion")));
+	else if (r->group[0]) /* spilled: strata_diff_side_spill checked it is exact */
+		json_cstr(x, strata_arena_printf(a, "%s/%s", r->group, r->version));
+	else
+		json_cstr(x, r->version);
 	put(x, ", \"namespace\": ");
 	json_cstr(x, r->ns);
 	put(x, ", \"name\": ");
@@ -1245,7 +1310,6 @@ static void md_entry(fmtctx *x, const strata_diff *d, const strata_diff_entry *e
 	const char *sign = e->status == STRATA_DIFF_ADDED ? "+" :
 			   e->status == STRATA_DIFF_REMOVED ? "-" : "~";
 
-	(void)d;
 	if (!label) {
 		x->rc = STRATA_ENOMEM;
 		return;
@@ -1269,8 +1333,15 @@ static void md_entry(fmtctx *x, const strata_diff *d, const strata_diff_entry *e
 		const strata_resource *r = e->new_res ? e->new_res : e->old_res;
 		strata_buf y = STRATA_BUF_INIT;
 		char mark = e->new_res ? '+' : '-';
-		if (resource_text(&y, a, x, r, NULL) < 0) {
-			bx.rc = STRATA_ENOMEM;
+		/* a spilled side's document is parsed again for this entry only */
+		strata_arena *sa = r->root ? NULL : strata_arena_new();
+		int rc = !r->root && !sa ? STRATA_ENOMEM :
+			 resource_text(&y, sa ? sa : a, &bx,
+				       e->new_res ? &d->new_side : &d->old_side,
+				       r, NULL, NULL);
+		if (rc < 0) {
+			if (!bx.rc)
+				bx.rc = rc;
 		} else {
 			for (size_t i = 0; i < y.len;) {
 				const char *nl = memchr(y.ptr + i, '\n', y.len - i);
@@ -1283,6 +1354,7 @@ static void md_entry(fmtctx *x, const strata_diff *d, const strata_diff_entry *e
 			}
 		}
 		strata_buf_free(&y);
+		strata_arena_free(sa);
 	}
 	if (bx.rc)
 		x->rc = bx.rc;

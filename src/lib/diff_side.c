@@ -13,15 +13,31 @@
 
 #include "git_dl.h"
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* A spilled side's resource: its identity, and where its text is. */
+typedef struct spilled {
+	strata_resource r;  /* first: the loader gets &r; root is NULL */
+	uint64_t off;       /* in the side's text, or in its file */
+	size_t len;
+	bool in_file;
+} spilled;
 
 struct strata_diff_side {
 	strata_diff_input in;
-	strata_render *render;      /* render sides */
+	strata_render *render;      /* render sides, until spilled */
 	strata_env *env;            /* published sides: for ns/prefix/suffix */
-	strata_arena *arena;        /* published sides: documents, strings */
+	strata_arena *arena;        /* documents, strings, spilled resources */
 	const strata_resource **res;
+	/* spilled sides (strata_diff_side_spill) */
+	bool spilled;
+	strata_buf text;            /* documents kept in memory */
+	int fd;                     /* the rest, or -1 (only when spilled) */
+	strata_limits lim;          /* for parsing them again */
 };
 
 static int oom(strata_error *err)
@@ -321,8 +337,247 @@ void strata_diff_side_free(strata_diff_side *s)
 {
 	if (!s)
 		return;
+	if (s->spilled && s->fd >= 0)
+		close(s->fd);
+	strata_buf_free(&s->text);
 	strata_render_free(s->render);
 	strata_env_free(s->env);
 	strata_arena_free(s->arena);
 	free(s);
+}
+
+/* ---- spilled sides ---- */
+
+/* Text for the file is written in blocks of about this. */
+#define SPILL_BLOCK (1024 * 1024)
+
+bool strata_diff_side_spilled(const strata_diff_side *s)
+{
+	return s && s->spilled;
+}
+
+static int io_fail(strata_error *err, const char *what, const char *dir,
+		   const char *label)
+{
+	return strata_error_set(err, STRATA_EIO, NULL, 0, 0,
+				"cannot %s a temporary file in '%s' for the rendered %s: %s",
+				what, dir, label, strerror(errno));
+}
+
+/* strata_diff_input.text of a spilled side: append r's text to out. */
+static int spilled_text(void *ctx, const strata_resource *r, strata_buf *out)
+{
+	const strata_diff_side *s = ctx;
+	const spilled *sp = (const spilled *)r;
+
+	if (!sp->in_file)
+		return strata_buf_put(out, s->text.ptr + sp->off, sp->len) < 0 ?
+		       STRATA_ENOMEM : 0;
+	if (strata_buf_grow(out, sp->len + 1) < 0)
+		return STRATA_ENOMEM;
+	if (strata_pread_all(s->fd, out->ptr + out->len, sp->len, sp->off) < 0)
+		return STRATA_EIO;
+	out->len += sp->len;
+	out->ptr[out->len] = '\0';
+	return 0;
+}
+
+/* strata_diff_input.load of a spilled side: parse r's text into a. */
+static int spilled_load(void *ctx, const strata_resource *r, strata_arena *a,
+			strata_node **root, strata_error *err)
+{
+	const strata_diff_side *s = ctx;
+	const spilled *sp = (const spilled *)r;
+	strata_yaml_doc *docs;
+	const char *text;
+	size_t n;
+	int rc;
+
+	*root = NULL;
+	if (sp->in_file) {
+		char *buf = strata_arena_alloc(a, sp->len + 1);
+		if (!buf)
+			return oom(err);
+		if (strata_pread_all(s->fd, buf, sp->len, sp->off) < 0)
+			return strata_error_set(err, STRATA_EIO, NULL, 0, 0,
+						"reading back the rendered %s: %s",
+						s->in.label, strerror(errno));
+		buf[sp->len] = '\0';
+		text = buf;
+	} else {
+		text = s->text.ptr + sp->off;
+	}
+	rc = strata_yaml_load(&docs, &n, a, r->file, text, sp->len, &s->lim, err);
+	if (rc < 0)
+		return rc;
+	if (n != 1)
+		return strata_error_set(err, STRATA_ERROR, r->file, 0, 0,
+					"a rendered document read back as %zu", n);
+	*root = docs[0].root;
+	return 0;
+}
+
+/* The apiVersion the json report gives a spilled resource is rebuilt from
+ * its group and version: spill only when that is exact. */
+static bool api_version_kept(const strata_resource *r)
+{
+	const char *av = strata_scalar_str(strata_map_get(r->root, "apiVersion"));
+	size_t gl = strlen(r->group);
+
+	if (!av)
+		return false;
+	if (!gl)
+		return !strchr(av, '/') && !strcmp(av, r->version);
+	return !strncmp(av, r->group, gl) && av[gl] == '/' &&
+	       !strcmp(av + gl + 1, r->version);
+}
+
+static const char *sdup(strata_arena *a, const char *s, bool *bad)
+{
+	const char *d = s ? strata_arena_strdup(a, s) : NULL;
+
+	if (s && !d)
+		*bad = true;
+	return d;
+}
+
+/* Strings many resources share (kind, namespace, file...), kept once. */
+static const char *sintern(strata_arena *a, const char *s, bool *bad)
+{
+	const strata_node *k = strata_node_key(a, s, strlen(s), STRATA_STYLE_PLAIN, NULL);
+
+	if (!k) {
+		*bad = true;
+		return NULL;
+	}
+	return k->u.scalar.str;
+}
+
+static bool is_secret(const strata_resource *r)
+{
+	return !strcmp(r->kind, "Secret") && !r->group[0];
+}
+
+int strata_diff_side_spill(strata_diff_side *s, const char *tmpdir,
+			   size_t mem_max, strata_error *err)
+{
+	size_t n = s->in.n;
+	strata_arena *a = NULL;
+	spilled *sp = NULL;
+	const strata_resource **res = NULL;
+	strata_buf text = STRATA_BUF_INIT, block = STRATA_BUF_INIT, doc = STRATA_BUF_INIT;
+	strata_diff_input in = s->in;
+	uint64_t file_off = 0;
+	int fd = -1, rc = 0;
+	bool bad = false;
+
+	if (!s->render || s->spilled)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!api_version_kept(s->in.res[i]))
+			return 0; /* keep the trees: rare, and exact */
+	a = strata_arena_new();
+	sp = a ? strata_arena_alloc(a, (n + 1) * sizeof(*sp)) : NULL;
+	res = a ? strata_arena_alloc(a, (n + 1) * sizeof(*res)) : NULL;
+	if (!sp || !res) {
+		rc = oom(err);
+		goto done;
+	}
+	memset(sp, 0, (n + 1) * sizeof(*sp));
+	for (size_t i = 0; i < n && !rc; i++) {
+		const strata_resource *r = s->in.res[i];
+		bool mem;
+
+		doc.len = 0;
+		if (strata_yaml_emit(&doc, r->root) < 0) {
+			rc = oom(err);
+			break;
+		}
+		sp[i].r = *r;
+		sp[i].r.root = NULL;
+		sp[i].r.file = r->file ? sintern(a, r->file, &bad) : NULL;
+		sp[i].r.group = sintern(a, r->group, &bad);
+		sp[i].r.version = sintern(a, r->version, &bad);
+		sp[i].r.kind = sintern(a, r->kind, &bad);
+		sp[i].r.ns = sintern(a, r->ns, &bad);
+		sp[i].r.name = sdup(a, r->name, &bad);
+		sp[i].len = doc.len;
+		res[i] = &sp[i].r;
+		if (bad) {
+			rc = oom(err);
+			break;
+		}
+		/* Secrets never go to a file */
+		mem = !tmpdir || is_secret(r) ||
+		      (fd < 0 && doc.len <= mem_max && text.len <= mem_max - doc.len);
+		if (mem) {
+			sp[i].off = text.len;
+			if (strata_buf_put(&text, doc.ptr ? doc.ptr : "", doc.len) < 0)
+				rc = oom(err);
+			continue;
+		}
+		if (fd < 0 && (fd = strata_tmpfile(tmpdir, "strata-diff")) < 0) {
+			rc = io_fail(err, "make", tmpdir, s->in.label);
+			break;
+		}
+		sp[i].in_file = true;
+		sp[i].off = file_off + block.len;
+		if (strata_buf_put(&block, doc.ptr ? doc.ptr : "", doc.len) < 0) {
+			rc = oom(err);
+			break;
+		}
+		if (block.len >= SPILL_BLOCK) {
+			if (strata_write_all(fd, block.ptr, block.len) < 0) {
+				rc = io_fail(err, "write", tmpdir, s->in.label);
+				break;
+			}
+			file_off += block.len;
+			block.len = 0;
+		}
+	}
+	if (!rc && block.len && strata_write_all(fd, block.ptr, block.len) < 0)
+		rc = io_fail(err, "write", tmpdir, s->in.label);
+	/* what the side says of itself outlives the render */
+	in.label = sdup(a, s->in.label, &bad);
+	in.env = sdup(a, s->in.env, &bad);
+	in.revision = sdup(a, s->in.revision, &bad);
+	in.ns = sdup(a, s->in.ns, &bad);
+	in.prefix = sdup(a, s->in.prefix, &bad);
+	in.suffix = sdup(a, s->in.suffix, &bad);
+	in.branch = sdup(a, s->in.branch, &bad);
+	if (!rc && bad)
+		rc = oom(err);
+	if (rc)
+		goto done;
+	strata_render_free(s->render);
+	s->render = NULL;
+	strata_arena_free(s->arena);
+	s->arena = a;
+	a = NULL;
+	s->res = res;
+	s->text = text;
+	text = (strata_buf)STRATA_BUF_INIT;
+	s->fd = fd;
+	fd = -1;
+	strata_limits_default(&s->lim);
+	/* strata's own output: only its size and depth can be large */
+	s->lim.max_depth = SIZE_MAX;
+	s->lim.max_scalar = SIZE_MAX;
+	s->lim.max_file = SIZE_MAX;
+	s->lim.max_total = SIZE_MAX;
+	s->lim.jobs = 1;
+	s->in = in;
+	s->in.res = s->res;
+	s->in.load = spilled_load;
+	s->in.text = spilled_text;
+	s->in.load_ctx = s;
+	s->spilled = true;
+done:
+	if (fd >= 0)
+		close(fd);
+	strata_buf_free(&text);
+	strata_buf_free(&block);
+	strata_buf_free(&doc);
+	strata_arena_free(a);
+	return rc;
 }

@@ -384,48 +384,13 @@ static int spill_open(spill *s, git_repository *target, strata_error *err)
 	return rc;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Read len bytes at off; a short file is EIO. */
-static int pread_all(int fd, char *p, size_t len, uint64_t off)
-{
-	while (len) {
-		ssize_t r = pread(fd, p, len, (off_t)off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			if (r == 0)
-				errno = EIO;
-			return -1;
-		}
-		p += r;
-		len -= (size_t)r;
-		off += (uint64_t)r;
-	}
-	return 0;
-}
-
 /* Write b to fd once it holds min bytes or more. */
 static int spill_flush(const spill *s, int fd, strata_buf *b, size_t min,
 		       strata_error *err)
 {
 	if (b->len < min || b->len == 0)
 		return 0;
-	if (write_all(fd, b->ptr, b->len) < 0)
+	if (strata_write_all(fd, b->ptr, b->len) < 0)
 		return spill_fail(s, "write", errno, err);
 	b->len = 0;
 	return 0;
@@ -445,7 +410,7 @@ static int spill_add(spill *s, const char *path, const char *text,
 	if (len >= SPILL_CHUNK) {
 		/* a big text goes straight to the file, not through buf */
 		rc = spill_flush(s, s->fd, &s->buf, 1, err);
-		if (rc == 0 && write_all(s->fd, text, len) < 0)
+		if (rc == 0 && strata_write_all(s->fd, text, len) < 0)
 			rc = spill_fail(s, "write", errno, err);
 	} else {
 		rc = strata_buf_put(&s->buf, text, len) < 0 ? oom(err) :
@@ -584,7 +549,7 @@ static int rb_read(void **out, size_t *len, git_object_t *type,
 		git_error_set_oom();
 		return -1;
 	}
-	if (pread_all(rb->fd, data, b->len, b->off) < 0) {
+	if (strata_pread_all(rb->fd, data, b->len, b->off) < 0) {
 		snprintf(msg, sizeof(msg), "cannot read a temporary file: %s",
 			 strerror(errno));
 		git_odb_backend_data_free(be, data);
@@ -735,7 +700,7 @@ static int read_index(builder *b, const spill *s, strata_error *err)
 		rc = oom(err);
 		goto done;
 	}
-	if (pread_all(s->ifd, ix, (size_t)s->isize, 0) < 0) {
+	if (strata_pread_all(s->ifd, ix, (size_t)s->isize, 0) < 0) {
 		rc = spill_fail(s, "read", errno, err);
 		goto done;
 	}

@@ -643,6 +643,8 @@ int strata_repo_trim(strata_repo *repo, const char *const *envs, size_t n,
 	layer **lp;
 	int rc = 0;
 
+	if (repo->live)
+		return 0; /* a render alive may point into any layer */
 	keep = calloc(n ? n : 1, sizeof(*keep));
 	if (!keep)
 		return STRATA_ENOMEM;
