@@ -582,6 +582,25 @@ static void write_file(const char *dir, const char *name, const char *text)
 	fclose(f);
 }
 
+/* Commit dir's files as branch env/prod of a new git repository there;
+ * the config of a repository whose one env is prod. */
+static strata_config *publish_dir(const char *dir)
+{
+	static const char ini[] = "[strata]\nbase = base\n\n[env \"prod\"]\n";
+	strata_config *cfg = NULL;
+	strata_error err;
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && git init -q -b env/prod && git add -A && git -c user.name=T"
+		 " -c user.email=t@example.com -c commit.gpgsign=false commit -q -m p",
+		 dir);
+	assert_int_equal(system(cmd), 0);
+	strata_error_clear(&err);
+	assert_int_equal(strata_config_parse(&cfg, "strata.ini", ini, strlen(ini), &err), 0);
+	return cfg;
+}
+
 /* Load prod@published under lim; returns the rc, fills err, counts *n. */
 static int published(const char *dir, const strata_config *cfg,
 		     const strata_limits *lim, size_t *n, strata_error *err)
@@ -601,7 +620,6 @@ static int published(const char *dir, const strata_config *cfg,
 
 static void test_diff__published_side_limits(void **state)
 {
-	static const char ini[] = "[strata]\nbase = base\n\n[env \"prod\"]\n";
 	char dir[] = "/tmp/strata-test-diff-XXXXXX";
 	char cmd[512];
 	strata_config *cfg = NULL;
@@ -614,13 +632,8 @@ static void test_diff__published_side_limits(void **state)
 	assert_non_null(mkdtemp(dir));
 	write_file(dir, "cm.yaml", PUB_CM);
 	write_file(dir, "web.yaml", PUB_WEB);
-	snprintf(cmd, sizeof(cmd),
-		 "cd %s && git init -q -b env/prod && git add -A && git -c user.name=T"
-		 " -c user.email=t@example.com -c commit.gpgsign=false commit -q -m p",
-		 dir);
-	assert_int_equal(system(cmd), 0);
+	cfg = publish_dir(dir);
 	strata_error_clear(&err);
-	assert_int_equal(strata_config_parse(&cfg, "strata.ini", ini, strlen(ini), &err), 0);
 
 	/* the defaults: the old entry point and a NULL lim are the same */
 	assert_int_equal(strata_diff_side_published(&s, dir, cfg, "prod", NULL, NULL, &err), 0);
@@ -670,6 +683,95 @@ static void test_diff__published_side_limits(void **state)
 }
 
 /* ---- the memory-saving paths give the same reports ---- */
+
+static void reports(const strata_diff_input *o, const strata_diff_input *n,
+		    char *out[4]);
+static void same_reports(char *a[4], char *b[4]);
+
+/*
+ * A published side read as text (strata_diff_side_published_text, as the
+ * CLI reads it), in memory or in a file, reports what the side read as
+ * trees does: a stream file of several documents, a Secret, the
+ * kustomization.yaml publish writes (skipped), and a file whose
+ * apiVersion ("/v1") its identity would not give back (kept as trees).
+ * The file failing is STRATA_EIO and no side.
+ */
+static void test_diff__published_side_as_text(void **state)
+{
+	static const char stream[] =
+		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  k: v\n"
+		"---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n"
+		"data:\n  a: YQ==\n  b: Yg==\n";
+	static const char odd[] =
+		"apiVersion: /v1\nkind: ConfigMap\nmetadata:\n  name: odd\ndata:\n  x: \"1\"\n";
+	static const char now[] =
+		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  k: w\n"
+		"---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n"
+		"data:\n  a: YQ==\n  b: Yw==\n"
+		"---\napiVersion: /v1\nkind: ConfigMap\nmetadata:\n  name: odd\ndata:\n  x: \"2\"\n"
+		"---\napiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: web\n"
+		"spec:\n  a:\n    b:\n      c:\n        d: deeper\n";
+	char dir[] = "/tmp/strata-test-diff-XXXXXX";
+	char cmd[512], *want[4], *got[4];
+	strata_config *cfg = NULL;
+	strata_diff_side *live = NULL, *text = NULL;
+	strata_error err;
+	side n;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	write_file(dir, "stream.yaml", stream);
+	write_file(dir, "web.yaml", PUB_WEB);
+	write_file(dir, "odd.yaml", odd);
+	write_file(dir, "kustomization.yaml",
+		   "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+		   "resources:\n- stream.yaml\n");
+	cfg = publish_dir(dir);
+	strata_error_clear(&err);
+	side_load(&n, "prod", NULL, NULL, now);
+
+	assert_int_equal(strata_diff_side_published_limits(&live, dir, cfg, "prod", NULL,
+							   NULL, NULL, &err), 0);
+	assert_int_equal(strata_diff_side_input(live)->n, 4);
+	reports(strata_diff_side_input(live), &n.in, want);
+	assert_non_null(strstr(want[STRATA_DIFF_JSON], "\"apiVersion\": \"/v1\""));
+	for (int in_file = 0; in_file < 2; in_file++) {
+		const strata_diff_input *in;
+		char *w[4];
+		size_t trees = 0;
+
+		assert_int_equal(strata_diff_side_published_text(&text, dir, cfg, "prod", NULL,
+								 NULL, NULL, in_file ? dir : NULL,
+								 0, true, &err), 0);
+		assert_true(strata_diff_side_spilled(text));
+		in = strata_diff_side_input(text);
+		assert_int_equal(in->n, 4);
+		for (size_t i = 0; i < in->n; i++)
+			if (in->res[i]->root) {
+				trees++;
+				assert_string_equal(in->res[i]->name, "odd");
+			}
+		assert_int_equal(trees, 1);
+		reports(in, &n.in, got);
+		for (int f = 0; f < 4; f++)
+			w[f] = strdup(want[f]);
+		same_reports(got, w);
+		strata_diff_side_free(text);
+		text = NULL;
+	}
+	assert_int_equal(strata_diff_side_published_text(&text, dir, cfg, "prod", NULL, NULL,
+							 NULL, "/nonexistent-strata-dir", 0,
+							 true, &err), STRATA_EIO);
+	assert_null(text);
+	assert_non_null(strstr(err.msg, "/nonexistent-strata-dir"));
+	for (int f = 0; f < 4; f++)
+		free(want[f]);
+	strata_diff_side_free(live);
+	side_free(&n);
+	strata_config_free(cfg);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
 
 #define N_APPS 150
 
@@ -1115,6 +1217,7 @@ int main(void)
 		cmocka_unit_test(test_diff__shared_base_same_reports),
 		cmocka_unit_test(test_diff__parts_make_the_report),
 		cmocka_unit_test(test_diff__spilled_side_same_reports),
+		cmocka_unit_test(test_diff__published_side_as_text),
 		cmocka_unit_test(test_diff__spill_failure_keeps_the_side),
 	};
 

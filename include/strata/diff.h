@@ -257,6 +257,22 @@ int strata_diff_side_spill(strata_diff_side *s, const char *tmpdir,
 			   size_t mem_max, strata_error *err);
 /* True when s was spilled (strata_diff_side_spill). */
 bool strata_diff_side_spilled(const strata_diff_side *s);
+/*
+ * strata_diff_side_published_limits; with as_text, each file's resources
+ * are kept as text as soon as it is parsed, as strata_diff_side_spill
+ * keeps a render's (mem_max bytes and Secrets in memory, the rest in an
+ * unlinked file in tmpdir), so the published trees are never all in
+ * memory.  A file with a document whose apiVersion its identity would not
+ * give back exactly keeps its trees.  The temporary file failing is
+ * STRATA_EIO.
+ */
+int strata_diff_side_published_text(strata_diff_side **out,
+				    const char *repo_dir,
+				    const strata_config *cfg, const char *env,
+				    const char *remote, const char *label,
+				    const strata_limits *lim, const char *tmpdir,
+				    size_t mem_max, bool as_text,
+				    strata_error *err);
 const strata_diff_input *strata_diff_side_input(const strata_diff_side *s);
 void strata_diff_side_free(strata_diff_side *s);
 

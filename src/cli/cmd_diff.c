@@ -78,6 +78,10 @@ typedef struct dctx {
 	opened *repos;
 	size_t n_repos;
 	strata_error *err;
+	/* the comparisons, and which one is being made (spill_new) */
+	const struct sidespec *olds, *news;
+	size_t n_cmp, cur;
+	bool planned;        /* plan_renders counted every render */
 } dctx;
 
 static void dctx_free(dctx *c)
@@ -312,12 +316,17 @@ static int plan_renders(dctx *c, const sidespec *olds, const sidespec *news,
 	return 0;
 }
 
+/* A side kept as text keeps this much of it in memory, the rest in a
+ * temporary file (strata_diff_side_spill). */
+#define SIDE_MEM (1024 * 1024)
+
 /*
  * Load a side.  A render side of an env its revision does not define is
  * empty (when allow_absent), so --all shows environments that come and go.
  * The last render of a repository (plan_renders) may edit the parsed base
  * in place (strata_repo_last_render); while a side rendered earlier is
  * alive it shares the base copy-on-write instead, as every other render.
+ * A published side is read as text file by file, never whole as trees.
  */
 static int load_side(dctx *c, const sidespec *s, const sidespec *other,
 		     bool allow_absent, strata_diff_side **out,
@@ -335,9 +344,11 @@ static int load_side(dctx *c, const sidespec *s, const sidespec *other,
 		if (rc < 0)
 			return rc;
 		*cfg_out = strata_repo_config(repo);
-		return strata_diff_side_published_limits(out, c->dir, strata_repo_config(repo),
-							 s->env, s->remote, s->label,
-							 &cli_limits, c->err);
+		/* read as text, file by file: its trees are never all in memory */
+		return strata_diff_side_published_text(out, c->dir, strata_repo_config(repo),
+						       s->env, s->remote, s->label,
+						       &cli_limits, cli_tmp_dir(), SIDE_MEM,
+						       true, c->err);
 	}
 	rc = get_repo(c, s->rev, &repo);
 	if (rc < 0)
@@ -357,9 +368,33 @@ static int load_side(dctx *c, const sidespec *s, const sidespec *other,
 	return strata_diff_side_render(out, repo, s->env, s->label, c->err);
 }
 
-/* A spilled side keeps this much of its text in memory, the rest in a
- * temporary file. */
-#define SIDE_MEM (1024 * 1024)
+/*
+ * Forget the overlay layers of repo that no render to come uses: this
+ * comparison's old side and the later comparisons' sides (`diff --all`
+ * renders every environment, and each one's patches would stay parsed).
+ */
+static int keep_layers(dctx *c, strata_repo *repo, bool allow_absent)
+{
+	const char **envs = calloc(2 * c->n_cmp + 1, sizeof(*envs));
+	size_t n = 0;
+	int rc = 0;
+
+	if (!envs)
+		return strata_error_set(c->err, STRATA_ENOMEM, NULL, 0, 0, "out of memory");
+	for (size_t k = c->cur; k < c->n_cmp && rc == 0; k++) {
+		const sidespec *specs[2] = { &c->olds[k], &c->news[k] };
+		size_t m = k == c->cur ? 1 : 2; /* this one's new side is loaded */
+		for (size_t j = 0; j < m && rc == 0; j++) {
+			strata_repo *r;
+			if ((rc = render_repo(c, specs[j], allow_absent, &r)) == 0 && r == repo)
+				envs[n++] = specs[j]->env;
+		}
+	}
+	if (rc == 0)
+		rc = strata_repo_trim(repo, envs, n, c->err);
+	free(envs);
+	return rc;
+}
 
 /*
  * Before the old side is loaded, the new side's render becomes text
@@ -384,12 +419,13 @@ static int spill_new(dctx *c, comparison *cmp, const sidespec *o,
 	if ((rc = render_repo(c, n, allow_absent, &rn)) < 0)
 		return rc;
 	op = rn ? find_opened(c, rn) : NULL;
-	if (op && !op->renders_left)
+	if (!op || !c->planned)
+		return 0;
+	if (!op->renders_left) {
 		strata_repo_release(rn);
-	else if (op && op->renders_left == 1 && ro == rn)
-		/* the old side is the repository's one render to come */
-		return strata_repo_trim(rn, (const char *const *)&o->env, 1, c->err);
-	return 0;
+		return 0;
+	}
+	return keep_layers(c, rn, allow_absent);
 }
 
 static int compare(dctx *c, comparison *cmp, const sidespec *o, const sidespec *n,
@@ -772,7 +808,11 @@ int cmd_diff(int argc, char **argv)
 		ret = EXIT_INTERNAL;
 		goto done;
 	}
+	c.olds = olds;
+	c.news = news;
+	c.n_cmp = n_cmp;
 	rc = plan_renders(&c, olds, news, n_cmp, all);
+	c.planned = rc == 0;
 	if (rc < 0) {
 		/*
 		 * Not reported here: the comparisons meet it again, in their
@@ -797,6 +837,7 @@ int cmd_diff(int argc, char **argv)
 	}
 	rc = 0;
 	for (size_t i = 0; i < n_cmp && rc == 0; i++) {
+		c.cur = i;
 		rc = compare(&c, &cmps[i], &olds[i], &news[i], all, ignores,
 			     n_ignores, &dopts);
 		if (rc < 0) {

@@ -111,8 +111,31 @@ static bool yaml_name(const char *name)
 		(len > 4 && !strcmp(name + len - 4, ".yml")));
 }
 
+typedef struct spill_w spill_w;
+/* Where a side's documents go as text: memory, then a temporary file. */
+struct spill_w {
+	strata_arena *a;      /* the resources' identities */
+	const char *tmpdir;   /* NULL: everything in memory */
+	size_t mem_max;
+	const char *label;    /* the side, for errors */
+	strata_buf text;      /* what stays in memory */
+	strata_buf block;     /* waiting for the file */
+	strata_buf doc;
+	int fd;
+	uint64_t file_off;    /* bytes written to the file */
+};
+
+static void spill_w_init(spill_w *w, strata_arena *a, const char *tmpdir,
+			 size_t mem_max, const char *label);
+static void spill_w_free(spill_w *w);
+static int spill_doc(spill_w *w, spilled *sp, const strata_resource *r,
+		     strata_error *err);
+static int spill_finish(spill_w *w, strata_diff_side *s, strata_error *err);
+static bool api_version_kept(const strata_resource *r);
+
 typedef struct loader {
 	strata_diff_side *s;
+	spill_w *w;         /* each file's resources kept as text, or NULL */
 	git_repository *repo;
 	strata_limits lim;
 	const char *branch; /* short name, for file names in errors */
@@ -139,6 +162,55 @@ static int add_res(loader *L, strata_resource *r)
 	}
 	s->res[s->in.n++] = r;
 	return 0;
+}
+
+/* A published pull-agent file (kustomization.yaml's kind), not a resource. */
+static bool agent_doc(const strata_node *root)
+{
+	const char *av = strata_scalar_str(strata_map_get(root, "apiVersion"));
+
+	return av && !strncmp(av, "kustomize.config.k8s.io/", 24);
+}
+
+/*
+ * A published file's resources kept as text (L->w) as soon as it is
+ * parsed, its trees dropped.  0, a negative code, or 1 when a document's
+ * apiVersion could not be given exactly from its text's identity (then
+ * the caller keeps the file's trees).
+ */
+static int add_as_text(loader *L, const char *path, const char *text, size_t size)
+{
+	strata_diff_side *s = L->s;
+	strata_arena *pa = strata_arena_new();
+	strata_yaml_doc *docs = NULL;
+	strata_resource *rs = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (!pa)
+		return oom(L->err);
+	rc = strata_yaml_load(&docs, &n, pa, path, text, size, &L->lim, L->err);
+	if (rc == 0 && !(rs = strata_arena_alloc(pa, (n + 1) * sizeof(*rs))))
+		rc = oom(L->err);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (agent_doc(docs[i].root))
+			continue;
+		rc = strata_resource_init(&rs[i], pa, docs[i].root, path,
+					  docs[i].line, docs[i].col, L->err);
+		if (rc == 0 && !api_version_kept(&rs[i]))
+			rc = 1;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		spilled *sp;
+		if (agent_doc(docs[i].root))
+			continue;
+		if (!(sp = strata_arena_alloc(s->arena, sizeof(*sp))))
+			rc = oom(L->err);
+		else if ((rc = spill_doc(L->w, sp, &rs[i], L->err)) == 0)
+			rc = add_res(L, &sp->r);
+	}
+	strata_arena_free(pa);
+	return rc;
 }
 
 static int walk_cb(const char *root, const git_tree_entry *te, void *payload)
@@ -188,6 +260,15 @@ static int walk_cb(const char *root, const git_tree_entry *te, void *payload)
 		git_blob_free(blob);
 		return -1;
 	}
+	if (L->w) {
+		rc = add_as_text(L, path, git_blob_rawcontent(blob), size);
+		if (rc != 1) {
+			git_blob_free(blob);
+			L->rc = rc;
+			return rc < 0 ? -1 : 0;
+		}
+		/* kept as it is: a document the text could not give exactly */
+	}
 	rc = strata_yaml_load(&docs, &n, s->arena, path, git_blob_rawcontent(blob),
 			      size, &L->lim, L->err);
 	git_blob_free(blob);
@@ -196,9 +277,8 @@ static int walk_cb(const char *root, const git_tree_entry *te, void *payload)
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const char *av = strata_scalar_str(strata_map_get(docs[i].root, "apiVersion"));
 		strata_resource *r;
-		if (av && !strncmp(av, "kustomize.config.k8s.io/", 24))
+		if (agent_doc(docs[i].root))
 			continue;
 		r = strata_arena_alloc(s->arena, sizeof(*r));
 		if (!r) {
@@ -231,6 +311,20 @@ int strata_diff_side_published_limits(strata_diff_side **out,
 				      const strata_limits *lim,
 				      strata_error *err)
 {
+	return strata_diff_side_published_text(out, repo_dir, cfg, env, remote,
+					       label, lim, NULL, 0, false, err);
+}
+
+int strata_diff_side_published_text(strata_diff_side **out,
+				    const char *repo_dir,
+				    const strata_config *cfg, const char *env,
+				    const char *remote, const char *label,
+				    const strata_limits *lim, const char *tmpdir,
+				    size_t mem_max, bool as_text,
+				    strata_error *err)
+{
+	spill_w w;
+	bool have_w = false;
 	strata_diff_side *s;
 	git_repository *repo = NULL;
 	git_reference *ref = NULL;
@@ -308,11 +402,20 @@ int strata_diff_side_published_limits(strata_diff_side **out,
 		L.lim = *lim;
 	else
 		strata_limits_default(&L.lim);
+	if (as_text) {
+		spill_w_init(&w, s->arena, tmpdir, mem_max, s->in.label);
+		have_w = true;
+		L.w = &w;
+	}
 	if (git_tree_walk(tree, GIT_TREEWALK_PRE, walk_cb, &L) < 0) {
 		rc = L.rc ? L.rc : git_fail(err, "cannot walk the published tree");
 		goto done;
 	}
+	if (as_text)
+		rc = spill_finish(&w, s, err);
 done:
+	if (have_w)
+		spill_w_free(&w);
 	if (rc == 0) {
 		s->in.res = s->res;
 		*out = s;
@@ -356,14 +459,6 @@ bool strata_diff_side_spilled(const strata_diff_side *s)
 	return s && s->spilled;
 }
 
-static int io_fail(strata_error *err, const char *what, const char *dir,
-		   const char *label)
-{
-	return strata_error_set(err, STRATA_EIO, NULL, 0, 0,
-				"cannot %s a temporary file in '%s' for the rendered %s: %s",
-				what, dir, label, strerror(errno));
-}
-
 /* strata_diff_input.text of a spilled side: append r's text to out. */
 static int spilled_text(void *ctx, const strata_resource *r, strata_buf *out)
 {
@@ -400,7 +495,7 @@ static int spilled_load(void *ctx, const strata_resource *r, strata_arena *a,
 			return oom(err);
 		if (strata_pread_all(s->fd, buf, sp->len, sp->off) < 0)
 			return strata_error_set(err, STRATA_EIO, NULL, 0, 0,
-						"reading back the rendered %s: %s",
+						"cannot read back diff side %s: %s",
 						s->in.label, strerror(errno));
 		buf[sp->len] = '\0';
 		text = buf;
@@ -412,7 +507,7 @@ static int spilled_load(void *ctx, const strata_resource *r, strata_arena *a,
 		return rc;
 	if (n != 1)
 		return strata_error_set(err, STRATA_ERROR, r->file, 0, 0,
-					"a rendered document read back as %zu", n);
+					"a document kept as text read back as %zu", n);
 	*root = docs[0].root;
 	return 0;
 }
@@ -458,6 +553,104 @@ static bool is_secret(const strata_resource *r)
 	return !strcmp(r->kind, "Secret") && !r->group[0];
 }
 
+
+static void spill_w_init(spill_w *w, strata_arena *a, const char *tmpdir,
+			 size_t mem_max, const char *label)
+{
+	memset(w, 0, sizeof(*w));
+	w->a = a;
+	w->tmpdir = tmpdir;
+	w->mem_max = mem_max;
+	w->label = label;
+	w->fd = -1;
+}
+
+static void spill_w_free(spill_w *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	strata_buf_free(&w->text);
+	strata_buf_free(&w->block);
+	strata_buf_free(&w->doc);
+}
+
+static int io_fail(const spill_w *w, const char *what, strata_error *err)
+{
+	return strata_error_set(err, STRATA_EIO, NULL, 0, 0,
+				"cannot %s a temporary file in '%s' for diff side %s: %s",
+				what, w->tmpdir, w->label, strerror(errno));
+}
+
+/* Emit r's document to w and make sp its stand-in (root NULL). */
+static int spill_doc(spill_w *w, spilled *sp, const strata_resource *r,
+		     strata_error *err)
+{
+	bool bad = false, mem;
+
+	w->doc.len = 0;
+	if (strata_yaml_emit(&w->doc, r->root) < 0)
+		return oom(err);
+	memset(sp, 0, sizeof(*sp));
+	sp->r = *r;
+	sp->r.root = NULL;
+	sp->r.file = r->file ? sintern(w->a, r->file, &bad) : NULL;
+	sp->r.group = sintern(w->a, r->group, &bad);
+	sp->r.version = sintern(w->a, r->version, &bad);
+	sp->r.kind = sintern(w->a, r->kind, &bad);
+	sp->r.ns = sintern(w->a, r->ns, &bad);
+	sp->r.name = sdup(w->a, r->name, &bad);
+	sp->len = w->doc.len;
+	if (bad)
+		return oom(err);
+	/* Secrets never go to a file */
+	mem = !w->tmpdir || is_secret(r) ||
+	      (w->fd < 0 && w->doc.len <= w->mem_max &&
+	       w->text.len <= w->mem_max - w->doc.len);
+	if (mem) {
+		sp->off = w->text.len;
+		if (strata_buf_put(&w->text, w->doc.ptr ? w->doc.ptr : "", w->doc.len) < 0)
+			return oom(err);
+		return 0;
+	}
+	if (w->fd < 0 && (w->fd = strata_tmpfile(w->tmpdir, "strata-diff")) < 0)
+		return io_fail(w, "make", err);
+	sp->in_file = true;
+	sp->off = w->file_off + w->block.len;
+	if (strata_buf_put(&w->block, w->doc.ptr ? w->doc.ptr : "", w->doc.len) < 0)
+		return oom(err);
+	if (w->block.len < SPILL_BLOCK)
+		return 0;
+	if (strata_write_all(w->fd, w->block.ptr, w->block.len) < 0)
+		return io_fail(w, "write", err);
+	w->file_off += w->block.len;
+	w->block.len = 0;
+	return 0;
+}
+
+/* The last block to the file, and the text to s, which reads it back. */
+static int spill_finish(spill_w *w, strata_diff_side *s, strata_error *err)
+{
+	if (w->block.len && strata_write_all(w->fd, w->block.ptr, w->block.len) < 0)
+		return io_fail(w, "write", err);
+	w->block.len = 0;
+	s->text = w->text;
+	w->text = (strata_buf)STRATA_BUF_INIT;
+	s->fd = w->fd;
+	w->fd = -1;
+	strata_limits_default(&s->lim);
+	/* documents strata emitted: only their size and depth can be large */
+	s->lim.max_depth = SIZE_MAX;
+	s->lim.max_scalar = SIZE_MAX;
+	s->lim.max_file = SIZE_MAX;
+	s->lim.max_total = SIZE_MAX;
+	s->lim.jobs = 1;
+	s->in.load = spilled_load;
+	s->in.text = spilled_text;
+	s->in.load_ctx = s;
+	s->spilled = true;
+	return 0;
+}
+
 int strata_diff_side_spill(strata_diff_side *s, const char *tmpdir,
 			   size_t mem_max, strata_error *err)
 {
@@ -465,10 +658,9 @@ int strata_diff_side_spill(strata_diff_side *s, const char *tmpdir,
 	strata_arena *a = NULL;
 	spilled *sp = NULL;
 	const strata_resource **res = NULL;
-	strata_buf text = STRATA_BUF_INIT, block = STRATA_BUF_INIT, doc = STRATA_BUF_INIT;
 	strata_diff_input in = s->in;
-	uint64_t file_off = 0;
-	int fd = -1, rc = 0;
+	spill_w w;
+	int rc = 0;
 	bool bad = false;
 
 	if (!s->render || s->spilled)
@@ -477,66 +669,19 @@ int strata_diff_side_spill(strata_diff_side *s, const char *tmpdir,
 		if (!api_version_kept(s->in.res[i]))
 			return 0; /* keep the trees: rare, and exact */
 	a = strata_arena_new();
+	spill_w_init(&w, a, tmpdir, mem_max, s->in.label);
 	sp = a ? strata_arena_alloc(a, (n + 1) * sizeof(*sp)) : NULL;
 	res = a ? strata_arena_alloc(a, (n + 1) * sizeof(*res)) : NULL;
 	if (!sp || !res) {
 		rc = oom(err);
 		goto done;
 	}
-	memset(sp, 0, (n + 1) * sizeof(*sp));
 	for (size_t i = 0; i < n && !rc; i++) {
-		const strata_resource *r = s->in.res[i];
-		bool mem;
-
-		doc.len = 0;
-		if (strata_yaml_emit(&doc, r->root) < 0) {
-			rc = oom(err);
-			break;
-		}
-		sp[i].r = *r;
-		sp[i].r.root = NULL;
-		sp[i].r.file = r->file ? sintern(a, r->file, &bad) : NULL;
-		sp[i].r.group = sintern(a, r->group, &bad);
-		sp[i].r.version = sintern(a, r->version, &bad);
-		sp[i].r.kind = sintern(a, r->kind, &bad);
-		sp[i].r.ns = sintern(a, r->ns, &bad);
-		sp[i].r.name = sdup(a, r->name, &bad);
-		sp[i].len = doc.len;
+		rc = spill_doc(&w, &sp[i], s->in.res[i], err);
 		res[i] = &sp[i].r;
-		if (bad) {
-			rc = oom(err);
-			break;
-		}
-		/* Secrets never go to a file */
-		mem = !tmpdir || is_secret(r) ||
-		      (fd < 0 && doc.len <= mem_max && text.len <= mem_max - doc.len);
-		if (mem) {
-			sp[i].off = text.len;
-			if (strata_buf_put(&text, doc.ptr ? doc.ptr : "", doc.len) < 0)
-				rc = oom(err);
-			continue;
-		}
-		if (fd < 0 && (fd = strata_tmpfile(tmpdir, "strata-diff")) < 0) {
-			rc = io_fail(err, "make", tmpdir, s->in.label);
-			break;
-		}
-		sp[i].in_file = true;
-		sp[i].off = file_off + block.len;
-		if (strata_buf_put(&block, doc.ptr ? doc.ptr : "", doc.len) < 0) {
-			rc = oom(err);
-			break;
-		}
-		if (block.len >= SPILL_BLOCK) {
-			if (strata_write_all(fd, block.ptr, block.len) < 0) {
-				rc = io_fail(err, "write", tmpdir, s->in.label);
-				break;
-			}
-			file_off += block.len;
-			block.len = 0;
-		}
 	}
-	if (!rc && block.len && strata_write_all(fd, block.ptr, block.len) < 0)
-		rc = io_fail(err, "write", tmpdir, s->in.label);
+	if (rc)
+		goto done;
 	/* what the side says of itself outlives the render */
 	in.label = sdup(a, s->in.label, &bad);
 	in.env = sdup(a, s->in.env, &bad);
@@ -545,39 +690,27 @@ int strata_diff_side_spill(strata_diff_side *s, const char *tmpdir,
 	in.prefix = sdup(a, s->in.prefix, &bad);
 	in.suffix = sdup(a, s->in.suffix, &bad);
 	in.branch = sdup(a, s->in.branch, &bad);
-	if (!rc && bad)
+	if (bad) {
 		rc = oom(err);
-	if (rc)
 		goto done;
+	}
+	/* the last write may fail: the render goes only after it */
+	if (w.block.len && strata_write_all(w.fd, w.block.ptr, w.block.len) < 0) {
+		rc = io_fail(&w, "write", err);
+		goto done;
+	}
+	w.block.len = 0;
 	strata_render_free(s->render);
 	s->render = NULL;
 	strata_arena_free(s->arena);
 	s->arena = a;
 	a = NULL;
 	s->res = res;
-	s->text = text;
-	text = (strata_buf)STRATA_BUF_INIT;
-	s->fd = fd;
-	fd = -1;
-	strata_limits_default(&s->lim);
-	/* strata's own output: only its size and depth can be large */
-	s->lim.max_depth = SIZE_MAX;
-	s->lim.max_scalar = SIZE_MAX;
-	s->lim.max_file = SIZE_MAX;
-	s->lim.max_total = SIZE_MAX;
-	s->lim.jobs = 1;
 	s->in = in;
 	s->in.res = s->res;
-	s->in.load = spilled_load;
-	s->in.text = spilled_text;
-	s->in.load_ctx = s;
-	s->spilled = true;
+	rc = spill_finish(&w, s, err);
 done:
-	if (fd >= 0)
-		close(fd);
-	strata_buf_free(&text);
-	strata_buf_free(&block);
-	strata_buf_free(&doc);
+	spill_w_free(&w);
 	strata_arena_free(a);
 	return rc;
 }
