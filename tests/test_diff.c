@@ -1182,6 +1182,33 @@ static void test_diff__parts_make_the_report(void **state)
 			assert_non_null(all.ptr);
 			assert_non_null(head.ptr);
 			assert_string_equal(head.ptr, all.ptr);
+			/* handed on in pieces (strata_diff_parts_emit), as the CLI does */
+			{
+				strata_diff_parts *q = strata_diff_parts_new(cnt, &fmt);
+				pieces pc = { STRATA_BUF_INIT, 0 };
+				strata_buf h2 = STRATA_BUF_INIT, t2 = STRATA_BUF_INIT;
+
+				assert_non_null(q);
+				for (size_t i = 0; i < cnt; i++)
+					assert_int_equal(strata_diff_parts_emit(q, ds[i], collect, &pc), 0);
+				assert_int_equal(strata_diff_parts_end(q, &h2, &t2), 0);
+				if (pc.b.len)
+					assert_int_equal(strata_buf_put(&h2, pc.b.ptr, pc.b.len), 0);
+				if (t2.len)
+					assert_int_equal(strata_buf_put(&h2, t2.ptr, t2.len), 0);
+				assert_non_null(h2.ptr);
+				assert_string_equal(h2.ptr, all.ptr);
+				/* the big patch and json parts come in several pieces */
+				if (cnt == 4 && (f == STRATA_DIFF_PATCH || f == STRATA_DIFF_JSON))
+					assert_true(pc.n > 1);
+				if (cnt == 4 && f != STRATA_DIFF_MARKDOWN)
+					assert_int_equal(strata_diff_parts_emit(q, ds[0], refuse, NULL),
+							 STRATA_ERROR);
+				strata_diff_parts_free(q);
+				strata_buf_free(&pc.b);
+				strata_buf_free(&h2);
+				strata_buf_free(&t2);
+			}
 			if (f == STRATA_DIFF_MARKDOWN && cnt == 4)
 				assert_non_null(strstr(all.ptr, "too long for one comment"));
 			strata_diff_parts_free(p);

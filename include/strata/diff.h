@@ -167,6 +167,15 @@ typedef struct strata_diff_parts strata_diff_parts;
 strata_diff_parts *strata_diff_parts_new(size_t n, const strata_diff_fmt *fmt);
 int strata_diff_parts_add(strata_diff_parts *p, strata_buf *body,
 			  const strata_diff *d);
+/*
+ * strata_diff_parts_add, the part handed to write(ctx, text, len) in
+ * pieces of about 64 KiB instead of appended to a buffer (a patch part
+ * can be as big as an environment's render).  write returns 0 or a
+ * negative code, which stops the part and is returned.
+ */
+int strata_diff_parts_emit(strata_diff_parts *p, const strata_diff *d,
+			   int (*write)(void *ctx, const char *text, size_t len),
+			   void *ctx);
 int strata_diff_parts_end(strata_diff_parts *p, strata_buf *head, strata_buf *tail);
 void strata_diff_parts_free(strata_diff_parts *p);
 

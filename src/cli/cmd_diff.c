@@ -504,6 +504,22 @@ static int spill_report(FILE **spill, strata_buf *report)
 	return 0;
 }
 
+/* Where the report's parts wait: in memory, then in a file (spill_report). */
+typedef struct held {
+	strata_buf *report;
+	FILE **spill;
+} held;
+
+/* strata_diff_parts_emit's write(): a piece of a part, held. */
+static int hold_piece(void *ctx, const char *text, size_t len)
+{
+	held *h = ctx;
+
+	if (strata_buf_put(h->report, text, len) < 0)
+		return STRATA_ENOMEM;
+	return h->report->len >= REPORT_SPILL ? spill_report(h->spill, h->report) : 0;
+}
+
 static int stdout_write(void *ctx, const char *text, size_t len);
 
 /* Hand b's text to stdout in pieces. */
@@ -848,11 +864,11 @@ int cmd_diff(int argc, char **argv)
 		if (strata_diff_different(cmps[i].diff))
 			ret = EXIT_DIFFERENT;
 		if (parts) {
-			rc = strata_diff_parts_add(parts, &report, diffs[i]);
+			held h = { &report, &spill };
+
+			rc = strata_diff_parts_emit(parts, diffs[i], hold_piece, &h);
 			comparison_free(&cmps[i]);
 			diffs[i] = NULL;
-			if (rc == 0 && report.len >= REPORT_SPILL)
-				rc = spill_report(&spill, &report);
 		}
 	}
 	if (!quiet) {

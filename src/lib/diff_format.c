@@ -1581,12 +1581,15 @@ static void md_part(fmtctx *x, strata_diff_parts *p, const strata_diff *d,
 	md_ignored(x, d, &p->envb);
 }
 
-int strata_diff_parts_add(strata_diff_parts *p, strata_buf *body,
-			  const strata_diff *d)
+/* Comparison d's part to body, handed to write in pieces (write: NULL to
+ * keep it all in body). */
+static int parts_add(strata_diff_parts *p, strata_buf *body, const strata_diff *d,
+		     int (*write)(void *ctx, const char *text, size_t len),
+		     void *ctx)
 {
 	const strata_diff_fmt *f = p->fmt.format == STRATA_DIFF_MARKDOWN ? &p->nocolor
 									 : &p->fmt;
-	fmtctx x = { body, f, f->context < 0 ? 3 : f->context, 0, NULL, NULL, 0 };
+	fmtctx x = { body, f, f->context < 0 ? 3 : f->context, 0, write, ctx, 0 };
 	strata_arena *a = NULL;
 	size_t i = p->i++;
 	bool first = !p->blocks;
@@ -1596,6 +1599,9 @@ int strata_diff_parts_add(strata_diff_parts *p, strata_buf *body,
 	case STRATA_DIFF_TEXT:
 		text_block(&x, d, &first);
 		p->blocks = !first;
+		if (write && !x.rc)
+			hand_on(&x);
+		x.write = NULL; /* the summary lines wait for the end */
 		x.out = &p->tail;
 		text_summary(&x, d);
 		break;
@@ -1606,16 +1612,37 @@ int strata_diff_parts_add(strata_diff_parts *p, strata_buf *body,
 	case STRATA_DIFF_MARKDOWN:
 		if (!(a = strata_arena_new()))
 			return STRATA_ENOMEM;
-		if (p->fmt.format == STRATA_DIFF_JSON)
+		if (p->fmt.format == STRATA_DIFF_JSON) {
 			json_comparison(&x, a, d, i, p->n > 1);
-		else
+		} else {
+			x.write = NULL; /* markdown's part waits for the end */
 			md_part(&x, p, d, a);
+		}
 		strata_arena_free(a);
 		break;
 	default:
 		return STRATA_EUSAGE;
 	}
+	if (x.write && !x.rc)
+		hand_on(&x);
 	return x.rc;
+}
+
+int strata_diff_parts_add(strata_diff_parts *p, strata_buf *body,
+			  const strata_diff *d)
+{
+	return parts_add(p, body, d, NULL, NULL);
+}
+
+int strata_diff_parts_emit(strata_diff_parts *p, const strata_diff *d,
+			   int (*write)(void *ctx, const char *text, size_t len),
+			   void *ctx)
+{
+	strata_buf piece = STRATA_BUF_INIT;
+	int rc = parts_add(p, &piece, d, write, ctx);
+
+	strata_buf_free(&piece);
+	return rc;
 }
 
 int strata_diff_parts_end(strata_diff_parts *p, strata_buf *head, strata_buf *tail)
