@@ -1362,6 +1362,25 @@ static int pair_roots(const strata_diff_input *os, const strata_resource *o,
 	return 0;
 }
 
+/* Whether two documents kept as text (strata_diff_side_spill) are the
+ * same text; tb[0..1] are buffers reused from pair to pair. */
+static int same_text(const strata_diff_input *os, const strata_resource *o,
+		     const strata_diff_input *ns, const strata_resource *n,
+		     strata_buf tb[2], bool *same, strata_error *err)
+{
+	int rc;
+
+	tb[0].len = tb[1].len = 0;
+	if ((rc = os->text(os->load_ctx, o, &tb[0])) < 0 ||
+	    (rc = ns->text(ns->load_ctx, n, &tb[1])) < 0)
+		return strata_error_set(err, rc, NULL, 0, 0,
+					"cannot read back a diff side's documents%s",
+					rc == STRATA_ENOMEM ? ": out of memory" : "");
+	*same = tb[0].len == tb[1].len &&
+		(!tb[0].len || !memcmp(tb[0].ptr, tb[1].ptr, tb[0].len));
+	return 0;
+}
+
 /* The changes' values from a document parsed again, copied into the
  * result before the document goes. */
 static int keep_values(strata_arena *a, strata_diff_change *ch, size_t n,
@@ -1414,6 +1433,7 @@ int strata_diff_compute(strata_diff **out, const strata_diff_input *old_side,
 	bool *paired = NULL;
 	sortent *ents = NULL;
 	size_t n_ents = 0;
+	strata_buf tbuf[2] = { STRATA_BUF_INIT, STRATA_BUF_INIT };
 	cmp c;
 	int rc = 0;
 
@@ -1485,6 +1505,16 @@ int strata_diff_compute(strata_diff **out, const strata_diff_input *old_side,
 		se->e.old_res = old_side->res[found];
 		c.o = old_side->res[found];
 		c.n = nr;
+		/* both kept as text: the same text is the same document */
+		if (!c.o->root && !nr->root && old_side->text && new_side->text) {
+			bool same = false;
+			if ((rc = same_text(old_side, c.o, new_side, nr, tbuf, &same, err)) < 0)
+				goto done;
+			if (same) {
+				d->unchanged++;
+				continue;
+			}
+		}
 		c.norm_name = kn[j].name;
 		c.norm_len = kn[j].name_len;
 		c.secret = !strcmp(nr->kind, "Secret") && !nr->group[0];
@@ -1566,6 +1596,8 @@ done:
 	free(c.ch);
 	free(c.segs);
 	strata_buf_free(&c.path);
+	strata_buf_free(&tbuf[0]);
+	strata_buf_free(&tbuf[1]);
 	rules_free(c.rules, c.n_rules);
 	strata_diff_free(d);
 	return rc;
