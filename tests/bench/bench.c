@@ -373,6 +373,9 @@ typedef struct row {
 	double parse_one_cpu, parse_all_cpu;
 	meas one, all, diff, publish, publish_all, kustomize;
 	meas rev;                    /* render --rev HEAD ENV (the git source) */
+	/* env-00 published into the config repository, then diff env-00
+	 * (against it) and diff --all (every env against its branch) */
+	meas diff_pub, diff_all;
 	bool publish_fresh_target;
 } row;
 
@@ -449,6 +452,39 @@ static bool has_command(const options *o, const char *cmd, const char *word,
 		}
 	}
 	return ok;
+}
+
+
+/*
+ * env0 published into the config repository itself (untimed), then `diff
+ * env0` (against that branch: no difference) and `diff --all` (env0
+ * against its branch, every other environment against a branch that does
+ * not exist: all added).  The published side is read from git as text,
+ * file by file, beside a render.
+ */
+static void measure_diff_published(row *rw, const options *o, const char *sdir,
+				   const char *env0, const char *out,
+				   const char *err)
+{
+	char *pub[] = { (char *)o->strata, "-C", (char *)sdir, "publish",
+			(char *)env0, NULL };
+	char *one[] = { (char *)o->strata, "-C", (char *)sdir, "diff",
+			(char *)env0, NULL };
+	char *all[] = { (char *)o->strata, "-C", (char *)sdir, "diff", "--all",
+			NULL };
+
+	if (!run_ok(pub)) {
+		rw->diff_pub.state = rw->diff_all.state = -1;
+		snprintf(rw->diff_pub.why, sizeof(rw->diff_pub.why),
+			 "strata publish %s into the config repository failed", env0);
+		snprintf(rw->diff_all.why, sizeof(rw->diff_all.why), "%s",
+			 rw->diff_pub.why);
+		return;
+	}
+	fprintf(stderr, "   strata diff %s (against its published branch)\n", env0);
+	measure(&rw->diff_pub, o, one, out, err, true, 1, NULL, NULL);
+	fprintf(stderr, "   strata diff --all (%s published)\n", env0);
+	measure(&rw->diff_all, o, all, out, err, true, 1, NULL, NULL);
 }
 
 static int bench_one(row *rw, const options *o, bool has_kubectl,
@@ -586,6 +622,8 @@ static int bench_one(row *rw, const options *o, bool has_kubectl,
 			fprintf(stderr, "   strata publish --all\n");
 			measure(&rw->publish_all, o, pall, out, err, false, 0,
 				pub_prepare, &pc);
+			if (has_diff)
+				measure_diff_published(rw, o, sdir, env0, out, err);
 		}
 	}
 
@@ -716,6 +754,25 @@ static void report(const row *rows, int n_rows, const options *o)
 	       "resource into a fresh bare --target repository on every run; the "
 	       "config repository is packed (git repack -a -d) before timing.\n");
 
+	printf("\n## strata diff against what is published\n\n");
+	printf("| N apps | E | diff env-00 s | peak RSS MB | RSS limit MB | diff --all s | peak RSS MB | RSS limit MB |\n");
+	printf("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	for (int i = 0; i < n_rows; i++) {
+		const row *r = &rows[i];
+
+		printf("| %d | %d | %s | %s | %.1f |", r->n, r->e,
+		       fmt_s(a, sizeof(a), &r->diff_pub),
+		       fmt_mb(b, sizeof(b), &r->diff_pub), RSS_LIMIT_MB(r->in_one));
+		printf(" %s | %s | %.1f |\n", fmt_s(a, sizeof(a), &r->diff_all),
+		       fmt_mb(b, sizeof(b), &r->diff_all), RSS_LIMIT_MB(r->in_all));
+	}
+	printf("\nenv-00 is published into the config repository (one file per "
+	       "resource) before these run: `diff env-00` finds no difference, "
+	       "`diff --all` compares env-00 with it and every other environment "
+	       "with a branch that does not exist yet.  The RSS limits count only "
+	       "the config repository's input (render ENV's, render --all's), not "
+	       "the published files also read.\n");
+
 	printf("\n## strata render --rev HEAD env-00 (read from git, no checkout)\n\n");
 	printf("| N apps | E | input MB | median s | peak RSS MB | RSS limit MB | render ENV s | render ENV peak RSS MB |\n");
 	printf("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
@@ -755,12 +812,14 @@ static void report(const row *rows, int n_rows, const options *o)
 	for (int i = 0; i < n_rows; i++) {
 		const meas *ms[] = { &rows[i].one, &rows[i].all, &rows[i].diff,
 				     &rows[i].publish, &rows[i].publish_all,
-				     &rows[i].kustomize };
+				     &rows[i].kustomize, &rows[i].diff_pub,
+				     &rows[i].diff_all };
 		const char *names[] = { "render ENV", "render --all", "diff",
 					"publish ENV", "publish --all",
-					"kubectl kustomize" };
+					"kubectl kustomize", "diff ENV (published)",
+					"diff --all" };
 
-		for (int j = 0; j < 6; j++)
+		for (int j = 0; j < 8; j++)
 			if (ms[j]->state < 0)
 				printf("\nfailure: N=%d E=%d %s: exit %d: %s\n",
 				       rows[i].n, rows[i].e, names[j], ms[j]->status,
@@ -879,6 +938,26 @@ static void targets(const row *rows, int n_rows)
 				RSS_MB(r->diff) < RSS_LIMIT_MB(r->in_diff),
 				"N=%d E=%d: %.1f MB vs %.1f MB", r->n, r->e,
 				RSS_MB(r->diff), RSS_LIMIT_MB(r->in_diff));
+		if (r->publish.state > 0)
+			verdict("peak memory below 4x input + 16 MB (publish ENV)", true,
+				RSS_MB(r->publish) < RSS_LIMIT_MB(r->in_one),
+				"N=%d E=%d: %.1f MB vs %.1f MB", r->n, r->e,
+				RSS_MB(r->publish), RSS_LIMIT_MB(r->in_one));
+		if (r->publish_all.state > 0 && r->e > 1)
+			verdict("peak memory below 4x input + 16 MB (publish --all)", true,
+				RSS_MB(r->publish_all) < RSS_LIMIT_MB(r->in_all),
+				"N=%d E=%d: %.1f MB vs %.1f MB", r->n, r->e,
+				RSS_MB(r->publish_all), RSS_LIMIT_MB(r->in_all));
+		if (r->diff_pub.state > 0)
+			verdict("peak memory below 4x input + 16 MB (diff ENV, published)",
+				true, RSS_MB(r->diff_pub) < RSS_LIMIT_MB(r->in_one),
+				"N=%d E=%d: %.1f MB vs %.1f MB", r->n, r->e,
+				RSS_MB(r->diff_pub), RSS_LIMIT_MB(r->in_one));
+		if (r->diff_all.state > 0 && r->e > 1)
+			verdict("peak memory below 4x input + 16 MB (diff --all)", true,
+				RSS_MB(r->diff_all) < RSS_LIMIT_MB(r->in_all),
+				"N=%d E=%d: %.1f MB vs %.1f MB", r->n, r->e,
+				RSS_MB(r->diff_all), RSS_LIMIT_MB(r->in_all));
 	}
 }
 
