@@ -113,8 +113,10 @@ typedef struct strata_diff {
 } strata_diff;
 
 /*
- * Compare old -> new.  *out is the caller's (strata_diff_free).  Fails only
- * with STRATA_ENOMEM or STRATA_EUSAGE (an invalid ignore rule).
+ * Compare old -> new.  *out is the caller's (strata_diff_free).  Fails
+ * with STRATA_ENOMEM, STRATA_EUSAGE (an invalid ignore rule), or what a
+ * side's load() returns when a document kept as text cannot be read back
+ * (STRATA_EIO, a parse error; err says why).
  */
 int strata_diff_compute(strata_diff **out, const strata_diff_input *old_side,
 			const strata_diff_input *new_side,

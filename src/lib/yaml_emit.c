@@ -821,6 +821,28 @@ int strata_yaml_emit(strata_buf *out, const strata_node *root)
 	return finish(&E);
 }
 
+static void emit_flow(emitter *E, const strata_node *n);
+
+/*
+ * A key in flow form.  An empty plain key (YAML's "? " alone) is written
+ * "" as write_key writes it, not null: null names no key, and a document
+ * emitted and read back (a diff side kept as text) has it double quoted,
+ * so both would show the same key two ways.
+ */
+static void emit_flow_key(emitter *E, const strata_node *k)
+{
+	if (k->type != STRATA_NODE_SCALAR || k->style != STRATA_STYLE_PLAIN ||
+	    k->u.scalar.len) {
+		emit_flow(E, k);
+		return;
+	}
+	if (strata_node_tag(k)) {
+		put_tag(E, strata_node_tag(k));
+		putc_(E, ' ');
+	}
+	puts_(E, "\"\"");
+}
+
 /* Flow form of any node, for messages: {a: 1, b: [x, y]}. */
 static void emit_flow(emitter *E, const strata_node *n)
 {
@@ -837,7 +859,7 @@ static void emit_flow(emitter *E, const strata_node *n)
 		for (uint32_t i = 0; i < n->u.map.n && !E->rc; i++) {
 			if (i)
 				puts_(E, ", ");
-			emit_flow(E, n->u.map.pairs[i].key);
+			emit_flow_key(E, n->u.map.pairs[i].key);
 			puts_(E, ": ");
 			emit_flow(E, n->u.map.pairs[i].value);
 		}
