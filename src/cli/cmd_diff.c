@@ -82,6 +82,7 @@ typedef struct dctx {
 	const struct sidespec *olds, *news;
 	size_t n_cmp, cur;
 	bool planned;        /* plan_renders counted every render */
+	bool warned;         /* tmp_unusable said so */
 } dctx;
 
 static void dctx_free(dctx *c)
@@ -321,6 +322,20 @@ static int plan_renders(dctx *c, const sidespec *olds, const sidespec *news,
 #define SIDE_MEM (1024 * 1024)
 
 /*
+ * A side could not be kept as text (its temporary file, STRATA_EIO): the
+ * diff goes on with the side in memory, as before sides were kept as
+ * text, and says so once.
+ */
+static void tmp_unusable(dctx *c)
+{
+	if (!c->warned)
+		fprintf(stderr, "strata diff: warning: %s; keeping the sides in memory\n",
+			c->err->msg);
+	c->warned = true;
+	strata_error_clear(c->err);
+}
+
+/*
  * Load a side.  A render side of an env its revision does not define is
  * empty (when allow_absent), so --all shows environments that come and go.
  * The last render of a repository (plan_renders) may edit the parsed base
@@ -345,10 +360,16 @@ static int load_side(dctx *c, const sidespec *s, const sidespec *other,
 			return rc;
 		*cfg_out = strata_repo_config(repo);
 		/* read as text, file by file: its trees are never all in memory */
-		return strata_diff_side_published_text(out, c->dir, strata_repo_config(repo),
-						       s->env, s->remote, s->label,
-						       &cli_limits, cli_tmp_dir(), SIDE_MEM,
-						       true, c->err);
+		rc = strata_diff_side_published_text(out, c->dir, strata_repo_config(repo),
+						     s->env, s->remote, s->label,
+						     &cli_limits, cli_tmp_dir(), SIDE_MEM,
+						     true, c->err);
+		if (rc != STRATA_EIO)
+			return rc;
+		tmp_unusable(c);
+		return strata_diff_side_published_limits(out, c->dir, strata_repo_config(repo),
+							 s->env, s->remote, s->label,
+							 &cli_limits, c->err);
 	}
 	rc = get_repo(c, s->rev, &repo);
 	if (rc < 0)
@@ -414,7 +435,12 @@ static int spill_new(dctx *c, comparison *cmp, const sidespec *o,
 		return rc;
 	if (!o->published && !ro)
 		return 0; /* the old side is empty */
-	if ((rc = strata_diff_side_spill(cmp->new_side, cli_tmp_dir(), SIDE_MEM, c->err)) < 0)
+	rc = strata_diff_side_spill(cmp->new_side, cli_tmp_dir(), SIDE_MEM, c->err);
+	if (rc == STRATA_EIO) {
+		tmp_unusable(c); /* the side is still its render */
+		return 0;
+	}
+	if (rc < 0)
 		return rc;
 	if ((rc = render_repo(c, n, allow_absent, &rn)) < 0)
 		return rc;
@@ -867,6 +893,9 @@ int cmd_diff(int argc, char **argv)
 			held h = { &report, &spill };
 
 			rc = strata_diff_parts_emit(parts, diffs[i], hold_piece, &h);
+		}
+		/* formatted, or never to be: its sides (and their files) go */
+		if (parts || quiet) {
 			comparison_free(&cmps[i]);
 			diffs[i] = NULL;
 		}
@@ -900,7 +929,8 @@ int cmd_diff(int argc, char **argv)
 			goto done;
 		}
 		if (rc == STRATA_EIO) {
-			fprintf(stderr, "strata diff: cannot keep the report in a temporary file in '%s'\n",
+			/* the report's file, or a side's kept as text */
+			fprintf(stderr, "strata diff: cannot write or read back a temporary file in '%s'\n",
 				cli_tmp_dir());
 			ret = EXIT_IO;
 			goto done;
