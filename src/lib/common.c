@@ -4,6 +4,7 @@
  */
 #include "strata/common.h"
 #include "arena_keys.h"
+#include "arena_spare.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +12,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/*
+ * Under AddressSanitizer a chunk waiting in a spare store is poisoned, so
+ * a read through a freed render still fails as it would after free().
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define STRATA_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define STRATA_ASAN 1
+#endif
+#endif
+#ifdef STRATA_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
 
 void strata_error_clear(strata_error *err)
 {
@@ -193,6 +214,7 @@ struct strata_arena {
 	size_t next_size;
 	size_t used;
 	void *keytab; /* doc.c's shared keys: one malloc'ed block */
+	strata_spare *spare; /* chunks come from and go back to it */
 	bool cow;     /* copy shared nodes before editing them (doc.h) */
 };
 
@@ -220,24 +242,68 @@ strata_arena *strata_arena_new(void)
 	return a;
 }
 
-void strata_arena_free(strata_arena *a)
+void strata_arena_use_spare(strata_arena *a, strata_spare *s)
+{
+	a->spare = s;
+}
+
+void strata_spare_close(strata_spare *s)
 {
 	struct arena_chunk *c, *next;
 
-	if (!a)
-		return;
-	for (c = a->head; c; c = next) {
+	for (c = s->head; c; c = next) {
+		UNPOISON(c, sizeof(*c));
+		UNPOISON(c, sizeof(*c) + c->size);
 		next = c->next;
 		free(c);
+	}
+	s->head = NULL;
+	s->n = 0;
+	s->closed = true;
+}
+
+void strata_arena_free(strata_arena *a)
+{
+	struct arena_chunk *c, *next;
+	strata_spare *s;
+
+	if (!a)
+		return;
+	s = a->spare && !a->spare->closed ? a->spare : NULL;
+	for (c = a->head; c; c = next) {
+		next = c->next;
+		if (s && c->size == ARENA_MAX_CHUNK) {
+			c->next = s->head;
+			s->head = c;
+			s->n++;
+			POISON(c, sizeof(*c) + c->size);
+		} else {
+			free(c);
+		}
 	}
 	free(a->keytab);
 	free(a);
 }
 
-static struct arena_chunk *arena_chunk_new(size_t size)
+/*
+ * A chunk of at least size bytes: a spare one (full size) when the arena
+ * has a store that holds one and the caller fills it (spare), else a new one.
+ */
+static struct arena_chunk *arena_chunk_new(strata_arena *a, size_t size, bool spare)
 {
-	struct arena_chunk *c = malloc(sizeof(*c) + size);
+	strata_spare *s = a->spare;
+	struct arena_chunk *c;
 
+	if (spare && s && s->head) {
+		c = s->head;
+		UNPOISON(c, sizeof(*c) + ARENA_MAX_CHUNK);
+		s->head = c->next;
+		s->n--;
+		c->used = 0;
+		c->next = NULL;
+		return c;
+	}
+	c = malloc(sizeof(*c) + size);
 	if (!c)
 		return NULL;
 	c->size = size;
@@ -261,7 +327,7 @@ void *strata_arena_alloc(strata_arena *a, size_t size)
 	if (!c || c->size - c->used < rounded) {
 		if (rounded > a->next_size / 4) {
 			/* big: own chunk, linked behind the current one */
-			struct arena_chunk *big = arena_chunk_new(rounded);
+			struct arena_chunk *big = arena_chunk_new(a, rounded, false);
 			if (!big)
 				return NULL;
 			big->used = rounded;
@@ -275,13 +341,15 @@ void *strata_arena_alloc(strata_arena *a, size_t size)
 			memset(big->data, 0, rounded);
 			return big->data;
 		}
-		c = arena_chunk_new(a->next_size);
+		c = arena_chunk_new(a, a->next_size, true);
 		if (!c)
 			return NULL;
 		c->next = a->head;
 		a->head = c;
+		/* after a spare chunk, full-size ones: the arena is a big one */
 		if (a->next_size < ARENA_MAX_CHUNK)
-			a->next_size *= 2;
+			a->next_size = c->size < ARENA_MAX_CHUNK ? a->next_size * 2
+								  : ARENA_MAX_CHUNK;
 	}
 	p = c->data + c->used;
 	c->used += rounded;

@@ -22,6 +22,7 @@
 #include "strata/merge.h"
 #include "strata/transform.h"
 
+#include "arena_spare.h"
 #include "load.h"
 #include "pipeline.h"
 
@@ -69,6 +70,7 @@ struct strata_repo {
 	unsigned live;           /* renders not freed yet */
 	const strata_render_opts *collect; /* during a collecting render */
 	strata_error *keep;      /* where load problems are remembered */
+	strata_spare spare;      /* chunks of freed renders and layers */
 };
 
 struct strata_render {
@@ -505,6 +507,7 @@ static int load_layer(layer **out, strata_repo *repo, const char *path,
 	l->arena = strata_arena_new();
 	if (!l->arena)
 		return STRATA_ENOMEM;
+	strata_arena_use_spare(l->arena, &repo->spare);
 	repo->keep = &l->err;
 	repo->load = l->arena;
 	if (l->exists) {
@@ -610,6 +613,7 @@ void strata_repo_free(strata_repo *repo)
 		return;
 	for (layer *l = repo->layers; l; l = l->next)
 		strata_arena_free(l->arena);
+	strata_spare_close(&repo->spare);
 	strata_source_free(repo->src);
 	strata_config_free(repo->cfg);
 	strata_arena_free(repo->arena);
@@ -623,7 +627,12 @@ void strata_repo_last_render(strata_repo *repo)
 
 void strata_repo_release(strata_repo *repo)
 {
-	if (!repo || !repo->base_given || repo->live)
+	if (!repo)
+		return;
+	/* what comes next (trees, packs, reports) is no render: give the
+	 * spare chunks back; renders and layers freed later free theirs */
+	strata_spare_close(&repo->spare);
+	if (!repo->base_given || repo->live)
 		return; /* a render alive points into the base: keep it */
 	/* the layer structs live in repo->arena: walk them before it goes */
 	for (layer *l = repo->layers; l; l = l->next)
@@ -991,6 +1000,7 @@ int strata_render_env_opts(strata_render **out, strata_repo *repo,
 		rc = STRATA_ENOMEM;
 		goto fail;
 	}
+	strata_arena_use_spare(r->arena, &repo->spare);
 	strata_arena_set_cow(r->arena, !take);
 	rc = strata_config_env(&r->env, repo->cfg, env, e);
 	if (rc < 0)
@@ -1069,9 +1079,18 @@ int strata_render_env_opts(strata_render **out, strata_repo *repo,
 		goto fail;
 	}
 	repo->collect = NULL;
+	/*
+	 * No render comes after this one: what the spare store still holds
+	 * goes back to malloc for what the caller does next (diff's report,
+	 * publish's trees); this render and its layers free theirs there too.
+	 */
+	if (last)
+		strata_spare_close(&repo->spare);
 	*out = r;
 	return 0;
 fail:
+	if (last)
+		strata_spare_close(&repo->spare);
 	repo->collect = NULL;
 	if (e != err && err && !err->code)
 		*err = *e;
