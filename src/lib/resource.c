@@ -13,6 +13,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * The set's tables use 32 bits of these (no table has 2^32 slots); a
+ * resource keeps them beside its identity.
+ */
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	/* the NUL is hashed too: it separates the parts */
+	return strata_hash(s, strlen(s) + 1, h);
+}
+
+static uint32_t hash_full(const char *g, const char *k, const char *ns, const char *n)
+{
+	return (uint32_t)hash_str(hash_str(hash_str(hash_str(STRATA_HASH_SEED, g), k), ns), n);
+}
+
+static uint32_t hash_name(const char *g, const char *k, const char *n)
+{
+	return (uint32_t)hash_str(hash_str(hash_str(STRATA_HASH_SEED ^ 0x5bd1e995u, g), k), n);
+}
+
 /* ---- identity ---- */
 
 static const char *scalar_or_empty(const strata_node *n)
@@ -89,16 +109,19 @@ void strata_resource_refresh(strata_resource *r, strata_arena *a)
 	if (!slash) {
 		r->group = "";
 		r->version = av;
-		return;
+	} else {
+		r->version = slash + 1;
+		/* keep the old copy when the group did not change */
+		if (!r->group || strlen(r->group) != (size_t)(slash - av) ||
+		    memcmp(r->group, av, (size_t)(slash - av)) != 0) {
+			r->group = strata_arena_strndup(a, av, (size_t)(slash - av));
+			if (!r->group)
+				r->group = "";
+		}
 	}
-	r->version = slash + 1;
-	/* keep the old copy when the group did not change */
-	if (r->group && strlen(r->group) == (size_t)(slash - av) &&
-	    memcmp(r->group, av, (size_t)(slash - av)) == 0)
-		return;
-	r->group = strata_arena_strndup(a, av, (size_t)(slash - av));
-	if (!r->group)
-		r->group = "";
+	r->id_hash = hash_full(r->group, r->kind, r->ns, r->name);
+	r->name_hash = hash_name(r->group, r->kind, r->name);
+	r->rank = strata_kind_rank(r->kind);
 }
 
 const char *strata_resource_label(strata_arena *a, const strata_resource *r)
@@ -192,22 +215,6 @@ struct strata_resset {
 	size_t live;        /* entries inserted in tables since last rebuild */
 };
 
-static uint64_t hash_str(uint64_t h, const char *s)
-{
-	/* the NUL is hashed too: it separates the parts */
-	return strata_hash(s, strlen(s) + 1, h);
-}
-
-static uint64_t hash_full(const char *g, const char *k, const char *ns, const char *n)
-{
-	return hash_str(hash_str(hash_str(hash_str(STRATA_HASH_SEED, g), k), ns), n);
-}
-
-static uint64_t hash_name(const char *g, const char *k, const char *n)
-{
-	return hash_str(hash_str(hash_str(STRATA_HASH_SEED ^ 0x5bd1e995u, g), k), n);
-}
-
 strata_resset *strata_resset_new(strata_arena *a)
 {
 	strata_resset *s = strata_arena_alloc(a, sizeof(*s));
@@ -269,38 +276,45 @@ static int tables_rebuild(strata_resset *s, size_t want, strata_resource **dup)
 
 		if (r->deleted)
 			continue;
-		k = (size_t)hash_full(r->group, r->kind, r->ns, r->name) & s->mask;
+		k = (size_t)r->id_hash & s->mask;
 		for (; full[k]; k = (k + 1) & s->mask) {
+			const strata_resource *o = s->items[full[k] - 1];
 			/* entries went in in set order: the first match is the earliest */
-			if (dup && same_id(s->items[full[k] - 1], r->group, r->kind,
-					   r->ns, r->name)) {
+			if (dup && o->id_hash == r->id_hash &&
+			    same_id(o, r->group, r->kind, r->ns, r->name)) {
 				*dup = r;
 				return STRATA_ECONFLICT;
 			}
 		}
 		full[k] = (uint32_t)i + 1;
-		table_insert(byname, s->mask, hash_name(r->group, r->kind, r->name),
-			     (uint32_t)i + 1);
+		table_insert(byname, s->mask, r->name_hash, (uint32_t)i + 1);
 		s->live++;
 	}
 	return 0;
+}
+
+/* The live resource of identity (group, kind, ns, name), whose hash is h. */
+static strata_resource *find_hashed(const strata_resset *s, uint32_t h,
+				    const char *group, const char *kind,
+				    const char *ns, const char *name)
+{
+	if (!s->full)
+		return NULL;
+	for (size_t i = (size_t)h & s->mask; s->full[i]; i = (i + 1) & s->mask) {
+		strata_resource *r = s->items[s->full[i] - 1];
+		if (r->id_hash == h && !r->deleted && same_id(r, group, kind, ns, name))
+			return r;
+	}
+	return NULL;
 }
 
 strata_resource *strata_resset_find(const strata_resset *s, const char *group,
 				    const char *kind, const char *ns,
 				    const char *name)
 {
-	size_t i;
-
 	if (!s->full)
 		return NULL;
-	for (i = (size_t)hash_full(group, kind, ns, name) & s->mask; s->full[i];
-	     i = (i + 1) & s->mask) {
-		strata_resource *r = s->items[s->full[i] - 1];
-		if (!r->deleted && same_id(r, group, kind, ns, name))
-			return r;
-	}
-	return NULL;
+	return find_hashed(s, hash_full(group, kind, ns, name), group, kind, ns, name);
 }
 
 /* The set's array of resources, room for cap. */
@@ -322,7 +336,7 @@ int strata_resset_add(strata_resset *s, const strata_resource *r,
 {
 	strata_resource *copy, *dup;
 
-	dup = strata_resset_find(s, r->group, r->kind, r->ns, r->name);
+	dup = find_hashed(s, r->id_hash, r->group, r->kind, r->ns, r->name);
 	if (dup)
 		return strata_error_set(err, STRATA_ECONFLICT, r->file, (int)r->line,
 					(int)r->col,
@@ -342,10 +356,8 @@ int strata_resset_add(strata_resset *s, const strata_resource *r,
 		if (tables_rebuild(s, s->n * 2, NULL) < 0)
 			return STRATA_ENOMEM;
 	} else {
-		table_insert(s->full, s->mask, hash_full(r->group, r->kind, r->ns, r->name),
-			     (uint32_t)s->n);
-		table_insert(s->byname, s->mask, hash_name(r->group, r->kind, r->name),
-			     (uint32_t)s->n);
+		table_insert(s->full, s->mask, r->id_hash, (uint32_t)s->n);
+		table_insert(s->byname, s->mask, r->name_hash, (uint32_t)s->n);
 		s->live++;
 	}
 	if (out)
@@ -414,10 +426,12 @@ int strata_resset_match(strata_resource **out, const strata_resset *s,
 		found = strata_resset_find(s, group, kind, ns, name);
 		count = found ? 1 : 0;
 	} else if (s->byname) {
-		for (size_t i = (size_t)hash_name(group, kind, name) & s->mask;
-		     s->byname[i]; i = (i + 1) & s->mask) {
+		uint32_t h = hash_name(group, kind, name);
+
+		for (size_t i = (size_t)h & s->mask; s->byname[i]; i = (i + 1) & s->mask) {
 			strata_resource *r = s->items[s->byname[i] - 1];
-			if (!r->deleted && same_id(r, group, kind, NULL, name)) {
+			if (r->name_hash == h && !r->deleted &&
+			    same_id(r, group, kind, NULL, name)) {
 				if (!found)
 					found = r;
 				count++;
@@ -514,7 +528,7 @@ strata_resource **strata_resset_sorted(const strata_resset *s, size_t *n)
 		if (r->deleted)
 			continue;
 		keys[m].r = s->items[i];
-		keys[m].rank = strata_kind_rank(r->kind);
+		keys[m].rank = r->rank;
 		keys[m].off = text.len;
 		if (key_put(&text, r->group, "~G", false) < 0 ||
 		    key_put(&text, r->version, "~V", false) < 0 ||
