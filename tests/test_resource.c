@@ -60,6 +60,69 @@ static void test_resource__identity(void **state)
 	strata_arena_free(a);
 }
 
+/*
+ * The hashes and the rank kept with the identity follow a refresh after
+ * the document changed, interned kind and group or not: a resource edited
+ * into another identity equals one loaded with it, and the set finds it
+ * by its new identity after a reindex, not by its old one.
+ */
+static void test_resource__refresh_keeps_hashes(void **state)
+{
+	static const char *const to[][2] = {
+		{ "v1", "Service" },                 /* both interned */
+		{ "example.com/v1", "Widget" },      /* neither */
+		{ "apps/v1", "Widget" },
+		{ "example.com/v2", "Deployment" },
+		{ "rbac.authorization.k8s.io/v1", "ClusterRole" },
+	};
+	strata_arena *a = strata_arena_new();
+	strata_resset *s = strata_resset_new(a);
+	strata_resource *in;
+	strata_error err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(to) / sizeof(to[0]); i++) {
+		char yaml[256];
+		strata_resource r = load_one(a, "apiVersion: apps/v1\nkind: Deployment\n"
+					     "metadata:\n  name: web\n  namespace: shop\n"), fresh;
+		strata_node *av = strata_map_get(r.root, "apiVersion");
+		strata_node *kind = strata_map_get(r.root, "kind");
+
+		assert_int_equal(r.rank, strata_kind_rank("Deployment"));
+		/* edit the document as a transform would, then refresh */
+		*strata_map_slot(r.root, "apiVersion") =
+			strata_scalar_with(a, av, to[i][0], strlen(to[i][0]), -1);
+		*strata_map_slot(r.root, "kind") =
+			strata_scalar_with(a, kind, to[i][1], strlen(to[i][1]), -1);
+		strata_resource_refresh(&r, a);
+		snprintf(yaml, sizeof(yaml), "apiVersion: %s\nkind: %s\nmetadata:\n"
+			 "  name: web\n  namespace: shop\n", to[i][0], to[i][1]);
+		fresh = load_one(a, yaml);
+		assert_string_equal(r.kind, to[i][1]);
+		assert_string_equal(r.group, fresh.group);
+		assert_int_equal(r.id_hash, fresh.id_hash);
+		assert_int_equal(r.name_hash, fresh.name_hash);
+		assert_int_equal(r.rank, strata_kind_rank(to[i][1]));
+	}
+	/* in a set: found by the identity it has after the reindex */
+	{
+		strata_resource r = load_one(a, "apiVersion: v1\nkind: ConfigMap\n"
+					     "metadata:\n  name: old\n");
+		strata_node *name;
+
+		strata_error_clear(&err);
+		assert_int_equal(strata_resset_add(s, &r, &in, &err), 0);
+		name = strata_map_get(strata_map_get(in->root, "metadata"), "name");
+		*strata_map_slot(strata_map_get(in->root, "metadata"), "name") =
+			strata_scalar_with(a, name, "new", 3, -1);
+		strata_resource_refresh(in, a);
+		assert_int_equal(strata_resset_reindex_fresh(s, &err), 0);
+		assert_ptr_equal(strata_resset_find(s, "", "ConfigMap", "", "new"), in);
+		assert_null(strata_resset_find(s, "", "ConfigMap", "", "old"));
+	}
+	strata_arena_free(a);
+}
+
 static void test_resource__invalid(void **state)
 {
 	strata_arena *a = strata_arena_new();
@@ -364,6 +427,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_resource__identity),
+		cmocka_unit_test(test_resource__refresh_keeps_hashes),
 		cmocka_unit_test(test_resource__invalid),
 		cmocka_unit_test(test_resource__errors_name_their_rule),
 		cmocka_unit_test(test_resource__duplicate),

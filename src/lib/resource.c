@@ -96,6 +96,52 @@ int strata_resource_init(strata_resource *r, strata_arena *a, strata_node *root,
 	return 0;
 }
 
+/*
+ * Kinds and groups strata knows, interned: a resource whose kind or group
+ * is one of these points here, so the transforms' tests of every
+ * resource's kind (is_kind, keeps_name, the reference sets) read a few
+ * strings that stay in the cache instead of one string per resource
+ * somewhere in 100 MB of parsed documents.
+ */
+static const char *const known_kinds[] = {
+	"APIService", "CSIDriver", "CSINode", "CertificateSigningRequest",
+	"ClusterIssuer", "ClusterRole", "ClusterRoleBinding", "ComponentStatus",
+	"ConfigMap", "CronJob", "CustomResourceDefinition", "DaemonSet",
+	"Deployment", "Endpoints", "FlowSchema", "HorizontalPodAutoscaler",
+	"Ingress", "IngressClass", "Job", "Lease", "LimitRange",
+	"MutatingWebhookConfiguration", "Namespace", "NetworkPolicy", "Node",
+	"PersistentVolume", "PersistentVolumeClaim", "Pod",
+	"PodDisruptionBudget", "PodSecurityPolicy", "PodTemplate",
+	"PriorityClass", "PriorityLevelConfiguration", "ReplicaSet",
+	"ReplicationController", "ResourceQuota", "Role", "RoleBinding",
+	"RuntimeClass", "Secret", "SelfSubjectAccessReview",
+	"SelfSubjectRulesReview", "Service", "ServiceAccount", "StatefulSet",
+	"StorageClass", "SubjectAccessReview", "TokenReview",
+	"ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
+	"ValidatingWebhookConfiguration", "VolumeAttachment",
+};
+static const char *const known_groups[] = {
+	"admissionregistration.k8s.io", "apiextensions.k8s.io",
+	"apiregistration.k8s.io", "apps", "authentication.k8s.io",
+	"authorization.k8s.io", "autoscaling", "batch", "cert-manager.io",
+	"certificates.k8s.io", "coordination.k8s.io", "discovery.k8s.io",
+	"extensions", "flowcontrol.apiserver.k8s.io", "networking.k8s.io",
+	"node.k8s.io", "policy", "rbac.authorization.k8s.io",
+	"scheduling.k8s.io", "storage.k8s.io",
+};
+
+/* The interned copy of the len bytes at s, or NULL. */
+static const char *intern(const char *const *known, size_t n, const char *s,
+			  size_t len)
+{
+	for (size_t i = 0; i < n; i++)
+		if (known[i][0] == s[0] && !strncmp(known[i], s, len) && !known[i][len])
+			return known[i];
+	return NULL;
+}
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
 void strata_resource_refresh(strata_resource *r, strata_arena *a)
 {
 	const strata_node *meta = strata_map_get(r->root, "metadata");
@@ -103,25 +149,35 @@ void strata_resource_refresh(strata_resource *r, strata_arena *a)
 	const char *av = scalar_or_empty(strata_map_get(r->root, "apiVersion"));
 	const char *slash = strchr(av, '/');
 
-	r->kind = scalar_or_empty(strata_map_get(r->root, "kind"));
+	const char *kind = scalar_or_empty(strata_map_get(r->root, "kind"));
+
+	/* the kind and group stay as they were (interned or not) unless changed */
+	if (!r->kind || strcmp(r->kind, kind)) {
+		const char *k = kind[0] ? intern(known_kinds, N_OF(known_kinds), kind,
+						 strlen(kind)) : NULL;
+		r->kind = k ? k : kind;
+		r->rank = strata_kind_rank(r->kind);
+	}
 	r->name = scalar_or_empty(strata_map_get(meta, "name"));
 	r->ns = ns && strata_scalar_kind_of(ns) == STRATA_SCALAR_STR ? scalar_or_empty(ns) : "";
 	if (!slash) {
 		r->group = "";
 		r->version = av;
 	} else {
+		size_t glen = (size_t)(slash - av);
+
 		r->version = slash + 1;
-		/* keep the old copy when the group did not change */
-		if (!r->group || strlen(r->group) != (size_t)(slash - av) ||
-		    memcmp(r->group, av, (size_t)(slash - av)) != 0) {
-			r->group = strata_arena_strndup(a, av, (size_t)(slash - av));
+		if (!r->group || strlen(r->group) != glen || memcmp(r->group, av, glen)) {
+			r->group = glen ? intern(known_groups, N_OF(known_groups), av, glen)
+					: NULL;
+			if (!r->group)
+				r->group = strata_arena_strndup(a, av, glen);
 			if (!r->group)
 				r->group = "";
 		}
 	}
 	r->id_hash = hash_full(r->group, r->kind, r->ns, r->name);
 	r->name_hash = hash_name(r->group, r->kind, r->name);
-	r->rank = strata_kind_rank(r->kind);
 }
 
 const char *strata_resource_label(strata_arena *a, const strata_resource *r)
