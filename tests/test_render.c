@@ -392,6 +392,7 @@ static void test_render__spare_renders_same_bytes(void **state)
 	strata_error_clear(&err);
 	assert_int_equal(strata_source_fs_open(&src, dir, &err), 0);
 	assert_int_equal(strata_repo_open(&repo, src, NULL, &err), 0);
+	strata_repo_reuse_memory(repo, true);
 	for (int i = 0; i < ENVS; i++) {
 		strata_buf b = STRATA_BUF_INIT;
 		strata_render *r;

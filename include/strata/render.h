@@ -95,6 +95,19 @@ int strata_render_env_opts(strata_render **out, strata_repo *repo,
 void strata_repo_last_render(strata_repo *repo);
 
 /*
+ * For renders that follow one another with little between them (render
+ * --all): the memory of each render and overlay layer freed is kept for
+ * the next one's instead of going back to malloc, which gives it back to
+ * the kernel, so the next environment does not fault it in again (at
+ * 40,000 resources 10,000 page faults an environment).  Off by default:
+ * a caller that does other work between renders (diff's sides and
+ * reports, publish's trees) would hold that memory idle beside its own.
+ * The repo's last render, strata_repo_release and turning it off give
+ * what is kept back.
+ */
+void strata_repo_reuse_memory(strata_repo *repo, bool on);
+
+/*
  * Free the parsed base and the cached overlay layers of a repo whose base
  * was handed to its last render (strata_repo_last_render), so a caller
  * that keeps the repo for its config and source (publish, which builds

@@ -34,7 +34,7 @@ typedef struct strata_resource {
 	 * their strings, which lie all over the parsed documents. */
 	uint32_t id_hash;       /* of (group, kind, ns, name) */
 	uint32_t name_hash;     /* of (group, kind, name) */
-	int rank;               /* strata_kind_rank(kind) */
+	int16_t rank;           /* strata_kind_rank(kind) */
 	bool deleted;           /* removed by $patch: delete */
 } strata_resource;
 

@@ -256,6 +256,9 @@ int cmd_render(int argc, char **argv)
 	if (ret != EXIT_OK)
 		goto done;
 	sink.direct = n_envs == 1;
+	/* one environment after another: each reuses the last one's memory */
+	if (n_envs > 1)
+		strata_repo_reuse_memory(repo, true);
 
 	for (size_t i = 0; i < n_envs; i++) {
 		strata_render *r = NULL;

@@ -71,6 +71,7 @@ struct strata_repo {
 	const strata_render_opts *collect; /* during a collecting render */
 	strata_error *keep;      /* where load problems are remembered */
 	strata_spare spare;      /* chunks of freed renders and layers */
+	bool reuse;              /* strata_repo_reuse_memory: use the spare */
 };
 
 struct strata_render {
@@ -507,7 +508,8 @@ static int load_layer(layer **out, strata_repo *repo, const char *path,
 	l->arena = strata_arena_new();
 	if (!l->arena)
 		return STRATA_ENOMEM;
-	strata_arena_use_spare(l->arena, &repo->spare);
+	if (repo->reuse)
+		strata_arena_use_spare(l->arena, &repo->spare);
 	repo->keep = &l->err;
 	repo->load = l->arena;
 	if (l->exists) {
@@ -623,6 +625,15 @@ void strata_repo_free(strata_repo *repo)
 void strata_repo_last_render(strata_repo *repo)
 {
 	repo->give_base = true;
+}
+
+void strata_repo_reuse_memory(strata_repo *repo, bool on)
+{
+	repo->reuse = on;
+	if (on)
+		repo->spare.closed = false;
+	else
+		strata_spare_close(&repo->spare);
 }
 
 void strata_repo_release(strata_repo *repo)
@@ -1000,7 +1011,8 @@ int strata_render_env_opts(strata_render **out, strata_repo *repo,
 		rc = STRATA_ENOMEM;
 		goto fail;
 	}
-	strata_arena_use_spare(r->arena, &repo->spare);
+	if (repo->reuse)
+		strata_arena_use_spare(r->arena, &repo->spare);
 	strata_arena_set_cow(r->arena, !take);
 	rc = strata_config_env(&r->env, repo->cfg, env, e);
 	if (rc < 0)

@@ -156,7 +156,7 @@ void strata_resource_refresh(strata_resource *r, strata_arena *a)
 		const char *k = kind[0] ? intern(known_kinds, N_OF(known_kinds), kind,
 						 strlen(kind)) : NULL;
 		r->kind = k ? k : kind;
-		r->rank = strata_kind_rank(r->kind);
+		r->rank = (int16_t)strata_kind_rank(r->kind);
 	}
 	r->name = scalar_or_empty(strata_map_get(meta, "name"));
 	r->ns = ns && strata_scalar_kind_of(ns) == STRATA_SCALAR_STR ? scalar_or_empty(ns) : "";
