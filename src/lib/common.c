@@ -286,15 +286,18 @@ void strata_arena_free(strata_arena *a)
 }
 
 /*
- * A chunk of at least size bytes: a spare one (full size) when the arena
- * has a store that holds one and the caller fills it (spare), else a new one.
+ * A chunk of size bytes: a spare one when the arena has a store that
+ * holds one, the caller fills it (spare) and the arena has grown to
+ * full-size chunks, else a new one.  A small arena grows from small
+ * chunks as without a store: an overlay layer of a few patches, cached
+ * for the repo's life, would otherwise pin a full-size chunk.
  */
 static struct arena_chunk *arena_chunk_new(strata_arena *a, size_t size, bool spare)
 {
 	strata_spare *s = a->spare;
 	struct arena_chunk *c;
 
-	if (spare && s && s->head) {
+	if (spare && size == ARENA_MAX_CHUNK && s && s->head) {
 		c = s->head;
 		UNPOISON(c, sizeof(*c) + ARENA_MAX_CHUNK);
 		s->head = c->next;
@@ -346,10 +349,8 @@ void *strata_arena_alloc(strata_arena *a, size_t size)
 			return NULL;
 		c->next = a->head;
 		a->head = c;
-		/* after a spare chunk, full-size ones: the arena is a big one */
 		if (a->next_size < ARENA_MAX_CHUNK)
-			a->next_size = c->size < ARENA_MAX_CHUNK ? a->next_size * 2
-								  : ARENA_MAX_CHUNK;
+			a->next_size *= 2;
 	}
 	p = c->data + c->used;
 	c->used += rounded;
