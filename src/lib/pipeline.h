@@ -33,4 +33,11 @@ int strata_transform_finish_unindexed(strata_arena *a, strata_resset *s,
 				      const strata_kvlist *annotations,
 				      strata_error *err);
 
+/*
+ * strata_resource_refresh without the hashes kept with the identity, for
+ * a step whose caller refreshes again before any set operation (the fused
+ * pass reads the new namespace, then renames and refreshes).
+ */
+void strata_resource_refresh_fields(strata_resource *r, strata_arena *a);
+
 #endif

@@ -8,6 +8,7 @@
  * the array (so indexes stay stable) and are skipped everywhere.
  */
 #include "strata/resource.h"
+#include "pipeline.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -142,7 +143,7 @@ static const char *intern(const char *const *known, size_t n, const char *s,
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
-void strata_resource_refresh(strata_resource *r, strata_arena *a)
+void strata_resource_refresh_fields(strata_resource *r, strata_arena *a)
 {
 	const strata_node *meta = strata_map_get(r->root, "metadata");
 	const strata_node *ns = strata_map_get(meta, "namespace");
@@ -176,6 +177,11 @@ void strata_resource_refresh(strata_resource *r, strata_arena *a)
 				r->group = "";
 		}
 	}
+}
+
+void strata_resource_refresh(strata_resource *r, strata_arena *a)
+{
+	strata_resource_refresh_fields(r, a);
 	r->id_hash = hash_full(r->group, r->kind, r->ns, r->name);
 	r->name_hash = hash_name(r->group, r->kind, r->name);
 }

@@ -1342,8 +1342,12 @@ int strata_transform_finish_unindexed(strata_arena *a, strata_resset *s,
 		if (do_ns) {
 			if ((rc = ns_resource(&nr, res)) < 0)
 				goto done;
-			/* the names step reads the referrer's new namespace */
-			strata_resource_refresh(res, a);
+			/* the names step reads the referrer's new namespace,
+			 * and refreshes the hashes after renaming */
+			if (do_names)
+				strata_resource_refresh_fields(res, a);
+			else
+				strata_resource_refresh(res, a);
 		}
 		if (do_names) {
 			if ((rc = names_rename(&mr, res)) < 0)
