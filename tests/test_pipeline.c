@@ -1,7 +1,7 @@
 /*
  * test_pipeline.c - the fused last pass of a render
- * (strata_transform_finish_unindexed: namespace, names, labels and
- * annotations resource by resource) gives exactly what the three public
+ * (strata_transform_finish_unindexed: images, namespace, names, labels and
+ * annotations resource by resource) gives exactly what the public
  * transforms give one after the other, on a set with every kind of
  * reference the namespace and names steps rewrite.
  */
@@ -119,20 +119,27 @@ static void identities_fresh(strata_resset *s, strata_arena *a)
  * then copy-on-write as a render runs it): same text.
  */
 static void same_as_three_once(const char *ns, const char *prefix,
-			       const char *suffix, bool with_meta, bool cow)
+			       const char *suffix, bool with_meta, bool with_images,
+			       bool cow)
 {
 	strata_arena *a = strata_arena_new(), *b = strata_arena_new();
 	strata_resset *s1, *s2;
 	strata_buf one = STRATA_BUF_INIT, fused = STRATA_BUF_INIT;
 	strata_kv lab_items[] = { { "env", "prod", 3 }, { "team", "yes", 4 } };
 	strata_kv ann_items[] = { { "owner", "platform", 5 } };
-	strata_kvlist labels, annotations;
+	/* a new tag, a new name keeping the tag, a digest */
+	strata_kv img_items[] = { { "nginx", ":1.27", 6 }, { "pg", "reg.local/pg", 7 },
+				  { "busybox", "@sha256:abc", 8 } };
+	strata_kvlist labels, annotations, images;
+	strata_image_rules *rules = NULL;
 	strata_error err;
 
 	strata_error_clear(&err);
 	kv_set(&labels, lab_items, with_meta ? 2 : 0);
 	kv_set(&annotations, ann_items, with_meta ? 1 : 0);
+	kv_set(&images, img_items, with_images ? 3 : 0);
 	s1 = load(a);
+	assert_int_equal(strata_transform_images(a, s1, &images, &err), 0);
 	if (ns)
 		assert_int_equal(strata_transform_namespace(a, s1, ns, &err), 0);
 	if (prefix || suffix)
@@ -142,14 +149,22 @@ static void same_as_three_once(const char *ns, const char *prefix,
 
 	s2 = load(b);
 	strata_arena_set_cow(b, cow);
-	assert_int_equal(strata_transform_finish_unindexed(b, s2, ns, prefix, suffix, &labels,
-							   &annotations, &err), 0);
+	assert_int_equal(strata_image_rules_new(&rules, &images, &err), 0);
+	assert_true(with_images == (rules != NULL));
+	assert_int_equal(strata_transform_finish_unindexed(b, s2, rules, ns, prefix, suffix,
+							   &labels, &annotations, &err), 0);
+	strata_image_rules_free(rules);
 	identities_fresh(s2, b);
 	assert_int_equal(strata_resset_reindex_fresh(s2, &err), 0);
 	emit_sorted(&fused, s2);
 
 	assert_int_equal(fused.len, one.len);
 	assert_memory_equal(fused.ptr, one.ptr, one.len);
+	if (with_images) {
+		assert_non_null(strstr(one.ptr, "image: nginx:1.27\n"));
+		assert_non_null(strstr(one.ptr, "image: reg.local/pg\n"));
+		assert_non_null(strstr(one.ptr, "image: busybox@sha256:abc\n"));
+	}
 	strata_buf_free(&one);
 	strata_buf_free(&fused);
 	strata_arena_free(a);
@@ -159,8 +174,10 @@ static void same_as_three_once(const char *ns, const char *prefix,
 static void same_as_three(const char *ns, const char *prefix, const char *suffix,
 			  bool with_meta)
 {
-	same_as_three_once(ns, prefix, suffix, with_meta, false);
-	same_as_three_once(ns, prefix, suffix, with_meta, true);
+	for (int images = 0; images < 2; images++) {
+		same_as_three_once(ns, prefix, suffix, with_meta, images, false);
+		same_as_three_once(ns, prefix, suffix, with_meta, images, true);
+	}
 }
 
 static void test_pipeline__fused_equals_three(void **state)
@@ -187,7 +204,7 @@ static void test_pipeline__fused_rewrites(void **state)
 	strata_error_clear(&err);
 	kv_set(&labels, lab_items, 1);
 	kv_set(&none, NULL, 0);
-	assert_int_equal(strata_transform_finish_unindexed(a, s, "prod", "p-", NULL, &labels,
+	assert_int_equal(strata_transform_finish_unindexed(a, s, NULL, "prod", "p-", NULL, &labels,
 							   &none, &err), 0);
 	assert_int_equal(strata_resset_reindex(s, &err), 0);
 	emit_sorted(&out, s);
@@ -237,7 +254,7 @@ static void test_pipeline__metadata_sized_once(void **state)
 						      &err), 0);
 		assert_int_equal(strata_resset_add(s, &r, NULL, &err), 0);
 		strata_arena_set_cow(a, cow);
-		assert_int_equal(strata_transform_finish_unindexed(a, s, "prod", NULL, NULL,
+		assert_int_equal(strata_transform_finish_unindexed(a, s, NULL, "prod", NULL, NULL,
 								   &labels, &annotations,
 								   &err), 0);
 		meta = strata_map_get(strata_resset_at(s, 0)->root, "metadata");

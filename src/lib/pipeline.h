@@ -18,15 +18,24 @@
 
 int strata_transform_vars_unindexed(strata_arena *a, strata_resset *s,
 				    strata_kvlist *vars, strata_error *err);
+/* The environment's image.NAME rules, checked (STRATA_ECONFIG); *out
+ * stays NULL when there are none. */
+typedef struct strata_image_rules strata_image_rules;
+int strata_image_rules_new(strata_image_rules **out, const strata_kvlist *images,
+			   strata_error *err);
+void strata_image_rules_free(strata_image_rules *ir);
+
 /*
- * namespace, names (prefix/suffix) and labels/annotations, each resource
- * through all three before the next (transform.c): the same resources as
- * strata_transform_namespace, strata_transform_names and
- * strata_transform_metadata in a row, with one walk of each tree.  Leaves
- * the index stale but every identity refreshed: the caller reindexes with
+ * images, namespace, names (prefix/suffix) and labels/annotations, each
+ * resource through all four before the next (transform.c): the same
+ * resources as strata_transform_images, strata_transform_namespace,
+ * strata_transform_names and strata_transform_metadata in a row, with each
+ * tree walked while it is in the cache.  Leaves the index stale but every
+ * identity refreshed: the caller reindexes with
  * strata_resset_reindex_fresh.  NULL/empty arguments skip a step.
  */
 int strata_transform_finish_unindexed(strata_arena *a, strata_resset *s,
+				      const strata_image_rules *images,
 				      const char *ns, const char *prefix,
 				      const char *suffix,
 				      const strata_kvlist *labels,

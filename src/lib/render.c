@@ -981,8 +981,9 @@ int strata_render_env_opts(strata_render **out, strata_repo *repo,
 	strata_render *r;
 	strata_resset *set;
 	strata_error scratch, *e = err;
+	strata_image_rules *images = NULL;
 	bool take, last;
-	int rc;
+	int rc, fin;
 
 	*out = NULL;
 	/*
@@ -1062,18 +1063,21 @@ int strata_render_env_opts(strata_render **out, strata_repo *repo,
 		rc = strata_transform_vars_unindexed(r->arena, set, &r->env->vars, e);
 	if (rc < 0)
 		goto fail;
-	if (r->env->images.n &&
-	    TRANSFORM(r, strata_transform_images(r->arena, set, &r->env->images, e),
+	/* rules that do not check out are a config error (or, collecting,
+	 * reported and skipped: no image changes, the rest goes on) */
+	if (TRANSFORM(r, strata_image_rules_new(&images, &r->env->images, e),
 		      "transform") < 0)
 		goto fail;
-	/* namespace, names and labels/annotations: one walk of each resource */
-	if (TRANSFORM(r, strata_transform_finish_unindexed(r->arena, set,
+	/* images, namespace, names and labels/annotations: resource by resource */
+	fin = TRANSFORM(r, strata_transform_finish_unindexed(r->arena, set, images,
 							   r->env->namespace,
 							   r->env->name_prefix,
 							   r->env->name_suffix,
 							   &r->env->labels,
 							   &r->env->annotations, e),
-		      "transform") < 0)
+		      "transform");
+	strata_image_rules_free(images);
+	if (fin < 0)
 		goto fail;
 	/*
 	 * The transforms leave the set's index stale (pipeline.h): one

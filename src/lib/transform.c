@@ -442,57 +442,97 @@ static int image_walk(image_run *r, strata_cur *c)
 	}
 }
 
+struct strata_image_rules {
+	image_rule *rules;
+	size_t n;
+};
+
 /*
  * image.NAME = VALUE, VALUE one of newName, newName:tag, newName@digest,
  * newName:tag@digest, :tag (keep the name, set the tag) or @digest (keep
  * the name, pin the digest).
  */
-int strata_transform_images(strata_arena *a, strata_resset *s,
-			    const strata_kvlist *images, strata_error *err)
+int strata_image_rules_new(strata_image_rules **out, const strata_kvlist *images,
+			   strata_error *err)
 {
-	image_run r;
-	image_rule *rules = NULL;
-	int rc = 0;
+	strata_image_rules *ir;
 
+	*out = NULL;
 	if (!images || !images->n)
 		return 0;
-	memset(&r, 0, sizeof(r));
-	rules = calloc(images->n, sizeof(*rules));
-	if (!rules)
+	ir = calloc(1, sizeof(*ir));
+	if (!ir || !(ir->rules = calloc(images->n, sizeof(*ir->rules)))) {
+		free(ir);
 		return oom(err);
+	}
+	ir->n = images->n;
 	for (size_t i = 0; i < images->n; i++) {
 		const strata_kv *kv = &images->items[i];
 		const char *v = kv->value ? kv->value : "";
-		image_ref *to = &rules[i].to;
+		image_ref *to = &ir->rules[i].to;
 
-		rules[i].match = kv->key;
+		ir->rules[i].match = kv->key;
 		image_split(to, v, strlen(v));
 		if (!kv->key[0] || (!to->name_len && !to->has_tag && !to->has_digest) ||
 		    (to->has_tag && !to->tag_len) || (to->has_digest && !to->digest_len) ||
 		    strpbrk(v, " \t\r\n")) {
-			rc = strata_error_set(err, STRATA_ECONFIG, STRATA_CONFIG_FILE,
-					      kv->line, kv->line ? 1 : 0,
-					      "invalid image value '%s' for 'image.%s' "
-					      "(want name, name:tag, name@digest, :tag or @digest)",
-					      v, kv->key);
-			goto done;
+			strata_image_rules_free(ir);
+			return strata_error_set(err, STRATA_ECONFIG, STRATA_CONFIG_FILE,
+						kv->line, kv->line ? 1 : 0,
+						"invalid image value '%s' for 'image.%s' "
+						"(want name, name:tag, name@digest, :tag or @digest)",
+						v, kv->key);
 		}
 	}
-	r.a = a;
-	r.rules = rules;
-	r.n = images->n;
-	r.err = err;
-	for (size_t i = 0; i < strata_resset_count(s); i++) {
-		strata_resource *res = strata_resset_at(s, i);
-		strata_cur top;
+	*out = ir;
+	return 0;
+}
 
-		strata_cur_top(&top, &res->root);
-		if (!res->deleted && (rc = image_walk(&r, &top)) < 0)
-			goto done;
+void strata_image_rules_free(strata_image_rules *ir)
+{
+	if (!ir)
+		return;
+	free(ir->rules);
+	free(ir);
+}
+
+static void image_run_init(image_run *r, strata_arena *a,
+			   const strata_image_rules *ir, strata_error *err)
+{
+	memset(r, 0, sizeof(*r));
+	r->a = a;
+	r->rules = ir ? ir->rules : NULL;
+	r->n = ir ? ir->n : 0;
+	r->err = err;
+}
+
+/* One resource's images (the walk of its whole tree). */
+static int image_resource(image_run *r, strata_resource *res)
+{
+	strata_cur top;
+
+	strata_cur_top(&top, &res->root);
+	return image_walk(r, &top);
+}
+
+int strata_transform_images(strata_arena *a, strata_resset *s,
+			    const strata_kvlist *images, strata_error *err)
+{
+	strata_image_rules *ir;
+	image_run r;
+	int rc;
+
+	if ((rc = strata_image_rules_new(&ir, images, err)) < 0 || !ir)
+		return rc;
+	image_run_init(&r, a, ir, err);
+	for (size_t i = 0; i < strata_resset_count(s) && rc == 0; i++) {
+		strata_resource *res = strata_resset_at(s, i);
+
+		if (!res->deleted)
+			rc = image_resource(&r, res);
 	}
-done:
 	strata_buf_free(&r.buf);
-	free(rules);
+	strata_image_rules_free(ir);
 	return rc;
 }
 
@@ -1301,6 +1341,7 @@ static int metadata_room(strata_arena *a, strata_resource *res, bool ns,
  * error is returned.
  */
 int strata_transform_finish_unindexed(strata_arena *a, strata_resset *s,
+				      const strata_image_rules *images,
 				      const char *ns, const char *prefix,
 				      const char *suffix,
 				      const strata_kvlist *labels,
@@ -1313,11 +1354,13 @@ int strata_transform_finish_unindexed(strata_arena *a, strata_resset *s,
 	size_t n = strata_resset_count(s);
 	ns_run nr;
 	names_run mr;
+	image_run ir;
 	meta_kvs lab, ann;
 	int rc = 0, meta_rc = 0;
 
 	memset(&nr, 0, sizeof(nr));
 	memset(&mr, 0, sizeof(mr));
+	image_run_init(&ir, a, images, err);
 	if (do_ns && (rc = ns_setup(&nr, a, s, ns, err)) < 0)
 		goto done;
 	if (do_names &&
@@ -1334,6 +1377,9 @@ int strata_transform_finish_unindexed(strata_arena *a, strata_resset *s,
 
 		if (res->deleted)
 			continue;
+		/* images first, as when they were a step of their own */
+		if (ir.n && (rc = image_resource(&ir, res)) < 0)
+			goto done;
 		if ((do_ns || (do_meta && !meta_rc)) &&
 		    metadata_room(a, res, do_ns, &lab, &ann) < 0) {
 			rc = oom(err);
@@ -1367,5 +1413,6 @@ int strata_transform_finish_unindexed(strata_arena *a, strata_resset *s,
 done:
 	keyset_free(&nr.objs);
 	names_free(&mr);
+	strata_buf_free(&ir.buf);
 	return rc ? rc : meta_rc;
 }
