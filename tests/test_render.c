@@ -331,24 +331,37 @@ static void check_shared_renders(const char *dir, size_t *n_checked)
  * store is closed arenas free their chunks as before (a leak here shows
  * under ASan and valgrind).
  */
-static void test_render__spare_chunks_reused(void **state)
-{
-	enum { BIG = 10 << 20, STEP = 4096 };
-	strata_spare spare = { NULL, 0, false };
-	strata_arena *a = strata_arena_new(), *b;
-	size_t kept;
+enum { SPARE_BIG = 10 << 20, SPARE_STEP = 4096 };
 
-	(void)state;
+/*
+ * Fill an arena attached to spare with SPARE_BIG bytes of 0xab, free it,
+ * and return how many chunks the store kept (at least one: 16 KiB .. 2
+ * MiB chunks first, then 4 MiB ones).
+ */
+static size_t spare_fill_and_free(strata_spare *spare)
+{
+	strata_arena *a = strata_arena_new();
+
 	assert_non_null(a);
-	strata_arena_use_spare(a, &spare);
-	for (size_t used = 0; used < BIG; used += STEP) {
-		unsigned char *p = strata_arena_alloc(a, STEP);
+	strata_arena_use_spare(a, spare);
+	for (size_t used = 0; used < SPARE_BIG; used += SPARE_STEP) {
+		unsigned char *p = strata_arena_alloc(a, SPARE_STEP);
 		assert_non_null(p);
-		memset(p, 0xab, STEP);
+		memset(p, 0xab, SPARE_STEP);
 	}
 	strata_arena_free(a);
-	kept = spare.n;
-	assert_true(kept >= 1); /* 16 KiB .. 2 MiB chunks first, then 4 MiB */
+	assert_true(spare->n >= 1);
+	return spare->n;
+}
+
+static void test_render__spare_chunks_reused(void **state)
+{
+	enum { BIG = SPARE_BIG, STEP = SPARE_STEP };
+	strata_spare spare = { NULL, 0, false };
+	strata_arena *b;
+
+	(void)state;
+	spare_fill_and_free(&spare);
 	b = strata_arena_new();
 	assert_non_null(b);
 	strata_arena_use_spare(b, &spare);
@@ -375,19 +388,12 @@ static void test_render__spare_chunks_reused(void **state)
  */
 static void test_render__spare_small_arena_keeps_off(void **state)
 {
-	enum { BIG = 10 << 20, STEP = 4096 };
 	strata_spare spare = { NULL, 0, false };
-	strata_arena *a = strata_arena_new(), *small;
+	strata_arena *small;
 	size_t kept;
 
 	(void)state;
-	assert_non_null(a);
-	strata_arena_use_spare(a, &spare);
-	for (size_t used = 0; used < BIG; used += STEP)
-		assert_non_null(strata_arena_alloc(a, STEP));
-	strata_arena_free(a);
-	kept = spare.n;
-	assert_true(kept >= 1);
+	kept = spare_fill_and_free(&spare);
 	small = strata_arena_new();
 	assert_non_null(small);
 	strata_arena_use_spare(small, &spare);
