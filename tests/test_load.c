@@ -4,7 +4,8 @@
  * the same output, the first problem in file order, problems reported in
  * that order, the same file where a limit is passed; a source without
  * clones is read by one thread at a time.  Each case runs many times with
- * 1 and 4 jobs so a race would show.
+ * 1 and 4 jobs so a race would show, once on threads each step starts and
+ * once on the helper threads of threads.h.
  */
 #include <setjmp.h>
 #include <stdatomic.h>
@@ -25,6 +26,9 @@
 
 #include "strata.h"
 #include "strata/check.h"
+#include "strata/threads.h"
+
+#include "pool.h"
 
 #define N_FILES 60
 #define ROUNDS 25
@@ -472,5 +476,17 @@ int main(void)
 		cmocka_unit_test_setup(test_load__reads_shared_or_cloned, reset),
 		cmocka_unit_test_setup(test_load__few_fds_no_clones, reset),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	int failed = cmocka_run_group_tests_name("own threads", tests, setup, teardown);
+
+	/* again on the helper threads of threads.h: three wait, four jobs */
+	if (strata_threads_start(4) != 0)
+		return failed + 1;
+	failed += cmocka_run_group_tests_name("helper threads", tests, setup, teardown);
+	strata_threads_stop();
+	/* they did take part (each case loads and emits on 4 jobs many times) */
+	if (strata_pool_joins() == 0) {
+		fprintf(stderr, "test_load: no helper thread ever joined a step\n");
+		failed++;
+	}
+	return failed;
 }

@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "strata/check.h"
 #include "strata/git.h"
+#include "strata/threads.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -19,13 +20,14 @@ static const struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *desc;
+	bool threads; /* parses a repository: start the helper threads first */
 } commands[] = {
-	{ "render", cmd_render, "render environments to stdout or a directory" },
-	{ "diff", cmd_diff, "show what changes between environments, revisions or what is published" },
-	{ "publish", cmd_publish, "commit rendered environments to their branches (and push)" },
-	{ "history", cmd_history, "list what was published to an environment branch" },
-	{ "rollback", cmd_rollback, "restore an earlier state of an environment branch" },
-	{ "check", cmd_check, "report every problem of the repository (exit 10 on errors)" },
+	{ "render", cmd_render, "render environments to stdout or a directory", true },
+	{ "diff", cmd_diff, "show what changes between environments, revisions or what is published", true },
+	{ "publish", cmd_publish, "commit rendered environments to their branches (and push)", true },
+	{ "history", cmd_history, "list what was published to an environment branch", false },
+	{ "rollback", cmd_rollback, "restore an earlier state of an environment branch", false },
+	{ "check", cmd_check, "report every problem of the repository (exit 10 on errors)", true },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -228,9 +230,23 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return EXIT_OK;
 	}
-	for (size_t c = 0; c < N_COMMANDS; c++)
-		if (!strcmp(argv[i], commands[c].name))
-			return commands[c].fn(argc - i, argv + i);
+	for (size_t c = 0; c < N_COMMANDS; c++) {
+		int ret;
+
+		if (strcmp(argv[i], commands[c].name))
+			continue;
+		/*
+		 * Started now, the threads are awake by the time the first
+		 * files are parsed (threads.h); if they cannot start, each
+		 * step starts its own.  A subcommand's -j still decides how
+		 * many a step uses.
+		 */
+		if (commands[c].threads)
+			(void)strata_threads_start(cli_limits.jobs);
+		ret = commands[c].fn(argc - i, argv + i);
+		strata_threads_stop();
+		return ret;
+	}
 	{
 		const char *names[N_COMMANDS];
 		const char *hint;

@@ -16,6 +16,7 @@
  * parses share, and both are guarded.
  */
 #include "load.h"
+#include "pool.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -130,12 +131,26 @@ static void *run(void *arg)
 	return NULL;
 }
 
+/* strata_pool_run's view: k = 0 is the caller, k > 0 ws[k - 1]. */
+typedef struct pooled {
+	worker *self;
+	worker *ws;
+} pooled;
+
+static void run_pooled(void *ctx, unsigned k)
+{
+	pooled *pl = ctx;
+
+	run(k ? &pl->ws[k - 1] : pl->self);
+}
+
 int strata_load_files(strata_load_file *files, size_t n,
 		      const strata_load_job *job)
 {
 	worker ws[MAX_JOBS];
 	shared sh;
-	size_t jobs = job->lim->jobs ? job->lim->jobs : 1, started = 0;
+	worker self = { .sh = &sh, .arena = job->arena, .src = job->src, .rc = 0 };
+	size_t jobs = job->lim->jobs ? job->lim->jobs : 1, started = 0, ready = 0;
 	int rc = 0;
 
 	if (jobs > MAX_JOBS)
@@ -161,8 +176,8 @@ int strata_load_files(strata_load_file *files, size_t n,
 		if (!job->src->clone ||
 		    job->src->clone(job->src, &ws[t].src, NULL) < 0)
 			sh.serial_reads = true;
-	for (size_t t = 1; t < jobs; t++) {
-		worker *w = &ws[started];
+	for (size_t t = 0; t + 1 < jobs; t++) {
+		worker *w = &ws[t];
 		w->sh = &sh;
 		w->rc = 0;
 		if (sh.serial_reads) {
@@ -171,21 +186,32 @@ int strata_load_files(strata_load_file *files, size_t n,
 		}
 		w->arena = strata_arena_new();
 		if (!w->arena)
-			break;
-		if (pthread_create(&w->tid, NULL, run, w) != 0) {
-			strata_arena_free(w->arena);
 			break; /* fewer threads: same result, later */
+		ready++;
+	}
+	/*
+	 * The waiting threads of threads.h, else threads of its own.  Not
+	 * for a source without clones (git): libgit2 keeps state per thread
+	 * that only a thread's exit frees, and it must be gone before
+	 * libgit2's last shutdown, which comes before the helpers stop.
+	 */
+	if (ready) {
+		pooled pl = { &self, ws };
+		if (sh.serial_reads ||
+		    !strata_pool_run((unsigned)ready + 1, run_pooled, &pl)) {
+			while (started < ready &&
+			       strata_thread_spawn(&ws[started].tid, run, &ws[started]) == 0)
+				started++;
+			run(&self);
+			for (size_t t = 0; t < started; t++)
+				pthread_join(ws[t].tid, NULL);
 		}
-		started++;
-	}
-	{
-		worker self = { .sh = &sh, .arena = job->arena, .src = job->src,
-				.rc = 0 };
+	} else {
 		run(&self);
-		rc = self.rc;
 	}
-	for (size_t t = 0; t < started; t++) {
-		pthread_join(ws[t].tid, NULL);
+	rc = self.rc;
+	for (size_t t = 0; t < ready; t++) {
+		/* a thread that never came left its arena empty, its rc 0 */
 		strata_arena_adopt(job->arena, ws[t].arena);
 		if (ws[t].rc < 0 && rc == 0)
 			rc = ws[t].rc;

@@ -11,6 +11,7 @@
  */
 #include "strata/render.h"
 #include "strata/yaml.h"
+#include "pool.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -134,6 +135,24 @@ static int drive(emit_run *er, int (*write)(void *, const char *, size_t),
 	return rc;
 }
 
+/* strata_pool_run's view: k = 0 drives, the others are workers. */
+typedef struct pooled {
+	emit_run *er;
+	int (*write)(void *, const char *, size_t);
+	void *ctx;
+	int rc;
+} pooled;
+
+static void run_pooled(void *ctx, unsigned k)
+{
+	pooled *pl = ctx;
+
+	if (k)
+		worker(pl->er);
+	else
+		pl->rc = drive(pl->er, pl->write, pl->ctx);
+}
+
 int strata_render_emit(const strata_render *r, unsigned jobs,
 		       int (*write)(void *ctx, const char *text, size_t len),
 		       void *ctx)
@@ -166,14 +185,22 @@ int strata_render_emit(const strata_render *r, unsigned jobs,
 		free(er.slots);
 		return STRATA_ENOMEM;
 	}
+	if (jobs > 1) {
+		pooled pl = { &er, write, ctx, 0 };
+		if (strata_pool_run(jobs, run_pooled, &pl)) {
+			rc = pl.rc;
+			goto done;
+		}
+	}
 	for (unsigned t = 1; t < jobs; t++) {
-		if (pthread_create(&tids[started], NULL, worker, &er) != 0)
+		if (strata_thread_spawn(&tids[started], worker, &er) != 0)
 			break; /* fewer threads: the same text, later */
 		started++;
 	}
 	rc = drive(&er, write, ctx);
 	for (size_t t = 0; t < started; t++)
 		pthread_join(tids[t], NULL);
+done:
 	pthread_cond_destroy(&er.cond);
 	pthread_mutex_destroy(&er.lock);
 	for (size_t i = 0; i < er.ring; i++)
