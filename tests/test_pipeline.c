@@ -3,10 +3,12 @@
  * (strata_transform_finish_unindexed: images, namespace, names, labels and
  * annotations resource by resource) gives exactly what the public
  * transforms give one after the other, on a set with every kind of
- * reference the namespace and names steps rewrite.
+ * reference the namespace and names steps rewrite; on one thread and,
+ * with many copies of that set, on the helper threads (threads.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,7 +17,9 @@
 #include <cmocka.h>
 
 #include "pipeline.h"
+#include "pool.h"
 #include "strata/resource.h"
+#include "strata/threads.h"
 #include "strata/transform.h"
 #include "strata/yaml.h"
 
@@ -59,7 +63,35 @@ static const char input[] =
 	"  schedule: '@daily'\n  jobTemplate:\n    spec:\n      template:\n        spec:\n"
 	"          containers:\n          - name: j\n            image: busybox\n";
 
-static strata_resset *load(strata_arena *a)
+/*
+ * The input, copies times: every value after "name: " or "Name: " (names
+ * and the references to them alike) gets the suffix -<copy>, so each copy
+ * is a set of its own identities that refer among themselves.  The copies
+ * leave out the Namespace, which the namespace step names ns: one only.
+ */
+static char *input_copies(int copies)
+{
+	strata_buf b = STRATA_BUF_INIT;
+
+	for (int c = 0; c < copies; c++) {
+		const char *p = input;
+		if (c)
+			p = strstr(input, "---\n");
+		while (*p) {
+			const char *nl = strchr(p, '\n');
+			size_t len = nl ? (size_t)(nl - p) : strlen(p);
+			const char *at = memmem(p, len, "ame: ", 5);
+			assert_int_equal(strata_buf_put(&b, p, len), 0);
+			if (at && copies > 1)
+				assert_int_equal(strata_buf_printf(&b, "-%d", c), 0);
+			assert_int_equal(strata_buf_putc(&b, '\n'), 0);
+			p += len + (nl ? 1 : 0);
+		}
+	}
+	return strata_buf_detach(&b, NULL);
+}
+
+static strata_resset *load_text(strata_arena *a, const char *text)
 {
 	strata_yaml_doc *docs;
 	strata_resset *s = strata_resset_new(a);
@@ -68,7 +100,7 @@ static strata_resset *load(strata_arena *a)
 
 	strata_error_clear(&err);
 	assert_non_null(s);
-	assert_int_equal(strata_yaml_load(&docs, &n, a, "in.yaml", input, strlen(input),
+	assert_int_equal(strata_yaml_load(&docs, &n, a, "in.yaml", text, strlen(text),
 					  NULL, &err), 0);
 	for (size_t i = 0; i < n; i++) {
 		strata_resource r;
@@ -77,6 +109,11 @@ static strata_resset *load(strata_arena *a)
 		assert_int_equal(strata_resset_add(s, &r, NULL, &err), 0);
 	}
 	return s;
+}
+
+static strata_resset *load(strata_arena *a)
+{
+	return load_text(a, input);
 }
 
 static void emit_sorted(strata_buf *out, strata_resset *s)
@@ -120,8 +157,9 @@ static void identities_fresh(strata_resset *s, strata_arena *a)
  */
 static void same_as_three_once(const char *ns, const char *prefix,
 			       const char *suffix, bool with_meta, bool with_images,
-			       bool cow)
+			       bool cow, int copies, unsigned jobs)
 {
+	char *text = input_copies(copies);
 	strata_arena *a = strata_arena_new(), *b = strata_arena_new();
 	strata_resset *s1, *s2;
 	strata_buf one = STRATA_BUF_INIT, fused = STRATA_BUF_INIT;
@@ -138,7 +176,7 @@ static void same_as_three_once(const char *ns, const char *prefix,
 	kv_set(&labels, lab_items, with_meta ? 2 : 0);
 	kv_set(&annotations, ann_items, with_meta ? 1 : 0);
 	kv_set(&images, img_items, with_images ? 3 : 0);
-	s1 = load(a);
+	s1 = load_text(a, text);
 	assert_int_equal(strata_transform_images(a, s1, &images, &err), 0);
 	if (ns)
 		assert_int_equal(strata_transform_namespace(a, s1, ns, &err), 0);
@@ -147,12 +185,12 @@ static void same_as_three_once(const char *ns, const char *prefix,
 	assert_int_equal(strata_transform_metadata(a, s1, &labels, &annotations, &err), 0);
 	emit_sorted(&one, s1);
 
-	s2 = load(b);
+	s2 = load_text(b, text);
 	strata_arena_set_cow(b, cow);
 	assert_int_equal(strata_image_rules_new(&rules, &images, &err), 0);
 	assert_true(with_images == (rules != NULL));
 	assert_int_equal(strata_transform_finish_unindexed(b, s2, rules, ns, prefix, suffix,
-							   &labels, &annotations, &err), 0);
+							   &labels, &annotations, jobs, &err), 0);
 	strata_image_rules_free(rules);
 	identities_fresh(s2, b);
 	assert_int_equal(strata_resset_reindex_fresh(s2, &err), 0);
@@ -169,14 +207,18 @@ static void same_as_three_once(const char *ns, const char *prefix,
 	strata_buf_free(&fused);
 	strata_arena_free(a);
 	strata_arena_free(b);
+	free(text);
 }
 
+/* One set on one thread; 120 copies of it (2,160 resources) on four. */
 static void same_as_three(const char *ns, const char *prefix, const char *suffix,
 			  bool with_meta)
 {
 	for (int images = 0; images < 2; images++) {
-		same_as_three_once(ns, prefix, suffix, with_meta, images, false);
-		same_as_three_once(ns, prefix, suffix, with_meta, images, true);
+		for (int cow = 0; cow < 2; cow++) {
+			same_as_three_once(ns, prefix, suffix, with_meta, images, cow, 1, 1);
+			same_as_three_once(ns, prefix, suffix, with_meta, images, cow, 120, 4);
+		}
 	}
 }
 
@@ -205,7 +247,7 @@ static void test_pipeline__fused_rewrites(void **state)
 	kv_set(&labels, lab_items, 1);
 	kv_set(&none, NULL, 0);
 	assert_int_equal(strata_transform_finish_unindexed(a, s, NULL, "prod", "p-", NULL, &labels,
-							   &none, &err), 0);
+							   &none, 1, &err), 0);
 	assert_int_equal(strata_resset_reindex(s, &err), 0);
 	emit_sorted(&out, s);
 	/* configMapRef, secretKeyRef, claimName, serviceAccountName, subjects */
@@ -256,7 +298,7 @@ static void test_pipeline__metadata_sized_once(void **state)
 		strata_arena_set_cow(a, cow);
 		assert_int_equal(strata_transform_finish_unindexed(a, s, NULL, "prod", NULL, NULL,
 								   &labels, &annotations,
-								   &err), 0);
+								   1, &err), 0);
 		meta = strata_map_get(strata_resset_at(s, 0)->root, "metadata");
 		assert_int_equal(meta->u.map.n, 5);
 		assert_int_equal(meta->u.map.cap, 5);
@@ -265,12 +307,72 @@ static void test_pipeline__metadata_sized_once(void **state)
 	}
 }
 
+/*
+ * Two resources whose labels are not a map: each fails alone, every other
+ * one gets its labels, and the error is the first in set order's, on one
+ * thread or four.
+ */
+static void test_pipeline__metadata_failure_first_in_order(void **state)
+{
+	strata_buf text = STRATA_BUF_INIT, out[2] = { STRATA_BUF_INIT, STRATA_BUF_INIT };
+	strata_kv lab_items[] = { { "env", "prod", 3 } };
+	strata_kvlist labels, none;
+	strata_error err[2];
+
+	(void)state;
+	kv_set(&labels, lab_items, 1);
+	kv_set(&none, NULL, 0);
+	for (int i = 0; i < 1200; i++)
+		assert_int_equal(strata_buf_printf(&text, "---\napiVersion: v1\nkind: ConfigMap\n"
+						   "metadata:\n  name: c-%04d\n%s", i,
+						   i == 300 || i == 900 ? "  labels: [x]\n" : ""), 0);
+	for (int t = 0; t < 2; t++) {
+		strata_arena *a = strata_arena_new();
+		strata_resset *s = load_text(a, text.ptr);
+		int rc;
+
+		strata_error_clear(&err[t]);
+		rc = strata_transform_finish_unindexed(a, s, NULL, "prod", NULL, NULL, &labels,
+						       &none, t ? 4 : 1, &err[t]);
+		assert_true(rc < 0);
+		assert_int_equal(err[t].code, rc);
+		/* c-0300's labels: document 301, the line after its name */
+		assert_int_equal(err[t].line, 300 * 5 + 5 + 1);
+		emit_sorted(&out[t], s);
+		strata_arena_free(a);
+	}
+	assert_string_equal(err[0].msg, err[1].msg);
+	assert_int_equal(err[0].col, err[1].col);
+	assert_int_equal(out[0].len, out[1].len);
+	assert_memory_equal(out[0].ptr, out[1].ptr, out[0].len);
+	/* the resources after the first failure got their labels too */
+	assert_non_null(strstr(out[0].ptr, "name: c-0301\n  namespace: prod\n  labels:\n    env: prod\n"));
+	assert_non_null(strstr(out[0].ptr, "name: c-1199\n  namespace: prod\n  labels:\n    env: prod\n"));
+	strata_buf_free(&text);
+	strata_buf_free(&out[0]);
+	strata_buf_free(&out[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pipeline__fused_equals_three),
 		cmocka_unit_test(test_pipeline__fused_rewrites),
 		cmocka_unit_test(test_pipeline__metadata_sized_once),
+		cmocka_unit_test(test_pipeline__metadata_failure_first_in_order),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	unsigned long joins;
+	int failed = cmocka_run_group_tests_name("one thread", tests, NULL, NULL);
+
+	/* again, the large sets shared out on three helper threads */
+	if (strata_threads_start(4) != 0)
+		return failed + 1;
+	joins = strata_pool_joins();
+	failed += cmocka_run_group_tests_name("helper threads", tests, NULL, NULL);
+	strata_threads_stop();
+	if (strata_pool_joins() == joins) {
+		fprintf(stderr, "test_pipeline: no helper thread ever joined the pass\n");
+		failed++;
+	}
+	return failed;
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 
 #include "strata.h"
 #include "arena_spare.h"
+#include "strata/threads.h"
 #include "gen.h"
 
 
@@ -357,7 +359,7 @@ static size_t spare_fill_and_free(strata_spare *spare)
 static void test_render__spare_chunks_reused(void **state)
 {
 	enum { BIG = SPARE_BIG, STEP = SPARE_STEP };
-	strata_spare spare = { NULL, 0, false };
+	strata_spare spare = { 0 };
 	strata_arena *b;
 
 	(void)state;
@@ -388,7 +390,7 @@ static void test_render__spare_chunks_reused(void **state)
  */
 static void test_render__spare_small_arena_keeps_off(void **state)
 {
-	strata_spare spare = { NULL, 0, false };
+	strata_spare spare = { 0 };
 	strata_arena *small;
 	size_t kept;
 
@@ -406,15 +408,84 @@ static void test_render__spare_small_arena_keeps_off(void **state)
 }
 
 /*
+ * Arenas on four threads share one store (the fused pass's, transform.c):
+ * each fills arenas like the first, zeroed on taking, and frees them
+ * back.  A chunk handed to two arenas at once, or lost, would show as a
+ * nonzero byte taken, an ASan report, or a short store at the end.
+ */
+typedef struct spare_user {
+	strata_spare *spare;
+	strata_arena *like;
+	int bad;
+} spare_user;
+
+static void *spare_churn(void *arg)
+{
+	spare_user *u = arg;
+
+	for (int r = 0; r < 6; r++) {
+		strata_arena *a = strata_arena_new_like(u->like);
+		if (!a || strata_arena_cow(a) != true) {
+			u->bad++;
+			strata_arena_free(a);
+			continue;
+		}
+		for (size_t used = 0; used < SPARE_BIG; used += SPARE_STEP) {
+			unsigned char *p = strata_arena_alloc(a, SPARE_STEP);
+			if (!p || p[0] || p[SPARE_STEP - 1]) {
+				u->bad++;
+				break;
+			}
+			memset(p, 0xcd, SPARE_STEP);
+		}
+		strata_arena_free(a);
+	}
+	return NULL;
+}
+
+static void test_render__spare_shared_by_threads(void **state)
+{
+	strata_spare spare = { 0 };
+	strata_arena *like = strata_arena_new();
+	spare_user u[4];
+	pthread_t t[4];
+	size_t kept;
+
+	(void)state;
+	assert_non_null(like);
+	strata_arena_set_cow(like, true);
+	strata_arena_use_spare(like, &spare);
+	kept = spare_fill_and_free(&spare);
+	for (int i = 0; i < 4; i++) {
+		u[i] = (spare_user){ &spare, like, 0 };
+		assert_int_equal(pthread_create(&t[i], NULL, spare_churn, &u[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(u[i].bad, 0);
+	}
+	/*
+	 * Every arena gave its two full-size chunks back, and the store holds
+	 * at most what four arenas held at once (the chunks waiting are
+	 * poisoned: the list is not walked here).
+	 */
+	assert_true(spare.n >= kept && spare.n <= 4 * 2);
+	strata_spare_close(&spare);
+	assert_null(spare.head);
+	strata_arena_free(like);
+}
+
+/*
  * A repository big enough that renders and layers fill full-size chunks:
  * its environments rendered one after another in one repo (each render's
- * chunks reused by the next, as render --all does) give the bytes of each
- * rendered alone.  Under ASan a chunk waiting in the store is poisoned.
+ * chunks reused by the next, as render --all does, on four jobs) give the
+ * bytes of each rendered alone (on one).  Under ASan a chunk waiting in the store is poisoned.
  */
 static void test_render__spare_renders_same_bytes(void **state)
 {
 	enum { APPS = 2000, ENVS = 3 };
 	char dir[300], msg[256], saved[sizeof(root)];
+	strata_limits lim;
 	bench_gen_stats st;
 	char *alone[ENVS];
 	strata_source *src;
@@ -429,8 +500,13 @@ static void test_render__spare_renders_same_bytes(void **state)
 	for (int i = 0; i < ENVS; i++)
 		assert_non_null(alone[i] = render_alone(dir, bench_env_name(i)));
 	strata_error_clear(&err);
+	/* four jobs on the helper threads: the fused pass's arenas share
+	 * the store from two threads and more */
+	strata_limits_default(&lim);
+	lim.jobs = 4;
+	assert_int_equal(strata_threads_start(4), 0);
 	assert_int_equal(strata_source_fs_open(&src, dir, &err), 0);
-	assert_int_equal(strata_repo_open(&repo, src, NULL, &err), 0);
+	assert_int_equal(strata_repo_open(&repo, src, &lim, &err), 0);
 	strata_repo_reuse_memory(repo, true);
 	for (int i = 0; i < ENVS; i++) {
 		strata_buf b = STRATA_BUF_INIT;
@@ -448,6 +524,7 @@ static void test_render__spare_renders_same_bytes(void **state)
 		free(alone[i]);
 	}
 	strata_repo_free(repo);
+	strata_threads_stop();
 	assert_int_equal(root_teardown(NULL), 0);
 	memcpy(root, saved, sizeof(root));
 }
@@ -644,6 +721,7 @@ int main(void)
 		cmocka_unit_test(test_render__unknown_env),
 		cmocka_unit_test(test_render__spare_chunks_reused),
 		cmocka_unit_test(test_render__spare_small_arena_keeps_off),
+		cmocka_unit_test(test_render__spare_shared_by_threads),
 		cmocka_unit_test(test_render__spare_renders_same_bytes),
 	};
 	return cmocka_run_group_tests_name("render", tests, setup, root_teardown);

@@ -16,22 +16,30 @@
  * env-09 at N = 10,000 peaked 2 MB higher with the store, diff --all 14
  * MB).
  *
- * Only the thread that owns the store may use arenas attached to it.
+ * Arenas attached to one store may be used on several threads at once
+ * (the fused pass's, transform.c): taking and giving chunks back holds the
+ * store's lock, a spin lock, as it is held for a few pointer moves only.
+ * Zeroed memory is an open store with no chunks.
  */
 #ifndef STRATA_ARENA_SPARE_H
 #define STRATA_ARENA_SPARE_H
 
 #include "strata/common.h"
 
+#include <stdatomic.h>
+
 typedef struct strata_spare {
 	void *head;     /* struct arena_chunk list (common.c) */
 	size_t n;
 	bool closed;    /* freed: arenas free their chunks as before */
+	atomic_bool lock;
 } strata_spare;
 
 /* a takes its chunks from s first and gives them back to s when freed */
 void strata_arena_use_spare(strata_arena *a, strata_spare *s);
 /* Free the chunks kept; arenas attached to s keep working without it. */
 void strata_spare_close(strata_spare *s);
+/* A new arena like a: copy-on-write as a is, attached to a's store. */
+strata_arena *strata_arena_new_like(const strata_arena *a);
 
 #endif

@@ -247,19 +247,44 @@ void strata_arena_use_spare(strata_arena *a, strata_spare *s)
 	a->spare = s;
 }
 
+strata_arena *strata_arena_new_like(const strata_arena *a)
+{
+	strata_arena *b = strata_arena_new();
+
+	if (b) {
+		b->cow = a->cow;
+		b->spare = a->spare;
+	}
+	return b;
+}
+
+static void spare_lock(strata_spare *s)
+{
+	while (atomic_exchange_explicit(&s->lock, true, memory_order_acquire))
+		;
+}
+
+static void spare_unlock(strata_spare *s)
+{
+	atomic_store_explicit(&s->lock, false, memory_order_release);
+}
+
 void strata_spare_close(strata_spare *s)
 {
 	struct arena_chunk *c, *next;
 
-	for (c = s->head; c; c = next) {
+	spare_lock(s);
+	c = s->head;
+	s->head = NULL;
+	s->n = 0;
+	s->closed = true;
+	spare_unlock(s);
+	for (; c; c = next) {
 		UNPOISON(c, sizeof(*c));
 		UNPOISON(c, sizeof(*c) + c->size);
 		next = c->next;
 		free(c);
 	}
-	s->head = NULL;
-	s->n = 0;
-	s->closed = true;
 }
 
 void strata_arena_free(strata_arena *a)
@@ -269,17 +294,29 @@ void strata_arena_free(strata_arena *a)
 
 	if (!a)
 		return;
-	s = a->spare && !a->spare->closed ? a->spare : NULL;
+	s = a->spare;
+	if (s) {
+		/* the full-size chunks to the store, the rest freed unlocked */
+		struct arena_chunk *rest = NULL;
+		spare_lock(s);
+		for (c = a->head; c; c = next) {
+			next = c->next;
+			if (!s->closed && c->size == ARENA_MAX_CHUNK) {
+				c->next = s->head;
+				s->head = c;
+				s->n++;
+				POISON(c, sizeof(*c) + c->size);
+			} else {
+				c->next = rest;
+				rest = c;
+			}
+		}
+		spare_unlock(s);
+		a->head = rest;
+	}
 	for (c = a->head; c; c = next) {
 		next = c->next;
-		if (s && c->size == ARENA_MAX_CHUNK) {
-			c->next = s->head;
-			s->head = c;
-			s->n++;
-			POISON(c, sizeof(*c) + c->size);
-		} else {
-			free(c);
-		}
+		free(c);
 	}
 	free(a->keytab);
 	free(a);
@@ -297,14 +334,20 @@ static struct arena_chunk *arena_chunk_new(strata_arena *a, size_t size, bool sp
 	strata_spare *s = a->spare;
 	struct arena_chunk *c;
 
-	if (spare && size == ARENA_MAX_CHUNK && s && s->head) {
+	if (spare && size == ARENA_MAX_CHUNK && s) {
+		spare_lock(s);
 		c = s->head;
-		UNPOISON(c, sizeof(*c) + ARENA_MAX_CHUNK);
-		s->head = c->next;
-		s->n--;
-		c->used = 0;
-		c->next = NULL;
-		return c;
+		if (c) {
+			UNPOISON(c, sizeof(*c) + ARENA_MAX_CHUNK);
+			s->head = c->next;
+			s->n--;
+		}
+		spare_unlock(s);
+		if (c) {
+			c->used = 0;
+			c->next = NULL;
+			return c;
+		}
 	}
 	c = malloc(sizeof(*c) + size);
 	if (!c)

@@ -30,8 +30,11 @@ void strata_image_rules_free(strata_image_rules *ir);
  * resource through all four before the next (transform.c): the same
  * resources as strata_transform_images, strata_transform_namespace,
  * strata_transform_names and strata_transform_metadata in a row, with each
- * tree walked while it is in the cache.  Leaves the index stale but every
- * identity refreshed: the caller reindexes with
+ * tree walked while it is in the cache, on up to jobs threads (the
+ * helper threads of threads.h; one when none wait).  A resource whose
+ * metadata cannot take the labels fails alone: the others still get
+ * theirs, and the first failure in set order is returned.  Leaves the
+ * index stale but every identity refreshed: the caller reindexes with
  * strata_resset_reindex_fresh.  NULL/empty arguments skip a step.
  */
 int strata_transform_finish_unindexed(strata_arena *a, strata_resset *s,
@@ -40,7 +43,7 @@ int strata_transform_finish_unindexed(strata_arena *a, strata_resset *s,
 				      const char *suffix,
 				      const strata_kvlist *labels,
 				      const strata_kvlist *annotations,
-				      strata_error *err);
+				      unsigned jobs, strata_error *err);
 
 /*
  * strata_resource_refresh without the hashes kept with the identity, for

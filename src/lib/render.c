@@ -1074,7 +1074,8 @@ int strata_render_env_opts(strata_render **out, strata_repo *repo,
 							   r->env->name_prefix,
 							   r->env->name_suffix,
 							   &r->env->labels,
-							   &r->env->annotations, e),
+							   &r->env->annotations,
+							   repo->lim.jobs, e),
 		      "transform");
 	strata_image_rules_free(images);
 	if (fin < 0)

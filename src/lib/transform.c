@@ -20,7 +20,11 @@
 #include "pipeline.h"
 #include "strata/transform.h"
 
+#include "arena_spare.h"
+#include "pool.h"
 #include "schema.h"
+
+#include <stdatomic.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -1336,83 +1340,199 @@ static int metadata_room(strata_arena *a, strata_resource *res, bool ns,
  * resource moves to ns).  The result is that of namespace_run,
  * names_run_all and strata_transform_metadata in a row.  Out of memory
  * aside, only the metadata step can fail (a metadata or labels that is not
- * a map); then, as when the metadata transform stopped there, the later
- * resources still get their namespace and names but no labels, and the
- * error is returned.
+ * a map); then every other resource still gets its labels, and the error
+ * of the first resource in set order that failed is returned.
+ *
+ * With jobs > 1 and enough resources, the resources are shared out in
+ * chunks on the helper threads (pool.h), each with an arena of its own
+ * that a adopts at the end.  A resource's pass reads only the sets built
+ * first and writes only its own tree, so the result does not depend on
+ * which thread took it.
  */
+#define FIN_CHUNK 64
+#define FIN_MIN_PER_JOB 128
+#define FIN_MAX_JOBS 16
+
+typedef struct fin_worker {
+	strata_arena *a;
+	image_run ir;
+	ns_run nr;         /* a copy: the objs set shared, ns_node its own */
+	names_run mr;      /* a copy: the renamed set shared, buf its own */
+	strata_error err;
+	size_t meta_at;    /* the first resource its metadata failed on */
+	int rc, meta_rc;
+} fin_worker;
+
+typedef struct fin_pass {
+	strata_resset *s;
+	size_t n;
+	bool do_ns, do_names, do_meta;
+	const meta_kvs *lab, *ann;
+	atomic_size_t next;  /* the first resource of the next chunk */
+	atomic_bool stop;    /* out of memory somewhere: everyone stops */
+	fin_worker *ws;
+} fin_pass;
+
+/* One resource through all four steps; < 0 only when out of memory. */
+static int fin_one(const fin_pass *p, fin_worker *w, size_t i)
+{
+	strata_resource *res = strata_resset_at(p->s, i);
+	int rc;
+
+	if (res->deleted)
+		return 0;
+	/* images first, as when they were a step of their own */
+	if (w->ir.n && (rc = image_resource(&w->ir, res)) < 0)
+		return rc;
+	if ((p->do_ns || p->do_meta) &&
+	    metadata_room(w->a, res, p->do_ns, p->lab, p->ann) < 0)
+		return oom(&w->err);
+	if (p->do_ns) {
+		if ((rc = ns_resource(&w->nr, res)) < 0)
+			return rc;
+		/* the names step reads the referrer's new namespace,
+		 * and refreshes the hashes after renaming */
+		if (p->do_names)
+			strata_resource_refresh_fields(res, w->a);
+		else
+			strata_resource_refresh(res, w->a);
+	}
+	if (p->do_names) {
+		if ((rc = names_rename(&w->mr, res)) < 0)
+			return rc;
+		/* the new name, while the tree is in the cache: the
+		 * caller's reindex need not read every tree again */
+		strata_resource_refresh(res, w->a);
+		if ((rc = fix_resource(&w->mr, res)) < 0)
+			return rc;
+	}
+	if (p->do_meta) {
+		rc = metadata_resource(w->a, res, p->lab, p->ann, &w->err);
+		if (rc == STRATA_ENOMEM)
+			return rc;
+		/* chunks come in set order: a worker's first is its lowest */
+		if (rc < 0 && !w->meta_rc) {
+			w->meta_rc = rc;
+			w->meta_at = i;
+		}
+	}
+	return 0;
+}
+
+/* strata_pool_run's view: chunks from the shared counter until none. */
+static void fin_run(void *ctx, unsigned k)
+{
+	fin_pass *p = ctx;
+	fin_worker *w = &p->ws[k];
+
+	for (;;) {
+		size_t i = atomic_fetch_add(&p->next, FIN_CHUNK);
+		size_t end = i + FIN_CHUNK < p->n ? i + FIN_CHUNK : p->n;
+
+		if (i >= p->n || atomic_load(&p->stop))
+			return;
+		for (; i < end; i++)
+			if ((w->rc = fin_one(p, w, i)) < 0) {
+				atomic_store(&p->stop, true);
+				return;
+			}
+	}
+}
+
+static void fin_worker_init(fin_worker *w, strata_arena *a,
+			    const strata_image_rules *images, const ns_run *nr,
+			    const names_run *mr)
+{
+	memset(w, 0, sizeof(*w));
+	w->a = a;
+	image_run_init(&w->ir, a, images, &w->err);
+	w->nr = *nr;
+	w->nr.a = a;
+	w->nr.ns_node = NULL;
+	w->nr.err = &w->err;
+	w->mr = *mr;
+	w->mr.a = a;
+	memset(&w->mr.buf, 0, sizeof(w->mr.buf));
+	w->mr.err = &w->err;
+	w->meta_at = SIZE_MAX;
+}
+
 int strata_transform_finish_unindexed(strata_arena *a, strata_resset *s,
 				      const strata_image_rules *images,
 				      const char *ns, const char *prefix,
 				      const char *suffix,
 				      const strata_kvlist *labels,
 				      const strata_kvlist *annotations,
-				      strata_error *err)
+				      unsigned jobs, strata_error *err)
 {
-	bool do_ns = ns && ns[0];
-	bool do_names = (prefix && prefix[0]) || (suffix && suffix[0]);
-	bool do_meta = (labels && labels->n) || (annotations && annotations->n);
-	size_t n = strata_resset_count(s);
+	fin_worker ws[FIN_MAX_JOBS];
+	fin_pass p;
 	ns_run nr;
 	names_run mr;
-	image_run ir;
 	meta_kvs lab, ann;
-	int rc = 0, meta_rc = 0;
+	size_t n = strata_resset_count(s), ready = 1;
+	const fin_worker *first = NULL;
+	int rc = 0;
 
+	memset(&p, 0, sizeof(p));
+	p.s = s;
+	p.n = n;
+	p.do_ns = ns && ns[0];
+	p.do_names = (prefix && prefix[0]) || (suffix && suffix[0]);
+	p.do_meta = (labels && labels->n) || (annotations && annotations->n);
+	p.lab = &lab;
+	p.ann = &ann;
+	p.ws = ws;
+	atomic_init(&p.next, 0);
+	atomic_init(&p.stop, false);
 	memset(&nr, 0, sizeof(nr));
 	memset(&mr, 0, sizeof(mr));
-	image_run_init(&ir, a, images, err);
-	if (do_ns && (rc = ns_setup(&nr, a, s, ns, err)) < 0)
-		goto done;
-	if (do_names &&
-	    (rc = names_setup(&mr, a, s, prefix, suffix, do_ns ? ns : NULL, err)) < 0)
-		goto done;
 	memset(&lab, 0, sizeof(lab));
 	memset(&ann, 0, sizeof(ann));
-	if (do_meta && (meta_kvs_init(a, &lab, labels) || meta_kvs_init(a, &ann, annotations))) {
+	if (p.do_ns && (rc = ns_setup(&nr, a, s, ns, err)) < 0)
+		goto done;
+	if (p.do_names &&
+	    (rc = names_setup(&mr, a, s, prefix, suffix, p.do_ns ? ns : NULL, err)) < 0)
+		goto done;
+	if (p.do_meta && (meta_kvs_init(a, &lab, labels) || meta_kvs_init(a, &ann, annotations))) {
 		rc = oom(err);
 		goto done;
 	}
-	for (size_t i = 0; i < n; i++) {
-		strata_resource *res = strata_resset_at(s, i);
-
-		if (res->deleted)
-			continue;
-		/* images first, as when they were a step of their own */
-		if (ir.n && (rc = image_resource(&ir, res)) < 0)
-			goto done;
-		if ((do_ns || (do_meta && !meta_rc)) &&
-		    metadata_room(a, res, do_ns, &lab, &ann) < 0) {
-			rc = oom(err);
-			goto done;
+	if (jobs > FIN_MAX_JOBS)
+		jobs = FIN_MAX_JOBS;
+	if (jobs > n / FIN_MIN_PER_JOB)
+		jobs = (unsigned)(n / FIN_MIN_PER_JOB);
+	fin_worker_init(&ws[0], a, images, &nr, &mr);
+	for (; ready < jobs; ready++) {
+		/* copy-on-write as a, and from a's spare chunks (render --all) */
+		strata_arena *wa = strata_arena_new_like(a);
+		if (!wa)
+			break; /* fewer threads: the same result, later */
+		fin_worker_init(&ws[ready], wa, images, &nr, &mr);
+	}
+	if (ready < 2 || !strata_pool_run((unsigned)ready, fin_run, &p))
+		fin_run(&p, 0);
+	for (size_t k = 0; k < ready; k++) {
+		fin_worker *w = &ws[k];
+		if (k)
+			strata_arena_adopt(a, w->a);
+		strata_buf_free(&w->ir.buf);
+		strata_buf_free(&w->mr.buf);
+		if (w->rc < 0 && !rc) {
+			rc = w->rc;
+			if (!err->code)
+				*err = w->err;
 		}
-		if (do_ns) {
-			if ((rc = ns_resource(&nr, res)) < 0)
-				goto done;
-			/* the names step reads the referrer's new namespace,
-			 * and refreshes the hashes after renaming */
-			if (do_names)
-				strata_resource_refresh_fields(res, a);
-			else
-				strata_resource_refresh(res, a);
-		}
-		if (do_names) {
-			if ((rc = names_rename(&mr, res)) < 0)
-				goto done;
-			/* the new name, while the tree is in the cache: the
-			 * caller's reindex need not read every tree again */
-			strata_resource_refresh(res, a);
-			if ((rc = fix_resource(&mr, res)) < 0)
-				goto done;
-		}
-		if (do_meta && !meta_rc &&
-		    (meta_rc = metadata_resource(a, res, &lab, &ann, err)) == STRATA_ENOMEM) {
-			rc = meta_rc;
-			goto done;
-		}
+		if (w->meta_rc && (!first || w->meta_at < first->meta_at))
+			first = w;
+	}
+	if (!rc && first) {
+		rc = first->meta_rc;
+		if (!err->code)
+			*err = first->err;
 	}
 done:
 	keyset_free(&nr.objs);
 	names_free(&mr);
-	strata_buf_free(&ir.buf);
-	return rc ? rc : meta_rc;
+	return rc;
 }
