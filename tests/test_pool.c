@@ -3,7 +3,7 @@
  * caller and the threads that come while it runs, every piece of work
  * exactly once; a thread that comes late is turned away; a busy pool, or
  * one too small, says so and runs nothing; start and stop pair up any
- * number of times; strata_thread_spawn runs its function.
+ * number of times; strata_pool_spawn runs its function.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -217,7 +217,7 @@ static void test_pool__spawn_runs_its_function(void **state)
 	for (int r = 0; r < 50; r++) {
 		pthread_t t;
 		void *got = NULL;
-		assert_int_equal(strata_thread_spawn(&t, echo, &x), 0);
+		assert_int_equal(strata_pool_spawn(&t, echo, &x), 0);
 		assert_int_equal(pthread_join(t, &got), 0);
 		assert_ptr_equal(got, &x);
 	}

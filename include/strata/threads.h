@@ -1,23 +1,25 @@
 /*
- * threads.h - helper threads kept running for the library's parallel steps.
+ * threads.h - helper threads kept for the library's parallel steps.
  *
- * Parsing a directory's files (strata_limits.jobs) and emitting a render
- * (strata_render_emit) run on several threads.  Without this call each of
- * those steps starts its threads and joins them at its end.  A thread
- * started that way may take milliseconds before it first runs (on a
- * virtual machine whose other CPU is idle, the time that CPU takes to wake
- * up), which at a hundred files is a large part of the whole render.
+ * Parsing a directory's files (strata_limits.jobs), the last transforms
+ * of a render and emitting it (strata_render_emit) run on several
+ * threads.  Without this call the loads and the emit start their threads
+ * and join them at their end, and the transforms run on one.
  *
  * strata_threads_start(jobs) starts jobs - 1 threads at once, to be shared
  * by every later step that wants at most jobs threads (the caller's own
- * thread is always one of them).  Between steps they wait briefly on the
- * CPU (about 2 ms) before they sleep, so a step that follows another
- * finds them awake.  A step that wants more threads than were started, or
+ * thread is always one of them); between steps they sleep.  A render of a
+ * hundred files then starts no thread of its own, and its transforms are
+ * shared out too.  A step that wants more threads than were started, or
  * finds them busy with another step (two library users on two threads),
  * starts its own as before.  Output never depends on which threads ran.
  *
- * Call start before the steps and stop after them, from one thread, not
- * while a step runs.  A second start without a stop is a no-op.
+ * Call start before the steps and stop after them, from one thread, while
+ * no other thread is inside the library (the pool's size is read without
+ * a lock).  A second start without a stop is a no-op; start again after a
+ * stop to change the number.  The helpers read through a source's clones
+ * (strata_source.clone), so a clone must not keep state per thread that
+ * outlives its read.
  */
 #ifndef STRATA_THREADS_H
 #define STRATA_THREADS_H

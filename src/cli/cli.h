@@ -48,7 +48,11 @@ extern const char *cli_global_repo;
 extern strata_limits cli_limits;
 /* Apply one --limit NAME=VALUE to cli_limits; EXIT_USAGE (printed) on error. */
 int cli_parse_limit(const char *cmd, const char *spec);
-/* Apply -j/--jobs N (1..64) to cli_limits.jobs; EXIT_USAGE (printed) on error. */
+/*
+ * Apply -j/--jobs N (1..64) to cli_limits.jobs; a subcommand's (cmd not
+ * NULL) also restarts the helper threads with N.  EXIT_USAGE (printed) on
+ * error.
+ */
 int cli_parse_jobs(const char *cmd, const char *s);
 
 #endif

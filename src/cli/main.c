@@ -179,6 +179,15 @@ int cli_parse_jobs(const char *cmd, const char *s)
 	if (errno || end == s || *end || s[0] == '-' || n < 1 || n > 64)
 		return cli_usage_error(cmd, "--jobs wants a number from 1 to 64, not '%s'", s);
 	cli_limits.jobs = (unsigned)n;
+	/*
+	 * A subcommand's -j comes after main() started the helper threads
+	 * for the default: start as many as this -j asks for instead, or
+	 * every step would find the pool too small (or keep idle threads).
+	 */
+	if (cmd) {
+		strata_threads_stop();
+		(void)strata_threads_start(cli_limits.jobs);
+	}
 	return 0;
 }
 
@@ -238,8 +247,8 @@ int main(int argc, char **argv)
 		/*
 		 * Started now, the threads are awake by the time the first
 		 * files are parsed (threads.h); if they cannot start, each
-		 * step starts its own.  A subcommand's -j still decides how
-		 * many a step uses.
+		 * step starts its own.  A subcommand's -j starts them again
+		 * (cli_parse_jobs).
 		 */
 		if (commands[c].threads)
 			(void)strata_threads_start(cli_limits.jobs);

@@ -200,7 +200,7 @@ int strata_load_files(strata_load_file *files, size_t n,
 		if (sh.serial_reads ||
 		    !strata_pool_run((unsigned)ready + 1, run_pooled, &pl)) {
 			while (started < ready &&
-			       strata_thread_spawn(&ws[started].tid, run, &ws[started]) == 0)
+			       strata_pool_spawn(&ws[started].tid, run, &ws[started]) == 0)
 				started++;
 			run(&self);
 			for (size_t t = 0; t < started; t++)

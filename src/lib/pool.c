@@ -1,6 +1,6 @@
 /*
  * pool.c - the helper threads of threads.h, one step at a time on them
- * (pool.h), and how every strata thread is started (strata_thread_spawn).
+ * (pool.h), and how every strata thread is started (strata_pool_spawn).
  *
  * One word, state, holds the step's generation (above bit 0) and whether
  * it is open (bit 0).  The caller publishes fn, ctx and want, then opens
@@ -11,11 +11,12 @@
  * it, or the thread sees the step closed (or a later one) and stays out.
  * All of it with sequentially consistent atomics.
  *
- * Waiting threads spin on state for SPIN_NS before they sleep on a
- * condition variable (only while there are fewer of them than CPUs: a
- * spinning thread must never take the CPU of the thread it waits for);
- * the caller opens a step under the lock the sleepers check state under,
- * so no wake-up is lost.
+ * Waiting threads sleep on a condition variable; the caller opens a step
+ * under the lock the sleepers check state under, so no wake-up is lost.
+ * They do not spin between steps: woken on a CPU of their own, a thread
+ * runs about 0.1 ms after the broadcast, and spinning measured no faster
+ * (a render of 100 apps: 14.9 ms sleeping, 15.1-15.5 ms spinning 0.3 or
+ * 2 ms) while it burns a CPU a container may be paying for.
  */
 #include "pool.h"
 #include "strata/common.h"
@@ -24,20 +25,9 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
-#include <stdint.h>
 #include <stdlib.h>
-#include <time.h>
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define cpu_relax() _mm_pause()
-#else
-#define cpu_relax() ((void)0)
-#endif
 
 #define MAX_THREADS 63
-/* How long an idle thread stays on the CPU before it sleeps. */
-#define SPIN_NS 2000000
 
 /* ---- starting a thread on another CPU ---- */
 
@@ -66,7 +56,7 @@ static void *spawned(void *v)
  * it starts at once elsewhere, then takes the whole mask back.  When the
  * CPU or the mask cannot be read, a plain pthread_create.
  */
-int strata_thread_spawn(pthread_t *tid, void *(*fn)(void *), void *arg)
+int strata_pool_spawn(pthread_t *tid, void *(*fn)(void *), void *arg)
 {
 	pthread_attr_t attr;
 	cpu_set_t away;
@@ -88,7 +78,7 @@ int strata_thread_spawn(pthread_t *tid, void *(*fn)(void *), void *arg)
 	away = s->all;
 	CPU_CLR(cpu, &away);
 	if (pthread_attr_setaffinity_np(&attr, sizeof(away), &away) == 0) {
-		rc = pthread_create(tid, &attr, spawned, s); /* s is its now */
+		rc = pthread_create(tid, &attr, spawned, s); /* spawned() frees s */
 		if (rc != 0)
 			free(s);
 	} else {
@@ -108,7 +98,6 @@ typedef struct pool {
 	pthread_t tids[MAX_THREADS];
 	unsigned n;             /* threads running */
 	bool started;           /* lock, conds initialised */
-	bool spin;              /* fewer threads than CPUs: idle ones spin */
 	atomic_uint state;      /* generation << 1 | open */
 	atomic_uint active;     /* threads inside a step */
 	atomic_uint next_k;     /* the next k to hand out */
@@ -122,14 +111,6 @@ typedef struct pool {
 static pool the_pool = { .busy = ATOMIC_FLAG_INIT };
 static atomic_ulong joins;
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* A step a thread that last met generation seen may join. */
 static bool joinable(unsigned s, unsigned seen)
 {
@@ -139,22 +120,8 @@ static bool joinable(unsigned s, unsigned seen)
 /* Wait for a joinable step or quit; the state seen then. */
 static unsigned wait_step(pool *p, unsigned seen)
 {
-	uint64_t until = 0;
 	unsigned s;
 
-	for (unsigned i = 0; p->spin; i++) {
-		s = atomic_load(&p->state);
-		if (joinable(s, seen) || atomic_load(&p->quit))
-			return s;
-		if ((i & 255) == 255) {
-			uint64_t t = now_ns();
-			if (!until)
-				until = t + SPIN_NS;
-			else if (t >= until)
-				break;
-		}
-		cpu_relax();
-	}
 	pthread_mutex_lock(&p->lock);
 	while (!joinable(s = atomic_load(&p->state), seen) && !atomic_load(&p->quit))
 		pthread_cond_wait(&p->wake, &p->lock);
@@ -193,7 +160,6 @@ static void *thread_main(void *arg)
 int strata_threads_start(unsigned jobs)
 {
 	pool *p = &the_pool;
-	cpu_set_t all;
 
 	if (p->started || jobs < 2)
 		return 0;
@@ -213,12 +179,10 @@ int strata_threads_start(unsigned jobs)
 	atomic_store(&p->quit, false);
 	atomic_store(&p->state, 0);
 	atomic_store(&p->active, 0);
-	p->spin = sched_getaffinity(0, sizeof(all), &all) == 0 &&
-		  jobs <= (unsigned)CPU_COUNT(&all);
 	p->n = 0;
 	p->started = true;
 	for (unsigned t = 0; t + 1 < jobs; t++) {
-		if (strata_thread_spawn(&p->tids[t], thread_main, p) != 0)
+		if (strata_pool_spawn(&p->tids[t], thread_main, p) != 0)
 			break; /* fewer threads: steps wanting more start their own */
 		p->n++;
 	}
@@ -264,8 +228,6 @@ bool strata_pool_run(unsigned want, strata_pool_fn fn, void *ctx)
 	fn(ctx, 0);
 
 	atomic_fetch_and(&p->state, ~1u);
-	for (unsigned i = 0; atomic_load(&p->active) && i < 4096; i++)
-		cpu_relax();
 	if (atomic_load(&p->active)) {
 		pthread_mutex_lock(&p->lock);
 		while (atomic_load(&p->active))

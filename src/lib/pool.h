@@ -30,6 +30,6 @@ unsigned long strata_pool_joins(void);
  * pthread_create() that starts the thread on another CPU than the
  * caller's when it can (pool.c says why).  0 or -1.
  */
-int strata_thread_spawn(pthread_t *tid, void *(*fn)(void *), void *arg);
+int strata_pool_spawn(pthread_t *tid, void *(*fn)(void *), void *arg);
 
 #endif

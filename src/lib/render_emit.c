@@ -193,7 +193,7 @@ int strata_render_emit(const strata_render *r, unsigned jobs,
 		}
 	}
 	for (unsigned t = 1; t < jobs; t++) {
-		if (strata_thread_spawn(&tids[started], worker, &er) != 0)
+		if (strata_pool_spawn(&tids[started], worker, &er) != 0)
 			break; /* fewer threads: the same text, later */
 		started++;
 	}
