@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "strata/yaml.h"
+#include "yaml_load.h"
 
 /* ---- helpers ---- */
 
@@ -869,6 +870,87 @@ static void syntax_errors(fixture *f)
 	(void)m;
 }
 
+/*
+ * One parser kept from file to file (yaml_load.h, as load.c's threads do)
+ * gives each file exactly what a fresh parser gives: documents, positions,
+ * errors; nothing of a file (anchors, %TAG directives, an error) reaches
+ * the next.
+ */
+static const char *const kept_texts[] = {
+	"a: 1\nb: [x, y]\n",
+	"%TAG !e! tag:example.com,2024:\n---\nk: !e!thing v\n",
+	"k: !e!thing v\n",                       /* the %TAG above is gone */
+	"base: &anc {x: 1}\nuse: *anc\n",
+	"use: *anc\n",                           /* so is the anchor */
+	"a: [1, 2\n",                            /* a syntax error */
+	"x: 1\n---\ny: 2\n---\n# empty\n",
+	"dup: 1\ndup: 2\n",                      /* strata's own error */
+	"%YAML 1.1\n---\nold: yes\n",
+	"? a:\t?\n",                             /* the parser that is not destroyed */
+	"last: line\nno: newline",
+	"",
+	"k:\n  - a\n  - b: c\n    d: |\n      text\n",
+};
+
+static void load_emit(strata_yaml_parser *ps, const char *text, strata_buf *out,
+		      strata_error *err)
+{
+	strata_arena *a = strata_arena_new();
+	strata_yaml_doc *docs = NULL;
+	size_t n = 0;
+	int rc;
+
+	strata_error_clear(err);
+	rc = ps ? strata_yaml_load_with(ps, &docs, &n, a, "k.yaml", text, strlen(text), NULL, err)
+		: strata_yaml_load(&docs, &n, a, "k.yaml", text, strlen(text), NULL, err);
+	out->len = 0;
+	assert_int_equal(strata_buf_printf(out, "rc %d n %zu\n", rc, n), 0);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(strata_buf_printf(out, "--- %u:%u\n", docs[i].line,
+						   docs[i].col), 0);
+		assert_int_equal(strata_yaml_emit(out, docs[i].root), 0);
+	}
+	strata_arena_free(a);
+}
+
+static void test_yaml__parser_kept_between_files(void **state)
+{
+	size_t k = sizeof(kept_texts) / sizeof(kept_texts[0]);
+	strata_yaml_parser ps = { 0 };
+	strata_buf fresh = STRATA_BUF_INIT, kept = STRATA_BUF_INIT;
+	strata_error ef, ek;
+	int failed = 0;
+
+	(void)state;
+	for (size_t r = 0; r < 3 * k; r++) {
+		/* every order of neighbours: forwards, backwards, skipping */
+		size_t i = r < k ? r : r < 2 * k ? 2 * k - 1 - r : (r * 5) % k;
+		load_emit(NULL, kept_texts[i], &fresh, &ef);
+		load_emit(&ps, kept_texts[i], &kept, &ek);
+		if (fresh.len != kept.len || memcmp(fresh.ptr, kept.ptr, fresh.len) ||
+		    ef.code != ek.code || ef.line != ek.line || ef.col != ek.col ||
+		    strcmp(ef.msg, ek.msg)) {
+			print_error("text %zu differs:\n%.*s%d %d:%d %s\n--- kept:\n%.*s%d %d:%d %s\n",
+				    i, (int)fresh.len, fresh.ptr, ef.code, ef.line, ef.col, ef.msg,
+				    (int)kept.len, kept.ptr, ek.code, ek.line, ek.col, ek.msg);
+			failed++;
+		}
+	}
+	/* the error cases did fail, the others parsed */
+	load_emit(NULL, kept_texts[2], &fresh, &ef);
+	assert_int_equal(ef.code, STRATA_EPARSE);
+	load_emit(NULL, kept_texts[4], &fresh, &ef);
+	assert_int_equal(ef.code, STRATA_EPARSE);
+	load_emit(&ps, kept_texts[6], &kept, &ek);
+	assert_int_equal(ek.code, 0);
+	assert_non_null(ps.p); /* a clean file leaves its parser kept */
+	strata_yaml_parser_free(&ps);
+	assert_null(ps.p);
+	strata_buf_free(&fresh);
+	strata_buf_free(&kept);
+	assert_int_equal(failed, 0);
+}
+
 static void test_yaml__syntax_errors_quiet(void **state)
 {
 	fixture *f = *state;
@@ -1203,6 +1285,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_yaml__bad_input_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yaml__syntax_errors_quiet, setup, teardown),
+		cmocka_unit_test(test_yaml__parser_kept_between_files),
 		cmocka_unit_test_setup_teardown(test_yaml__complex_keys_and_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yaml__golden_deployment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yaml__emit_shapes, setup, teardown),

@@ -17,6 +17,7 @@
  */
 #include "load.h"
 #include "pool.h"
+#include "yaml_load.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -57,7 +58,8 @@ static strata_error *keep_error(const strata_error *e)
 }
 
 static void load_one(shared *sh, strata_load_file *f, strata_arena *arena,
-		     strata_source *src, strata_error *scratch)
+		     strata_source *src, strata_yaml_parser *yp,
+		     strata_error *scratch)
 {
 	const strata_load_job *job = sh->job;
 	char *buf = NULL;
@@ -88,8 +90,8 @@ static void load_one(shared *sh, strata_load_file *f, strata_arena *arena,
 		free(buf);
 		return;
 	}
-	f->rc = strata_yaml_load(&f->docs, &f->n, arena, f->path, buf, len,
-				 job->lim, scratch);
+	f->rc = strata_yaml_load_with(yp, &f->docs, &f->n, arena, f->path, buf, len,
+				      job->lim, scratch);
 	if (f->rc < 0) {
 		f->err = keep_error(scratch);
 		if (!job->keep_bad || f->rc == STRATA_ENOMEM)
@@ -107,6 +109,7 @@ static void *run(void *arg)
 	worker *w = arg;
 	shared *sh = w->sh;
 	strata_error *scratch = malloc(sizeof(*scratch));
+	strata_yaml_parser yp = { 0 }; /* one parser for every file this thread takes */
 
 	if (!scratch) {
 		atomic_store(&sh->stop, true);
@@ -123,10 +126,11 @@ static void *run(void *arg)
 		if (i >= sh->n)
 			break;
 		if (sh->files[i].path)
-			load_one(sh, &sh->files[i], w->arena, w->src, scratch);
+			load_one(sh, &sh->files[i], w->arena, w->src, &yp, scratch);
 		else
 			sh->files[i].done = true;
 	}
+	strata_yaml_parser_free(&yp);
 	free(scratch);
 	return NULL;
 }

@@ -17,7 +17,7 @@
  * budget or the depth limit fails before a single node is copied: a
  * "billion laughs" file stops at the first level that is too big.
  */
-#include "strata/yaml.h"
+#include "yaml_load.h"
 
 #include <libfyaml.h>
 #include <pthread.h>
@@ -1124,9 +1124,36 @@ static void diag_discard(struct fy_diag *diag, void *user, const char *buf, size
 	(void)len;
 }
 
+void strata_yaml_parser_free(strata_yaml_parser *ps)
+{
+	if (ps->p)
+		fy_parser_destroy(ps->p);
+	if (ps->diag)
+		fy_diag_destroy(ps->diag);
+	ps->p = NULL;
+	ps->diag = NULL;
+}
+
+/* A parser that ended a file cleanly, with nothing collected, may be kept. */
+static bool keepable(struct fy_parser *p, struct fy_diag *diag)
+{
+	void *it = NULL;
+
+	return !fy_parser_get_stream_error(p) && !fy_diag_got_error(diag) &&
+	       !fy_diag_errors_iterate(diag, &it);
+}
+
 int strata_yaml_load(strata_yaml_doc **out_docs, size_t *out_n, strata_arena *a,
 		     const char *file, const char *buf, size_t len,
 		     const strata_limits *lim, strata_error *err)
+{
+	return strata_yaml_load_with(NULL, out_docs, out_n, a, file, buf, len, lim, err);
+}
+
+int strata_yaml_load_with(strata_yaml_parser *ps, strata_yaml_doc **out_docs,
+			  size_t *out_n, strata_arena *a, const char *file,
+			  const char *buf, size_t len, const strata_limits *lim,
+			  strata_error *err)
 {
 	strata_limits deflim;
 	loader L;
@@ -1160,19 +1187,29 @@ int strata_yaml_load(strata_yaml_doc **out_docs, size_t *out_n, strata_arena *a,
 	if (!len)
 		return 0;
 
-	diag_cfg_default(&dcfg);
-	dcfg.fp = NULL;
-	dcfg.output_fn = diag_discard;
-	dcfg.colorize = false;
-	diag = fy_diag_create(&dcfg);
-	if (!diag) {
-		rc = nomem(&L);
-		goto done;
-	}
-	fy_diag_set_collect_errors(diag, true);
-	{
-		struct fy_parse_cfg cfg = { .flags = FYPCF_QUIET | FYPCF_JSON_NONE, .diag = diag };
-		p = fy_parser_create(&cfg);
+	if (ps && ps->p) {
+		/* the last file's parser, which ended cleanly */
+		p = ps->p;
+		diag = ps->diag;
+		ps->p = NULL;
+		ps->diag = NULL;
+		fy_parser_reset(p);
+	} else {
+		diag_cfg_default(&dcfg);
+		dcfg.fp = NULL;
+		dcfg.output_fn = diag_discard;
+		dcfg.colorize = false;
+		diag = fy_diag_create(&dcfg);
+		if (!diag) {
+			rc = nomem(&L);
+			goto done;
+		}
+		fy_diag_set_collect_errors(diag, true);
+		{
+			struct fy_parse_cfg cfg = { .flags = FYPCF_QUIET | FYPCF_JSON_NONE,
+						    .diag = diag };
+			p = fy_parser_create(&cfg);
+		}
 	}
 	if (!p || fy_parser_set_string(p, buf, len)) {
 		rc = nomem(&L);
@@ -1239,6 +1276,10 @@ done:
 		unsigned k = atomic_fetch_add(&n_quarantined, 1);
 		if (k < QUARANTINE)
 			quarantine[k] = p;
+	} else if (p && ps && rc == 0 && ended && keepable(p, diag)) {
+		ps->p = p; /* for the next file */
+		ps->diag = diag;
+		return rc;
 	} else if (p) {
 		fy_parser_destroy(p);
 	}

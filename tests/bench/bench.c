@@ -1114,8 +1114,9 @@ int main(int argc, char **argv)
 
 		printf("# strata-bench\n\n%s; %ld CPUs; seed %llu; median of up to %d "
 		       "runs (fewer for slow commands, budget %.0f s each); "
-		       "1 MB = 10^6 bytes\n", o.strata, ncpu, o.seed, o.runs,
-		       o.budget);
+		       "1 MB = 10^6 bytes; libfyaml %s %s, linked into strata "
+		       "and this floor alike\n", o.strata, ncpu, o.seed, o.runs,
+		       o.budget, fy_library_version(), STRATA_BENCH_FYAML_LINK);
 	}
 	report(rows, n_rows, &o);
 	targets(rows, n_rows);
