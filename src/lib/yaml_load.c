@@ -597,6 +597,20 @@ static bool block_scalar_foreign(const loader *L, const struct fy_mark *m,
 }
 
 /*
+ * The same bug cutting a block scalar inside a character ("  -\xde\x81"
+ * at the end of content indented no more than its key: the text ends in
+ * "-\xde"): the source passed check_input, so text that does not was
+ * misread.  Found by fuzz/fuzz_yaml.c (fuzz/regressions/yaml/
+ * libfyaml-block-cut-utf8).  Linear in the scalar's size.
+ */
+static bool block_scalar_cut(const char *text, size_t len)
+{
+	strata_error scratch;
+
+	return check_input(NULL, (const unsigned char *)text, len, &scratch) != 0;
+}
+
+/*
  * A single-line plain scalar is exactly the input bytes between its token's
  * marks: plain scalars have no escapes, and only line folding (a line break
  * in the span) makes the text differ from the source.  Reading the span
@@ -779,7 +793,8 @@ static int on_scalar(loader *L, struct fy_event *e)
 	set_pos(L, n, fy_event_start_mark(e));
 	if (n->style == STRATA_STYLE_LITERAL || n->style == STRATA_STYLE_FOLDED) {
 		uint32_t hcol = block_scalar_misread(L, fy_event_start_mark(e));
-		if (!hcol && block_scalar_foreign(L, fy_event_start_mark(e), str, len))
+		if (!hcol && (block_scalar_foreign(L, fy_event_start_mark(e), str, len) ||
+			      block_scalar_cut(str, len)))
 			hcol = n->col ? n->col : 1;
 		if (hcol) {
 			n->line = n->line > 1 ? n->line - 1 : 1; /* the header line */
