@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -260,8 +261,11 @@ strata_arena *strata_arena_new_like(const strata_arena *a)
 
 static void spare_lock(strata_spare *s)
 {
-	while (atomic_exchange_explicit(&s->lock, true, memory_order_acquire))
-		;
+	/* held for a few pointer moves: spin, yielding if the holder is
+	 * preempted (more threads than CPUs) */
+	for (unsigned i = 1; atomic_exchange_explicit(&s->lock, true, memory_order_acquire); i++)
+		if (!(i & 63))
+			sched_yield();
 }
 
 static void spare_unlock(strata_spare *s)
@@ -296,22 +300,52 @@ void strata_arena_free(strata_arena *a)
 		return;
 	s = a->spare;
 	if (s) {
-		/* the full-size chunks to the store, the rest freed unlocked */
-		struct arena_chunk *rest = NULL;
-		spare_lock(s);
+		/*
+		 * The full-size chunks to the store, spliced in under the lock
+		 * (poisoned before, while no other thread can see them); the
+		 * rest, or all when the store is closed, freed unlocked.
+		 */
+		struct arena_chunk *keep = NULL, *last = NULL, *rest = NULL;
+		size_t n = 0;
 		for (c = a->head; c; c = next) {
 			next = c->next;
-			if (!s->closed && c->size == ARENA_MAX_CHUNK) {
-				c->next = s->head;
-				s->head = c;
-				s->n++;
-				POISON(c, sizeof(*c) + c->size);
+			if (c->size == ARENA_MAX_CHUNK) {
+				c->next = keep;
+				keep = c;
+				if (!last)
+					last = c;
+				n++;
 			} else {
 				c->next = rest;
 				rest = c;
 			}
 		}
-		spare_unlock(s);
+		if (keep) {
+			bool kept = false;
+			for (c = keep; c; c = next) {
+				next = c->next;
+				POISON(c, sizeof(*c) + c->size);
+			}
+			spare_lock(s);
+			if (!s->closed) {
+				UNPOISON(last, sizeof(*last));
+				last->next = s->head;
+				POISON(last, sizeof(*last));
+				s->head = keep;
+				s->n += n;
+				kept = true;
+			}
+			spare_unlock(s);
+			if (!kept) {
+				for (c = keep; c; c = next) {
+					UNPOISON(c, sizeof(*c)); /* then c->size reads */
+					UNPOISON(c, sizeof(*c) + c->size);
+					next = c->next;
+					c->next = rest;
+					rest = c;
+				}
+			}
+		}
 		a->head = rest;
 	}
 	for (c = a->head; c; c = next) {

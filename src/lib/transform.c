@@ -1358,7 +1358,8 @@ typedef struct fin_worker {
 	image_run ir;
 	ns_run nr;         /* a copy: the objs set shared, ns_node its own */
 	names_run mr;      /* a copy: the renamed set shared, buf its own */
-	strata_error err;
+	strata_error err;  /* out of memory, in any step */
+	strata_error meta_err; /* the first metadata failure */
 	size_t meta_at;    /* the first resource its metadata failed on */
 	int rc, meta_rc;
 } fin_worker;
@@ -1407,13 +1408,20 @@ static int fin_one(const fin_pass *p, fin_worker *w, size_t i)
 			return rc;
 	}
 	if (p->do_meta) {
-		rc = metadata_resource(w->a, res, p->lab, p->ann, &w->err);
+		/* a record of its own each time: after one resource failed,
+		 * a later one's error (out of memory above all) must not meet
+		 * a record already set, which keeps the first */
+		strata_error me;
+
+		strata_error_clear(&me);
+		rc = metadata_resource(w->a, res, p->lab, p->ann, &me);
 		if (rc == STRATA_ENOMEM)
-			return rc;
+			return oom(&w->err);
 		/* chunks come in set order: a worker's first is its lowest */
 		if (rc < 0 && !w->meta_rc) {
 			w->meta_rc = rc;
 			w->meta_at = i;
+			w->meta_err = me;
 		}
 	}
 	return 0;
@@ -1529,7 +1537,7 @@ int strata_transform_finish_unindexed(strata_arena *a, strata_resset *s,
 	if (!rc && first) {
 		rc = first->meta_rc;
 		if (!err->code)
-			*err = first->err;
+			*err = first->meta_err;
 	}
 done:
 	keyset_free(&nr.objs);

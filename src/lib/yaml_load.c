@@ -607,6 +607,7 @@ static bool block_scalar_cut(const char *text, size_t len)
 {
 	strata_error scratch;
 
+	strata_error_clear(&scratch);
 	return check_input(NULL, (const unsigned char *)text, len, &scratch) != 0;
 }
 
@@ -1208,8 +1209,14 @@ int strata_yaml_load_with(strata_yaml_parser *ps, strata_yaml_doc **out_docs,
 		diag = ps->diag;
 		ps->p = NULL;
 		ps->diag = NULL;
-		fy_parser_reset(p);
-	} else {
+		if (fy_parser_reset(p) != 0) {
+			fy_parser_destroy(p);
+			fy_diag_destroy(diag);
+			p = NULL;
+			diag = NULL;
+		}
+	}
+	if (!p) {
 		diag_cfg_default(&dcfg);
 		dcfg.fp = NULL;
 		dcfg.output_fn = diag_discard;
