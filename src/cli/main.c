@@ -245,10 +245,10 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], commands[c].name))
 			continue;
 		/*
-		 * Started now, the threads are awake by the time the first
-		 * files are parsed (threads.h); if they cannot start, each
-		 * step starts its own.  A subcommand's -j starts them again
-		 * (cli_parse_jobs).
+		 * Started now, the threads are running (asleep, waiting for a
+		 * step) by the time the first files are parsed (threads.h);
+		 * if they cannot start, each step starts its own.  A
+		 * subcommand's -j starts them again (cli_parse_jobs).
 		 */
 		if (commands[c].threads)
 			(void)strata_threads_start(cli_limits.jobs);
