@@ -3,7 +3,8 @@
  * caller and the threads that come while it runs, every piece of work
  * exactly once; a thread that comes late is turned away; a busy pool, or
  * one too small, says so and runs nothing; start and stop pair up any
- * number of times; strata_pool_spawn runs its function.
+ * number of times; strata_pool_spawn runs its function; strata_pool_step
+ * falls back to threads of its own.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -204,6 +205,44 @@ static void test_pool__start_stop_pairs(void **state)
 	}
 }
 
+/*
+ * strata_pool_step: with no pool, or told not to use it, the step runs on
+ * threads of its own, every k once; with the helpers allowed and able, on
+ * them (the join count moves); want 1 is the caller alone.
+ */
+static void test_pool__step_own_threads_or_helpers(void **state)
+{
+	unsigned long joins;
+
+	(void)state;
+	for (int r = 0; r < 10; r++) {
+		step_init(&steps[r], 3);
+		strata_pool_step(4, true, work, &steps[r]); /* no pool started */
+		assert_int_equal(atomic_load(&steps[r].arrived), 3);
+		for (unsigned k = 0; k < 4; k++)
+			assert_int_equal(atomic_load(&steps[r].calls[k]), 1);
+		assert_each_item_once(&steps[r]);
+	}
+	assert_int_equal(strata_threads_start(3), 0);
+	joins = strata_pool_joins();
+	step_init(&steps[10], 2);
+	strata_pool_step(3, false, work, &steps[10]); /* not on the helpers */
+	assert_int_equal(atomic_load(&steps[10].arrived), 2);
+	assert_int_equal(strata_pool_joins(), joins);
+	assert_each_item_once(&steps[10]);
+	step_init(&steps[11], 2);
+	strata_pool_step(3, true, work, &steps[11]); /* on them */
+	assert_int_equal(atomic_load(&steps[11].arrived), 2);
+	assert_int_equal(strata_pool_joins(), joins + 2);
+	assert_each_item_once(&steps[11]);
+	step_init(&steps[12], 0);
+	strata_pool_step(1, true, work, &steps[12]);
+	assert_int_equal(atomic_load(&steps[12].calls[0]), 1);
+	assert_int_equal(atomic_load(&steps[12].arrived), 0);
+	assert_each_item_once(&steps[12]);
+	strata_threads_stop();
+}
+
 static void *echo(void *arg)
 {
 	return arg;
@@ -231,6 +270,7 @@ int main(void)
 		cmocka_unit_test(test_pool__late_threads_turned_away),
 		cmocka_unit_test(test_pool__busy_or_small_says_so),
 		cmocka_unit_test(test_pool__start_stop_pairs),
+		cmocka_unit_test(test_pool__step_own_threads_or_helpers),
 		cmocka_unit_test(test_pool__spawn_runs_its_function),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,16 +3,16 @@
  *
  * Parsing a directory's files (strata_limits.jobs), the last transforms
  * of a render and emitting it (strata_render_emit) run on several
- * threads.  Without this call the loads and the emit start their threads
- * and join them at their end, and the transforms run on one.
+ * threads.  Without this call each of those steps starts its threads and
+ * joins them at its end.
  *
  * strata_threads_start(jobs) starts jobs - 1 threads at once, to be shared
  * by every later step that wants at most jobs threads (the caller's own
- * thread is always one of them); between steps they sleep.  A render of a
- * hundred files then starts no thread of its own, and its transforms are
- * shared out too.  A step that wants more threads than were started, or
- * finds them busy with another step (two library users on two threads),
- * starts its own as before.  Output never depends on which threads ran.
+ * thread is always one of them); between steps they sleep, and a render
+ * starts no thread of its own.  A step that wants more threads than were
+ * started, or finds them busy with another step (two library users on two
+ * threads), starts its own as before.  Output never depends on which
+ * threads ran.
  *
  * Call start before the steps and stop after them, from one thread, while
  * no other thread is inside the library (the pool's size is read without

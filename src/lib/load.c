@@ -44,7 +44,6 @@ typedef struct worker {
 	shared *sh;
 	strata_arena *arena;
 	strata_source *src;     /* job->src, or this thread's clone of it */
-	pthread_t tid;
 	int rc;
 } worker;
 
@@ -104,9 +103,8 @@ static void load_one(shared *sh, strata_load_file *f, strata_arena *arena,
 	f->done = true;
 }
 
-static void *run(void *arg)
+static void run(worker *w)
 {
-	worker *w = arg;
 	shared *sh = w->sh;
 	strata_error *scratch = malloc(sizeof(*scratch));
 	strata_yaml_parser yp = { 0 }; /* one parser for every file this thread takes */
@@ -114,7 +112,7 @@ static void *run(void *arg)
 	if (!scratch) {
 		atomic_store(&sh->stop, true);
 		w->rc = STRATA_ENOMEM;
-		return NULL;
+		return;
 	}
 	for (;;) {
 		size_t i;
@@ -132,10 +130,9 @@ static void *run(void *arg)
 	}
 	strata_yaml_parser_free(&yp);
 	free(scratch);
-	return NULL;
 }
 
-/* strata_pool_run's view: k = 0 is the caller, k > 0 ws[k - 1]. */
+/* strata_pool_step's view: k = 0 is the caller, k > 0 ws[k - 1]. */
 typedef struct pooled {
 	worker *self;
 	worker *ws;
@@ -154,7 +151,7 @@ int strata_load_files(strata_load_file *files, size_t n,
 	worker ws[MAX_JOBS];
 	shared sh;
 	worker self = { .sh = &sh, .arena = job->arena, .src = job->src, .rc = 0 };
-	size_t jobs = job->lim->jobs ? job->lim->jobs : 1, started = 0, ready = 0;
+	size_t jobs = job->lim->jobs ? job->lim->jobs : 1, ready = 0;
 	int rc = 0;
 
 	if (jobs > MAX_JOBS)
@@ -194,24 +191,14 @@ int strata_load_files(strata_load_file *files, size_t n,
 		ready++;
 	}
 	/*
-	 * The waiting threads of threads.h, else threads of its own.  Not
-	 * for a source without clones (git): libgit2 keeps state per thread
-	 * that only a thread's exit frees, and it must be gone before
-	 * libgit2's last shutdown, which comes before the helpers stop.
+	 * On the helpers of threads.h, else threads of its own; never the
+	 * helpers for a source without clones (git): libgit2 keeps state
+	 * per thread that only a thread's exit frees, and it must be gone
+	 * before libgit2's last shutdown, which comes before they stop.
 	 */
-	if (ready) {
+	{
 		pooled pl = { &self, ws };
-		if (sh.serial_reads ||
-		    !strata_pool_run((unsigned)ready + 1, run_pooled, &pl)) {
-			while (started < ready &&
-			       strata_pool_spawn(&ws[started].tid, run, &ws[started]) == 0)
-				started++;
-			run(&self);
-			for (size_t t = 0; t < started; t++)
-				pthread_join(ws[t].tid, NULL);
-		}
-	} else {
-		run(&self);
+		strata_pool_step((unsigned)ready + 1, !sh.serial_reads, run_pooled, &pl);
 	}
 	rc = self.rc;
 	for (size_t t = 0; t < ready; t++) {

@@ -31,7 +31,7 @@ void strata_image_rules_free(strata_image_rules *ir);
  * resources as strata_transform_images, strata_transform_namespace,
  * strata_transform_names and strata_transform_metadata in a row, with each
  * tree walked while it is in the cache, on up to jobs threads (the
- * helper threads of threads.h; one when none wait).  A resource whose
+ * helper threads of threads.h, else threads of its own).  A resource whose
  * metadata cannot take the labels fails alone: the others still get
  * theirs, and the first failure in set order is returned.  Leaves the
  * index stale but every identity refreshed: the caller reindexes with

@@ -1,6 +1,8 @@
 /*
  * pool.c - the helper threads of threads.h, one step at a time on them
- * (pool.h), and how every strata thread is started (strata_pool_spawn).
+ * (pool.h), how every strata thread is started (strata_pool_spawn), and
+ * a step on threads of its own when the helpers cannot take it
+ * (strata_pool_step).
  *
  * One word, state, holds the step's generation (above bit 0) and whether
  * it is open (bit 0).  The caller publishes fn, ctx and want, then opens
@@ -241,4 +243,44 @@ bool strata_pool_run(unsigned want, strata_pool_fn fn, void *ctx)
 unsigned long strata_pool_joins(void)
 {
 	return atomic_load(&joins);
+}
+
+/* ---- a step on the helpers, else on threads of its own ---- */
+
+typedef struct step_thread {
+	strata_pool_fn fn;
+	void *ctx;
+	unsigned k;
+	pthread_t tid;
+} step_thread;
+
+static void *step_main(void *v)
+{
+	step_thread *t = v;
+
+	t->fn(t->ctx, t->k);
+	return NULL;
+}
+
+void strata_pool_step(unsigned want, bool helpers, strata_pool_fn fn, void *ctx)
+{
+	step_thread ts[MAX_THREADS];
+	unsigned started = 0;
+
+	if (want > MAX_THREADS + 1)
+		want = MAX_THREADS + 1;
+	if (want >= 2 && helpers && strata_pool_run(want, fn, ctx))
+		return;
+	for (unsigned k = 1; k < want; k++) {
+		step_thread *t = &ts[started];
+		t->fn = fn;
+		t->ctx = ctx;
+		t->k = k;
+		if (strata_pool_spawn(&t->tid, step_main, t) != 0)
+			break; /* fewer threads: the same result, later */
+		started++;
+	}
+	fn(ctx, 0);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(ts[i].tid, NULL);
 }

@@ -23,6 +23,16 @@ typedef void (*strata_pool_fn)(void *ctx, unsigned k);
  */
 bool strata_pool_run(unsigned want, strata_pool_fn fn, void *ctx);
 
+/*
+ * One parallel step on want threads, the caller's among them: on the
+ * helpers when helpers is true and they can take it (strata_pool_run),
+ * else on threads started for it (strata_pool_spawn) and joined at its
+ * end.  Either way a k whose thread never came (a helper that arrived
+ * late, a thread that could not start) is never called, so fn(ctx, 0)
+ * must be able to do the whole step.  want < 2: fn(ctx, 0) alone.
+ */
+void strata_pool_step(unsigned want, bool helpers, strata_pool_fn fn, void *ctx);
+
 /* Calls made on the pool's threads so far (for tests). */
 unsigned long strata_pool_joins(void);
 

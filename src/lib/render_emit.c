@@ -73,10 +73,8 @@ static void finish(emit_run *er, size_t k, int rc)
 	pthread_cond_broadcast(&er->cond);
 }
 
-static void *worker(void *arg)
+static void worker(emit_run *er)
 {
-	emit_run *er = arg;
-
 	pthread_mutex_lock(&er->lock);
 	for (;;) {
 		size_t k = take(er);
@@ -94,7 +92,6 @@ static void *worker(void *arg)
 		finish(er, k, rc);
 	}
 	pthread_mutex_unlock(&er->lock);
-	return NULL;
 }
 
 /* The caller's thread: write what is ready in order, emit otherwise. */
@@ -135,7 +132,7 @@ static int drive(emit_run *er, int (*write)(void *, const char *, size_t),
 	return rc;
 }
 
-/* strata_pool_run's view: k = 0 drives, the others are workers. */
+/* strata_pool_step's view: k = 0 drives, the others are workers. */
 typedef struct pooled {
 	emit_run *er;
 	int (*write)(void *, const char *, size_t);
@@ -158,8 +155,6 @@ int strata_render_emit(const strata_render *r, unsigned jobs,
 		       void *ctx)
 {
 	emit_run er;
-	pthread_t tids[MAX_JOBS];
-	size_t started = 0;
 	int rc;
 
 	memset(&er, 0, sizeof(er));
@@ -185,22 +180,11 @@ int strata_render_emit(const strata_render *r, unsigned jobs,
 		free(er.slots);
 		return STRATA_ENOMEM;
 	}
-	if (jobs > 1) {
+	{
 		pooled pl = { &er, write, ctx, 0 };
-		if (strata_pool_run(jobs, run_pooled, &pl)) {
-			rc = pl.rc;
-			goto done;
-		}
+		strata_pool_step(jobs, true, run_pooled, &pl);
+		rc = pl.rc;
 	}
-	for (unsigned t = 1; t < jobs; t++) {
-		if (strata_pool_spawn(&tids[started], worker, &er) != 0)
-			break; /* fewer threads: the same text, later */
-		started++;
-	}
-	rc = drive(&er, write, ctx);
-	for (size_t t = 0; t < started; t++)
-		pthread_join(tids[t], NULL);
-done:
 	pthread_cond_destroy(&er.cond);
 	pthread_mutex_destroy(&er.lock);
 	for (size_t i = 0; i < er.ring; i++)

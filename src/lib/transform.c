@@ -1344,8 +1344,8 @@ static int metadata_room(strata_arena *a, strata_resource *res, bool ns,
  * of the first resource in set order that failed is returned.
  *
  * With jobs > 1 and enough resources, the resources are shared out in
- * chunks on the helper threads (pool.h), each with an arena of its own
- * that a adopts at the end.  A resource's pass reads only the sets built
+ * chunks on the helper threads (pool.h) or threads of the pass's own,
+ * each with an arena of its own that a adopts at the end.  A resource's pass reads only the sets built
  * first and writes only its own tree, so the result does not depend on
  * which thread took it.
  */
@@ -1427,7 +1427,7 @@ static int fin_one(const fin_pass *p, fin_worker *w, size_t i)
 	return 0;
 }
 
-/* strata_pool_run's view: chunks from the shared counter until none. */
+/* strata_pool_step's view: chunks from the shared counter until none. */
 static void fin_run(void *ctx, unsigned k)
 {
 	fin_pass *p = ctx;
@@ -1518,8 +1518,7 @@ int strata_transform_finish_unindexed(strata_arena *a, strata_resset *s,
 			break; /* fewer threads: the same result, later */
 		fin_worker_init(&ws[ready], wa, images, &nr, &mr);
 	}
-	if (ready < 2 || !strata_pool_run((unsigned)ready, fin_run, &p))
-		fin_run(&p, 0);
+	strata_pool_step((unsigned)ready, true, fin_run, &p);
 	for (size_t k = 0; k < ready; k++) {
 		fin_worker *w = &ws[k];
 		if (k)
