@@ -631,7 +631,10 @@ static void test_render__trim_layers(void **state)
 	before = f.c.total_reads;
 	/* prod still needs overlays/prod: only overlays/prod-eu goes */
 	strata_error_clear(&err);
+	assert_int_equal(f.c.trims, 0);
 	assert_int_equal(strata_repo_trim(f.repo, keep, 1, &err), 0);
+	/* the source's read caches go too; the next read rebuilds them */
+	assert_int_equal(f.c.trims, 1);
 	render_text(f.repo, "prod", &f.b2);
 	assert_int_equal(f.c.total_reads, before);
 	/* a dropped layer needed again is read again, same result */

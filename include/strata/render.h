@@ -128,7 +128,8 @@ void strata_repo_release(strata_repo *repo);
  * been freed already (their resources point into the layers): while one
  * is alive this does nothing.  A layer
  * dropped and needed again is read again (and counted again against the
- * file and total limits).
+ * file and total limits).  The source's read caches go too (its trim(),
+ * when it has one): the next read rebuilds them.
  */
 int strata_repo_trim(strata_repo *repo, const char *const *envs, size_t n,
 		     strata_error *err);

@@ -65,7 +65,8 @@ struct strata_source {
 	 * expected soon; a later call rebuilds it.  A render calls it once it
 	 * has read everything, when it is its repository's last: the git
 	 * source's libgit2 repository (delta-base cache, mapped packs, cached
-	 * trees) then no longer adds to the render's peak.
+	 * trees) then no longer adds to the render's peak.  strata_repo_trim
+	 * (between the environments of --all) calls it too.
 	 */
 	void (*trim)(strata_source *s);
 	/* What was read: "worktree" or a full commit id. */

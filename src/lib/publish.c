@@ -1980,6 +1980,16 @@ done:
 	spill_free(&sp);
 	pub_free(&p);
 	git_libgit2_shutdown();
+#ifdef __GLIBC__
+	/*
+	 * What the trees and the pack freed (the delta search's windows
+	 * and deltas among it) stays resident in malloc's heaps until
+	 * trimmed, and publish --all's next environment would render on
+	 * top of it: at 40,000 resources the main heap held 38-51 MB between
+	 * environments, 11-16 MB trimmed, and the peak went 201 -> 184 MiB.
+	 */
+	malloc_trim(0);
+#endif
 	return rc;
 }
 

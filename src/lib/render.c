@@ -687,6 +687,15 @@ int strata_repo_trim(strata_repo *repo, const char *const *envs, size_t n,
 		*lp = l->next;
 		strata_arena_free(l->arena);
 	}
+	/*
+	 * What the source caches for reads (the git source: libgit2's
+	 * delta-base cache, cached trees, mapped packs) served environments
+	 * that are done; the next one reads other overlays.  Kept, it grew
+	 * publish --all's in-use heap by 1.2-1.7 MB an environment at 40,000
+	 * resources.  Reopening costs a repository open and a tree lookup.
+	 */
+	if (rc == 0 && repo->src->trim)
+		repo->src->trim(repo->src);
 done:
 	for (size_t i = 0; i < n; i++)
 		strata_env_free(keep[i]);
