@@ -654,10 +654,13 @@ static int bench_one(row *rw, const options *o, bool has_kubectl,
 	}
 	blobset_free(&one);
 	blobset_free(&all);
-	for (int i = 0; i < o->n_sizes; i++)
-		if (rw->n % 10 == 0 && o->sizes[i] == rw->n / 10 &&
-		    measure_pairs(rw, o, sdir, err) < 0)
+	for (int i = 0; i < o->n_sizes; i++) {
+		if (rw->n % 10 || o->sizes[i] != rw->n / 10)
+			continue;
+		if (measure_pairs(rw, o, sdir, err) < 0)
 			return -1;
+		break; /* once, even when --sizes repeats a size */
+	}
 
 	has_diff = !o->no_diff && has_command(o, "diff", NULL, tmp, NULL);
 	if (has_diff) {
