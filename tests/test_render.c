@@ -479,7 +479,8 @@ static void test_render__spare_shared_by_threads(void **state)
  * A repository big enough that renders and layers fill full-size chunks:
  * its environments rendered one after another in one repo (each render's
  * chunks reused by the next, as render --all does, on four jobs) give the
- * bytes of each rendered alone (on one).  Under ASan a chunk waiting in the store is poisoned.
+ * bytes of each rendered alone (on one).  Under ASan a chunk waiting in
+ * the store is poisoned.
  */
 static void test_render__spare_renders_same_bytes(void **state)
 {

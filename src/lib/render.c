@@ -694,7 +694,7 @@ int strata_repo_trim(strata_repo *repo, const char *const *envs, size_t n,
 	 * publish --all's in-use heap by 1.2-1.7 MB an environment at 40,000
 	 * resources.  Reopening costs a repository open and a tree lookup.
 	 */
-	if (rc == 0 && repo->src->trim)
+	if (repo->src->trim)
 		repo->src->trim(repo->src);
 done:
 	for (size_t i = 0; i < n; i++)

@@ -1345,9 +1345,9 @@ static int metadata_room(strata_arena *a, strata_resource *res, bool ns,
  *
  * With jobs > 1 and enough resources, the resources are shared out in
  * chunks on the helper threads (pool.h) or threads of the pass's own,
- * each with an arena of its own that a adopts at the end.  A resource's pass reads only the sets built
- * first and writes only its own tree, so the result does not depend on
- * which thread took it.
+ * each with an arena of its own that a adopts at the end.  A resource's
+ * pass reads only the sets built first and writes only its own tree, so
+ * the result does not depend on which thread took it.
  */
 #define FIN_CHUNK 64
 #define FIN_MIN_PER_JOB 128

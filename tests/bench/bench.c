@@ -549,14 +549,9 @@ static int measure_pairs(row *rw, const options *o, const char *big_sdir,
 			}
 			ratio[w][k] = t[1] / t[0];
 		}
-		rw->pair_lo[w] = rw->pair_hi[w] = ratio[w][0];
-		for (int k = 1; k < want; k++) {
-			if (ratio[w][k] < rw->pair_lo[w])
-				rw->pair_lo[w] = ratio[w][k];
-			if (ratio[w][k] > rw->pair_hi[w])
-				rw->pair_hi[w] = ratio[w][k];
-		}
-		rw->pair_med[w] = median(ratio[w], want);
+		rw->pair_med[w] = median(ratio[w], want); /* sorts ratio[w] */
+		rw->pair_lo[w] = ratio[w][0];
+		rw->pair_hi[w] = ratio[w][want - 1];
 		fprintf(stderr, "      %s: median ratio %.1fx (%.1f-%.1fx)\n",
 			w ? "render --all" : "render", rw->pair_med[w],
 			rw->pair_lo[w], rw->pair_hi[w]);
@@ -975,22 +970,20 @@ static void targets(const row *rows, int n_rows)
 		for (int w = 0; w < 2; w++) {
 			const meas *ma = w ? &a->all : &a->one;
 			const meas *mb = w ? &b->all : &b->one;
+			const char *what = w ? "linear: render --all N=10000 no more than 12x N=1000"
+					     : "linear: render N=10000 no more than 12x N=1000";
 			double seq = mb->med / ma->med;
 
 			if (ma->state <= 0 || mb->state <= 0)
 				continue;
 			if (b->n_pairs)
-				verdict(w ? "linear: render --all N=10000 no more than 12x N=1000" :
-					    "linear: render N=10000 no more than 12x N=1000",
-					true, b->pair_med[w] <= 12,
+				verdict(what, true, b->pair_med[w] <= 12,
 					"E=%d: %.1fx, median of %d alternating pairs "
 					"(%.1f-%.1fx); the rows' medians: %.3f s / %.3f s = %.1fx",
 					e, b->pair_med[w], b->n_pairs, b->pair_lo[w],
 					b->pair_hi[w], mb->med, ma->med, seq);
 			else
-				verdict(w ? "linear: render --all N=10000 no more than 12x N=1000" :
-					    "linear: render N=10000 no more than 12x N=1000",
-					true, seq <= 12, "E=%d: %.3f s / %.3f s = %.1fx",
+				verdict(what, true, seq <= 12, "E=%d: %.3f s / %.3f s = %.1fx",
 					e, mb->med, ma->med, seq);
 		}
 	}
