@@ -1225,6 +1225,163 @@ static void test_diff__parts_make_the_report(void **state)
 	strata_buf_free(&big_n);
 }
 
+/* Many resources for the threaded comparison: variant 1 changes some,
+ * reorders some containers, drops some and adds others. */
+static char *many_yaml(int variant)
+{
+	strata_buf b = STRATA_BUF_INIT;
+
+	for (int i = 0; i < 300; i++) {
+		bool swap = variant && i % 7 == 0;
+		const char *c1 = swap ? "sidecar" : "main", *c2 = swap ? "main" : "sidecar";
+
+		if (variant && i % 37 == 5)
+			continue; /* removed */
+		assert_int_equal(strata_buf_printf(&b,
+			"---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
+			"  name: app-%03d\n  labels:\n    tier: t%d\nspec:\n  replicas: %d\n"
+			"  template:\n    spec:\n      containers:\n"
+			"      - name: %s\n        image: %s-%03d:%s\n"
+			"      - name: %s\n        image: proxy:%s\n",
+			i, variant && i % 11 == 0 ? 9 : i % 4,
+			variant && i % 5 == 0 ? 3 : 2, c1, c1, i,
+			variant && i % 3 == 0 ? "v2" : "v1", c2,
+			variant && i % 13 == 0 ? "2" : "1"), 0);
+		if (i % 10 == 0)
+			assert_int_equal(strata_buf_printf(&b,
+				"---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s-%03d\n"
+				"data:\n  k: %s\n", i,
+				variant && i % 20 == 0 ? "Yg==" : "YQ=="), 0);
+		assert_int_equal(strata_buf_printf(&b,
+			"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-%03d\n"
+			"data:\n  conf: |\n    line one\n    line %s\n    line three\n",
+			i, variant && i % 4 == 0 ? "two changed" : "two"), 0);
+		if (variant && i % 41 == 7)
+			assert_int_equal(strata_buf_printf(&b,
+				"---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n"
+				"  name: extra-%03d\n", i), 0);
+	}
+	return strata_buf_detach(&b, NULL);
+}
+
+/* A side whose documents are loaded on demand (strata_diff_input.load),
+ * failing for the resources named in fail. */
+typedef struct lazy {
+	side *from;
+	strata_resource *res;
+	const strata_resource **ptrs;
+	const char *const *fail;
+} lazy;
+
+static int lazy_load(void *ctx, const strata_resource *r, strata_arena *a,
+		     strata_node **root, strata_error *err)
+{
+	lazy *l = ctx;
+	size_t i = (size_t)(r - l->res);
+
+	(void)a;
+	for (const char *const *f = l->fail; f && *f; f++)
+		if (!strcmp(r->name, *f))
+			return strata_error_set(err, STRATA_EIO, r->file, r->line, r->col,
+						"cannot load %s", r->name);
+	*root = l->from->res[i]->root;
+	return 0;
+}
+
+static void lazy_init(lazy *l, side *from, const char *const *fail)
+{
+	l->from = from;
+	l->fail = fail;
+	l->res = calloc(from->n + 1, sizeof(*l->res));
+	l->ptrs = calloc(from->n + 1, sizeof(*l->ptrs));
+	assert_non_null(l->res);
+	assert_non_null(l->ptrs);
+	for (size_t i = 0; i < from->n; i++) {
+		l->res[i] = *from->res[i];
+		l->res[i].root = NULL;
+		l->ptrs[i] = &l->res[i];
+	}
+}
+
+/*
+ * Issue 6: the paired resources are compared on several threads
+ * (strata_diff_opts.jobs).  The result must be one thread's, entry by
+ * entry and in every format, and a failure must be the first one in the
+ * new side's order whichever thread meets it first.
+ */
+static void test_diff__threads_same_result(void **state)
+{
+	static const char *const fail[] = { "app-150", "app-040", "app-041", NULL };
+	char *oy = many_yaml(0), *ny = many_yaml(1);
+	side o, n;
+	lazy ln;
+	strata_diff_input lin;
+
+	(void)state;
+	side_load(&o, "a", NULL, NULL, oy);
+	side_load(&n, "a", NULL, NULL, ny);
+	lazy_init(&ln, &n, NULL);
+	lin = n.in;
+	lin.res = ln.ptrs;
+	lin.load = lazy_load;
+	lin.load_ctx = &ln;
+	for (int lazy_side = 0; lazy_side < 2; lazy_side++) {
+		const strata_diff_input *ni = lazy_side ? &lin : &n.in;
+		strata_diff_opts one = { .jobs = 1 }, four = { .jobs = 4 };
+		strata_diff *d1 = NULL, *d4 = NULL;
+		strata_error err;
+
+		strata_error_clear(&err);
+		assert_int_equal(strata_diff_compute(&d1, &o.in, ni, &one, &err), 0);
+		assert_int_equal(strata_diff_compute(&d4, &o.in, ni, &four, &err), 0);
+		assert_true(d1->changed > 100);
+		assert_true(d1->unchanged > 50);
+		assert_true(d1->added > 0 && d1->removed > 0);
+		assert_int_equal(d4->n, d1->n);
+		assert_int_equal(d4->added, d1->added);
+		assert_int_equal(d4->removed, d1->removed);
+		assert_int_equal(d4->changed, d1->changed);
+		assert_int_equal(d4->unchanged, d1->unchanged);
+		for (size_t k = 0; k < d1->n; k++) {
+			const strata_diff_entry *a = &d1->entries[k], *b = &d4->entries[k];
+			assert_int_equal(a->status, b->status);
+			assert_ptr_equal(a->old_res, b->old_res);
+			assert_ptr_equal(a->new_res, b->new_res);
+			assert_int_equal(a->n_changes, b->n_changes);
+			for (size_t c = 0; c < a->n_changes; c++) {
+				assert_int_equal(a->changes[c].op, b->changes[c].op);
+				assert_string_equal(a->changes[c].path, b->changes[c].path);
+			}
+		}
+		for (int f = STRATA_DIFF_TEXT; f <= STRATA_DIFF_MARKDOWN; f++) {
+			char *r1 = report(d1, f, false), *r4 = report(d4, f, false);
+			assert_string_equal(r1, r4);
+			free(r1);
+			free(r4);
+		}
+		strata_diff_free(d1);
+		strata_diff_free(d4);
+	}
+	/* the first failure in order, every time */
+	ln.fail = fail;
+	for (int i = 0; i < 20; i++) {
+		strata_diff_opts opts = { .jobs = 1 + (unsigned)i % 4 };
+		strata_diff *d = NULL;
+		strata_error err;
+
+		strata_error_clear(&err);
+		assert_int_equal(strata_diff_compute(&d, &o.in, &lin, &opts, &err), STRATA_EIO);
+		assert_null(d);
+		assert_string_equal(err.msg, "cannot load app-040");
+	}
+	free(ln.res);
+	free(ln.ptrs);
+	side_free(&o);
+	side_free(&n);
+	free(oy);
+	free(ny);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1246,6 +1403,7 @@ int main(void)
 		cmocka_unit_test(test_diff__spilled_side_same_reports),
 		cmocka_unit_test(test_diff__published_side_as_text),
 		cmocka_unit_test(test_diff__spill_failure_keeps_the_side),
+		cmocka_unit_test(test_diff__threads_same_result),
 	};
 
 	return cmocka_run_group_tests_name("diff", tests, NULL, NULL);

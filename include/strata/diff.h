@@ -101,6 +101,11 @@ typedef struct strata_diff_opts {
 	 * the paths it matches.  Check them with strata_diff_ignore_check. */
 	const char *const *ignore;
 	size_t n_ignore;
+	/* Compare the paired resources on up to jobs threads (0 or 1: the
+	 * caller's alone); the result is the same.  With more than one, a
+	 * side's load() and text() are called from several threads at once,
+	 * on different resources. */
+	unsigned jobs;
 } strata_diff_opts;
 
 typedef struct strata_diff {

@@ -704,6 +704,8 @@ int cmd_diff(int argc, char **argv)
 		default: diff_usage(stderr); ret = EXIT_USAGE; goto done;
 		}
 	}
+	/* the sides' load() and text() read with pread(2): any thread may */
+	dopts.jobs = cli_limits.jobs;
 	fmt.color = want_color(color, &bad);
 	if (bad) {
 		ret = cli_usage_error("diff", "invalid --color '%s' (auto, always, never)", color);

@@ -24,7 +24,10 @@
 #include "strata/diff.h"
 
 #include "schema.h"
+#include "pool.h"
 
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -496,6 +499,7 @@ typedef struct pseg {
 
 typedef struct cmp {
 	strata_diff *d;
+	strata_arena *arena; /* where results go: d's, or a worker's (adopted) */
 	const strata_diff_opts *opts;
 	rule *rules;
 	size_t n_rules;
@@ -754,7 +758,7 @@ static strata_diff_change *add_change(cmp *c, int op, const strata_node *o,
 	 * and one copy of each keeps a big comparison's result small.
 	 */
 	{
-		const strata_node *k = strata_node_key(c->d->arena,
+		const strata_node *k = strata_node_key(c->arena,
 						       c->path.ptr ? c->path.ptr : "",
 						       c->path.len, STRATA_STYLE_PLAIN,
 						       NULL);
@@ -896,7 +900,7 @@ static const char *key_text(cmp *c, const strata_schema *ls,
 	const char *s = NULL;
 
 	if (put_key_sel(&b, ls, k) == 0)
-		s = strata_arena_strndup(c->d->arena, b.ptr ? b.ptr : "", b.len);
+		s = strata_arena_strndup(c->arena, b.ptr ? b.ptr : "", b.len);
 	strata_buf_free(&b);
 	if (!s)
 		c->rc = STRATA_ENOMEM;
@@ -968,8 +972,8 @@ static bool cmp_keyed(cmp *c, const strata_node *o, const strata_node *n,
 	}
 	if (reordered && !c->opts->ignore_order && !c->rc) {
 		strata_diff_change *ch;
-		const char **ok = strata_arena_alloc(c->d->arena, common * sizeof(*ok));
-		const char **nk = strata_arena_alloc(c->d->arena, common * sizeof(*nk));
+		const char **ok = strata_arena_alloc(c->arena, common * sizeof(*ok));
+		const char **nk = strata_arena_alloc(c->arena, common * sizeof(*nk));
 		size_t a = 0, b = 0;
 		if (!ok || !nk) {
 			c->rc = STRATA_ENOMEM;
@@ -1244,9 +1248,11 @@ static int side_keys(pkey *keys, htab *t, const strata_diff_input *side,
 	return 0;
 }
 
+/* An entry to be: its resource (new, else old), its key, and seq: the new
+ * resource's index, or the new side's count plus the old one's.  That is
+ * the order the entries are found in, which breaks ties. */
 typedef struct sortent {
-	strata_diff_entry e;
-	const strata_resource *r; /* new, else old */
+	const strata_resource *r;
 	const pkey *k;
 	size_t seq;
 } sortent;
@@ -1421,6 +1427,136 @@ static int copy_side(strata_arena *a, strata_diff_input *dst,
 	return 0;
 }
 
+/*
+ * The comparison of the paired resources runs on up to opts->jobs threads
+ * (pool.h), each taking PAIR_CHUNK pairs at a time from a shared counter
+ * with a cmp of its own and an arena for what its results point to (the
+ * diff's own for the caller's thread; the others' are adopted by it at
+ * the end).  A pair's result goes to its own slot; the entries are then
+ * made in the new side's order, as one thread would make them.
+ */
+#define PAIR_CHUNK 16
+#define MAX_CMP_JOBS 16
+
+typedef struct pairres {
+	size_t old_idx;                    /* the old side's resource */
+	const strata_diff_change *changes; /* NULL / 0 when unchanged */
+	size_t n_changes, n_ignored;
+} pairres;
+
+typedef struct cworker {
+	cmp c;
+	strata_buf tbuf[2];
+	strata_error err; /* its failure, for the pair fail_at */
+	size_t fail_at;   /* SIZE_MAX: none */
+	int rc;
+} cworker;
+
+typedef struct crun {
+	const strata_diff_input *os, *ns;
+	const size_t *pair_new; /* pair i compares new resource pair_new[i] */
+	const pkey *kn;
+	pairres *res;           /* one slot per pair */
+	size_t n_pairs;
+	cworker *w;
+	atomic_size_t next;     /* the first pair of the next chunk */
+	atomic_size_t fail_min; /* the first pair that failed, SIZE_MAX: none */
+} crun;
+
+/* What a worker holds for its comparisons (not its results). */
+static void cmp_release(cworker *w)
+{
+	free(w->c.ch);
+	free(w->c.segs);
+	strata_buf_free(&w->c.path);
+	strata_buf_free(&w->tbuf[0]);
+	strata_buf_free(&w->tbuf[1]);
+	w->c.ch = NULL;
+	w->c.segs = NULL;
+	w->c.n_ch = w->c.cap_ch = w->c.segcap = 0;
+}
+
+/* Compare the pair i into its slot, on worker w's cmp and arena. */
+static int compare_pair(crun *cr, cworker *w, size_t i)
+{
+	cmp *c = &w->c;
+	pairres *pr = &cr->res[i];
+	size_t j = cr->pair_new[i];
+	const strata_resource *nr = cr->ns->res[j];
+	const strata_node *oroot, *nroot;
+	strata_arena *scratch = NULL;
+	int rc;
+
+	c->o = cr->os->res[pr->old_idx];
+	c->n = nr;
+	/* both kept as text: the same text is the same document */
+	if (!c->o->root && !nr->root && cr->os->text && cr->ns->text) {
+		bool same = false;
+		if ((rc = same_text(cr->os, c->o, cr->ns, nr, w->tbuf, &same, &w->err)) < 0)
+			return rc;
+		if (same)
+			return 0;
+	}
+	c->norm_name = cr->kn[j].name;
+	c->norm_len = cr->kn[j].name_len;
+	c->secret = !strcmp(nr->kind, "Secret") && !nr->group[0];
+	c->n_ch = 0;
+	c->n_ignored = 0;
+	c->depth = 0;
+	c->path.len = 0;
+	rc = pair_roots(cr->os, c->o, cr->ns, nr, &scratch, &oroot, &nroot, &w->err);
+	if (rc == 0) {
+		cmp_node(c, oroot, nroot, strata_schema_for(nr->group, nr->kind));
+		rc = c->rc;
+	}
+	if (rc == 0 && scratch)
+		rc = keep_values(c->arena, c->ch, c->n_ch, oroot != c->o->root,
+				 nroot != nr->root);
+	strata_arena_free(scratch);
+	if (rc < 0)
+		return rc;
+	pr->n_ignored = c->n_ignored;
+	if (!c->n_ch)
+		return 0;
+	pr->changes = strata_arena_alloc(c->arena, c->n_ch * sizeof(*c->ch));
+	if (!pr->changes)
+		return STRATA_ENOMEM;
+	memcpy((void *)pr->changes, c->ch, c->n_ch * sizeof(*c->ch));
+	pr->n_changes = c->n_ch;
+	return 0;
+}
+
+/* strata_pool_step's view: chunks from the shared counter until none.  A
+ * pair after one that failed is skipped, one before it never is, so the
+ * failure reported is the first in order, however the threads ran. */
+static void compare_run(void *ctx, unsigned k)
+{
+	crun *cr = ctx;
+	cworker *w = &cr->w[k];
+
+	for (;;) {
+		size_t i = atomic_fetch_add(&cr->next, PAIR_CHUNK);
+		size_t end = i + PAIR_CHUNK < cr->n_pairs ? i + PAIR_CHUNK : cr->n_pairs;
+
+		if (i >= cr->n_pairs)
+			return;
+		for (; i < end; i++) {
+			size_t m = atomic_load(&cr->fail_min);
+			int rc;
+
+			if (i >= m)
+				return;
+			if ((rc = compare_pair(cr, w, i)) < 0) {
+				w->rc = rc;
+				w->fail_at = i;
+				while (i < m && !atomic_compare_exchange_weak(&cr->fail_min, &m, i))
+					;
+				return;
+			}
+		}
+	}
+}
+
 int strata_diff_compute(strata_diff **out, const strata_diff_input *old_side,
 			const strata_diff_input *new_side,
 			const strata_diff_opts *opts, strata_error *err)
@@ -1431,24 +1567,31 @@ int strata_diff_compute(strata_diff **out, const strata_diff_input *old_side,
 	htab to = { 0 }, tn = { 0 };
 	bool have_to = false, have_tn = false;
 	bool *paired = NULL;
+	size_t *pair_of = NULL, *pair_new = NULL; /* new resource -> pair + 1 */
+	pairres *res = NULL;
+	size_t n_pairs = 0;
 	sortent *ents = NULL;
 	size_t n_ents = 0;
-	strata_buf tbuf[2] = { STRATA_BUF_INIT, STRATA_BUF_INIT };
-	cmp c;
+	cworker w[MAX_CMP_JOBS];
+	unsigned jobs = opts && opts->jobs > 1 ? opts->jobs : 1;
+	crun cr;
+	rule *rules = NULL;
+	size_t n_rules = 0;
 	int rc = 0;
 
 	*out = NULL;
 	if (!opts)
 		opts = &no_opts;
-	memset(&c, 0, sizeof(c));
-	c.opts = opts;
+	if (jobs > MAX_CMP_JOBS)
+		jobs = MAX_CMP_JOBS;
+	memset(w, 0, sizeof(w));
 	if (opts->n_ignore) {
-		c.rules = calloc(opts->n_ignore, sizeof(*c.rules));
-		if (!c.rules)
+		rules = calloc(opts->n_ignore, sizeof(*rules));
+		if (!rules)
 			return STRATA_ENOMEM;
 		for (size_t i = 0; i < opts->n_ignore; i++) {
-			rc = parse_rule(&c.rules[c.n_rules], opts->ignore[i], err);
-			c.n_rules++;
+			rc = parse_rule(&rules[n_rules], opts->ignore[i], err);
+			n_rules++;
 			if (rc < 0)
 				goto done;
 		}
@@ -1458,17 +1601,16 @@ int strata_diff_compute(strata_diff **out, const strata_diff_input *old_side,
 		rc = STRATA_ENOMEM;
 		goto done;
 	}
-	c.d = d;
-	c.xenv = !opts->exact && old_side->env && new_side->env &&
-		 strcmp(old_side->env, new_side->env) != 0;
 	if ((rc = copy_side(d->arena, &d->old_side, old_side)) < 0 ||
 	    (rc = copy_side(d->arena, &d->new_side, new_side)) < 0)
 		goto done;
 	ko = calloc(old_side->n + 1, sizeof(*ko));
 	kn = calloc(new_side->n + 1, sizeof(*kn));
 	paired = calloc(old_side->n + 1, sizeof(*paired));
-	ents = calloc(old_side->n + new_side->n + 1, sizeof(*ents));
-	if (!ko || !kn || !paired || !ents) {
+	pair_of = calloc(new_side->n + 1, sizeof(*pair_of));
+	pair_new = calloc(new_side->n + 1, sizeof(*pair_new));
+	res = calloc(new_side->n + 1, sizeof(*res));
+	if (!ko || !kn || !paired || !pair_of || !pair_new || !res) {
 		rc = STRATA_ENOMEM;
 		goto done;
 	}
@@ -1479,106 +1621,131 @@ int strata_diff_compute(strata_diff **out, const strata_diff_input *old_side,
 		goto done;
 	have_tn = true;
 
+	/* pair the resources (new side's order: the first free match) */
 	for (size_t j = 0; j < new_side->n; j++) {
-		const strata_resource *nr = new_side->res[j];
-		size_t pos = (size_t)-1, idx, found = (size_t)-1;
-		sortent *se = &ents[n_ents];
+		size_t pos = (size_t)-1, idx;
 
-		memset(se, 0, sizeof(*se)); /* may hold an unchanged pair's data */
 		while (htab_next(&to, kn[j].h, &pos, &idx))
 			if (!paired[idx] &&
-			    pkey_eq(old_side->res[idx], &ko[idx], nr, &kn[j])) {
-				found = idx;
+			    pkey_eq(old_side->res[idx], &ko[idx], new_side->res[j], &kn[j])) {
+				paired[idx] = true;
+				res[n_pairs].old_idx = idx;
+				pair_new[n_pairs] = j;
+				pair_of[j] = ++n_pairs;
 				break;
 			}
-		se->r = nr;
-		se->k = &kn[j];
-		se->seq = n_ents;
-		se->e.new_res = nr;
-		if (found == (size_t)-1) {
-			se->e.status = STRATA_DIFF_ADDED;
-			d->added++;
-			n_ents++;
-			continue;
-		}
-		paired[found] = true;
-		se->e.old_res = old_side->res[found];
-		c.o = old_side->res[found];
-		c.n = nr;
-		/* both kept as text: the same text is the same document */
-		if (!c.o->root && !nr->root && old_side->text && new_side->text) {
-			bool same = false;
-			if ((rc = same_text(old_side, c.o, new_side, nr, tbuf, &same, err)) < 0)
-				goto done;
-			if (same) {
-				d->unchanged++;
-				continue;
-			}
-		}
-		c.norm_name = kn[j].name;
-		c.norm_len = kn[j].name_len;
-		c.secret = !strcmp(nr->kind, "Secret") && !nr->group[0];
-		c.n_ch = 0;
-		c.n_ignored = 0;
-		c.depth = 0;
-		c.path.len = 0;
-		{
-			const strata_node *oroot, *nroot;
-			strata_arena *scratch = NULL;
+	}
 
-			rc = pair_roots(old_side, c.o, new_side, nr, &scratch,
-					&oroot, &nroot, err);
-			if (rc == 0) {
-				cmp_node(&c, oroot, nroot,
-					 strata_schema_for(nr->group, nr->kind));
-				rc = c.rc;
-			}
-			if (rc == 0 && scratch)
-				rc = keep_values(d->arena, c.ch, c.n_ch, oroot != c.o->root,
-						 nroot != nr->root);
-			strata_arena_free(scratch);
-			if (rc < 0)
-				goto done;
-		}
-		d->ignored += c.n_ignored;
-		if (!c.n_ch) {
-			d->unchanged++;
-			continue;
-		}
-		se->e.status = STRATA_DIFF_CHANGED;
-		se->e.n_ignored = c.n_ignored;
-		se->e.n_changes = c.n_ch;
-		se->e.changes = strata_arena_alloc(d->arena, c.n_ch * sizeof(*c.ch));
-		if (!se->e.changes) {
+	/* compare the pairs */
+	if (jobs > n_pairs / PAIR_CHUNK)
+		jobs = n_pairs / PAIR_CHUNK > 1 ? (unsigned)(n_pairs / PAIR_CHUNK) : 1;
+	for (unsigned k = 0; k < jobs; k++) {
+		cmp *c = &w[k].c;
+		c->d = d;
+		c->opts = opts;
+		c->rules = rules;
+		c->n_rules = n_rules;
+		c->xenv = !opts->exact && old_side->env && new_side->env &&
+			  strcmp(old_side->env, new_side->env) != 0;
+		c->arena = k ? strata_arena_new() : d->arena;
+		w[k].tbuf[0] = (strata_buf)STRATA_BUF_INIT;
+		w[k].tbuf[1] = (strata_buf)STRATA_BUF_INIT;
+		strata_error_clear(&w[k].err);
+		w[k].fail_at = SIZE_MAX;
+		if (!c->arena) {
 			rc = STRATA_ENOMEM;
 			goto done;
 		}
-		memcpy((void *)se->e.changes, c.ch, c.n_ch * sizeof(*c.ch));
-		d->changed++;
-		n_ents++;
 	}
-	for (size_t i = 0; i < old_side->n; i++) {
-		sortent *se;
-		if (paired[i])
-			continue;
-		se = &ents[n_ents];
-		memset(se, 0, sizeof(*se));
-		se->r = old_side->res[i];
-		se->k = &ko[i];
-		se->seq = n_ents;
-		se->e.status = STRATA_DIFF_REMOVED;
-		se->e.old_res = old_side->res[i];
-		d->removed++;
-		n_ents++;
+	memset(&cr, 0, sizeof(cr));
+	cr.os = old_side;
+	cr.ns = new_side;
+	cr.pair_new = pair_new;
+	cr.kn = kn;
+	cr.res = res;
+	cr.n_pairs = n_pairs;
+	cr.w = w;
+	atomic_init(&cr.next, 0);
+	atomic_init(&cr.fail_min, SIZE_MAX);
+	strata_pool_step(jobs, true, compare_run, &cr);
+	if (atomic_load(&cr.fail_min) != SIZE_MAX) {
+		for (unsigned k = 0; k < jobs; k++)
+			if (w[k].fail_at == atomic_load(&cr.fail_min)) {
+				rc = w[k].rc;
+				if (w[k].err.code && err)
+					*err = w[k].err;
+			}
+		goto done;
 	}
-	qsort(ents, n_ents, sizeof(*ents), cmp_sortent);
+
+	/* the entries: sorted, then made (ties in the new side's order, then
+	 * the removed in the old side's) */
+	for (unsigned k = 0; k < jobs; k++)
+		cmp_release(&w[k]);
+	free(pair_new);
+	pair_new = NULL;
+	for (size_t j = 0; j < new_side->n; j++)
+		if (!pair_of[j] || res[pair_of[j] - 1].n_changes)
+			n_ents++;
+	for (size_t i = 0; i < old_side->n; i++)
+		n_ents += !paired[i];
+	ents = malloc((n_ents + 1) * sizeof(*ents));
 	d->entries = strata_arena_alloc(d->arena, (n_ents + 1) * sizeof(*d->entries));
-	if (!d->entries) {
+	if (!ents || !d->entries) {
 		rc = STRATA_ENOMEM;
 		goto done;
 	}
-	for (size_t i = 0; i < n_ents; i++)
-		d->entries[i] = ents[i].e;
+	n_ents = 0;
+	for (size_t j = 0; j < new_side->n; j++) {
+		if (pair_of[j] && !res[pair_of[j] - 1].n_changes)
+			continue;
+		ents[n_ents].r = new_side->res[j];
+		ents[n_ents].k = &kn[j];
+		ents[n_ents++].seq = j;
+	}
+	for (size_t i = 0; i < old_side->n; i++) {
+		if (paired[i])
+			continue;
+		ents[n_ents].r = old_side->res[i];
+		ents[n_ents].k = &ko[i];
+		ents[n_ents++].seq = new_side->n + i;
+	}
+	qsort(ents, n_ents, sizeof(*ents), cmp_sortent);
+	for (size_t j = 0; j < new_side->n; j++) {
+		const pairres *pr = pair_of[j] ? &res[pair_of[j] - 1] : NULL;
+		if (!pr)
+			d->added++;
+		else if (pr->n_changes)
+			d->changed++;
+		else
+			d->unchanged++;
+		if (pr)
+			d->ignored += pr->n_ignored;
+	}
+	for (size_t k = 0; k < n_ents; k++) {
+		strata_diff_entry *e = &d->entries[k];
+		size_t seq = ents[k].seq;
+		const pairres *pr;
+
+		memset(e, 0, sizeof(*e));
+		if (seq >= new_side->n) {
+			e->status = STRATA_DIFF_REMOVED;
+			e->old_res = ents[k].r;
+			d->removed++;
+			continue;
+		}
+		e->new_res = ents[k].r;
+		if (!pair_of[seq]) {
+			e->status = STRATA_DIFF_ADDED;
+			continue;
+		}
+		pr = &res[pair_of[seq] - 1];
+		e->status = STRATA_DIFF_CHANGED;
+		e->old_res = old_side->res[pr->old_idx];
+		e->n_ignored = pr->n_ignored;
+		e->n_changes = pr->n_changes;
+		e->changes = pr->changes;
+	}
 	d->n = n_ents;
 	*out = d;
 	d = NULL;
@@ -1589,16 +1756,25 @@ done:
 		htab_free(&to);
 	if (have_tn)
 		htab_free(&tn);
+	for (unsigned k = 0; k < MAX_CMP_JOBS; k++) {
+		cmp *c = &w[k].c;
+		/* a worker's results live on in the diff's arena */
+		if (k && c->arena) {
+			if (*out)
+				strata_arena_adopt((*out)->arena, c->arena);
+			else
+				strata_arena_free(c->arena);
+		}
+		cmp_release(&w[k]);
+	}
 	free(ko);
 	free(kn);
 	free(paired);
+	free(pair_of);
+	free(pair_new);
+	free(res);
 	free(ents);
-	free(c.ch);
-	free(c.segs);
-	strata_buf_free(&c.path);
-	strata_buf_free(&tbuf[0]);
-	strata_buf_free(&tbuf[1]);
-	rules_free(c.rules, c.n_rules);
+	rules_free(rules, n_rules);
 	strata_diff_free(d);
 	return rc;
 }
