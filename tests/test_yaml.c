@@ -19,6 +19,7 @@
 
 #include "strata/yaml.h"
 #include "yaml_load.h"
+#include "doc_pack.h"
 
 /* ---- helpers ---- */
 
@@ -326,6 +327,79 @@ static void test_yaml__roundtrip_random_trees(void **state)
 		assert_int_equal(n, 1);
 		assert_true(strata_node_equal(r, docs[0].root));
 	}
+}
+
+/* Pack and unpack t; the copy must be t, style by style: the same YAML. */
+static strata_node *pack_back(fixture *f, const strata_node *t, strata_buf *b)
+{
+	strata_node *back = NULL;
+	char *want;
+
+	b->len = 0;
+	assert_int_equal(strata_doc_pack(b, t), 0);
+	assert_int_equal(strata_doc_unpack(f->a, b->ptr, b->len, &back), 0);
+	assert_non_null(back);
+	assert_true(strata_node_equal(t, back));
+	want = strdup(emit(f, t));
+	assert_non_null(want);
+	assert_string_equal(emit(f, back), want);
+	free(want);
+	return back;
+}
+
+/*
+ * Issue 6: a diff side kept out of memory is packed (doc_pack.h) and read
+ * back by copying instead of parsing YAML.  What comes back must be the
+ * tree that went in (every style, strata's STRING included, tags, flow
+ * collections, keys shared), and damaged bytes must fail, never crash.
+ */
+static void test_yaml__pack_roundtrip(void **state)
+{
+	fixture *f = *state;
+	strata_buf b = STRATA_BUF_INIT;
+	uint32_t seed = 7;
+	strata_node *t, *back;
+	size_t n = 0;
+	strata_yaml_doc *docs =
+		load_ok(f, "kind: Secret\ndata: !!binary aGk=\nlist: [a, 'b', \"c\"]\n"
+			   "map: {x: 1}\nblock: |\n  one\n  two\nfold: >\n  a\n  b\n"
+			   "empty: []\nnone:\nnested:\n- - 1\n  - {y: [2]}\n"
+			   "tagged: !custom\n  k: v\n", &n);
+
+	assert_int_equal(n, 1);
+	back = pack_back(f, docs[0].root, &b);
+	assert_string_equal(strata_node_tag(strata_map_get(back, "data")), "!!binary");
+	assert_true(strata_map_get(back, "list")->flags & STRATA_NODE_FLOW);
+	assert_false(strata_map_get(back, "nested")->flags & STRATA_NODE_FLOW);
+	/* keys are shared as the loader shares them */
+	assert_ptr_equal(back->u.map.pairs[0].key,
+			 strata_node_key(f->a, "kind", 4, STRATA_STYLE_PLAIN, NULL));
+	/* strata's own scalars keep their style */
+	t = map1(f, "port", scalar(f, "80", 2, STRATA_STYLE_STRING));
+	back = pack_back(f, t, &b);
+	assert_int_equal(strata_map_get(back, "port")->style, STRATA_STYLE_STRING);
+	for (int i = 0; i < 3000; i++)
+		pack_back(f, random_node(f, &seed, 0), &b);
+
+	/* every cut of a packed document, and a byte more, is refused */
+	pack_back(f, docs[0].root, &b);
+	for (size_t len = 0; len < b.len; len++)
+		assert_int_equal(strata_doc_unpack(f->a, b.ptr, len, &back), STRATA_EIO);
+	assert_int_equal(strata_buf_putc(&b, 0), 0);
+	assert_int_equal(strata_doc_unpack(f->a, b.ptr, b.len, &back), STRATA_EIO);
+	b.len--;
+	/* damaged bytes: a tree or a refusal, never a crash (ASan) */
+	for (int i = 0; i < 2000; i++) {
+		strata_buf d = STRATA_BUF_INIT;
+		int rc;
+
+		assert_int_equal(strata_buf_put(&d, b.ptr, b.len), 0);
+		d.ptr[rnd(&seed) % d.len] = (char)rnd(&seed);
+		rc = strata_doc_unpack(f->a, d.ptr, d.len, &back);
+		assert_true(rc == 0 || rc == STRATA_EIO);
+		strata_buf_free(&d);
+	}
+	strata_buf_free(&b);
 }
 
 static void test_yaml__roundtrip_long_strings(void **state)
@@ -1272,6 +1346,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_yaml__roundtrip_created_scalars, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yaml__roundtrip_random_trees, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_yaml__pack_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yaml__roundtrip_long_strings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yaml__string_style_quoting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yaml__roundtrip_source_styles, setup, teardown),

@@ -13,10 +13,10 @@
  * tables throughout).
  *
  * The result borrows the sides' nodes: keep the sides alive while the
- * strata_diff is used.  A side may instead keep its documents as text
- * (strata_diff_side_spill): then the comparison parses each document again
- * when it needs it and drops it after, and the result holds copies of the
- * values it reports.
+ * strata_diff is used.  A side may instead keep its documents out of
+ * memory (strata_diff_side_spill, packed): then the comparison reads each
+ * document back when it needs it and drops it after, and the result holds
+ * copies of the values it reports.
  */
 #ifndef STRATA_DIFF_H
 #define STRATA_DIFF_H
@@ -82,13 +82,22 @@ typedef struct strata_diff_input {
 	/*
 	 * A side that does not hold its documents (strata_diff_side_spill):
 	 * each resource's root is NULL, and load(load_ctx, r, a, &root, err)
-	 * parses resource r's document into arena a, and text(load_ctx, r,
+	 * makes resource r's document in arena a, and text(load_ctx, r,
 	 * out) appends it to out as strata_yaml_emit writes it (each 0 or a
 	 * negative code).  NULL when every resource holds its root.
 	 */
 	int (*load)(void *load_ctx, const strata_resource *r, strata_arena *a,
 		    strata_node **root, strata_error *err);
 	int (*text)(void *load_ctx, const strata_resource *r, strata_buf *out);
+	/*
+	 * Optional, with load: *same true when r's document and other's (of
+	 * a side with the same same()) are known to be equal without loading
+	 * them (the same stored bytes); false tells nothing.  The call may use
+	 * the two scratch buffers.  0 or a negative code.  Without it, two
+	 * such documents are first compared by their text().
+	 */
+	int (*same)(void *load_ctx, const strata_resource *r, void *other_ctx,
+		    const strata_resource *other, strata_buf scratch[2], bool *same);
 	void *load_ctx;
 } strata_diff_input;
 
@@ -120,8 +129,8 @@ typedef struct strata_diff {
 /*
  * Compare old -> new.  *out is the caller's (strata_diff_free).  Fails
  * with STRATA_ENOMEM, STRATA_EUSAGE (an invalid ignore rule), or what a
- * side's load() returns when a document kept as text cannot be read back
- * (STRATA_EIO, a parse error; err says why).
+ * side's load() returns when a document kept out of memory cannot be read
+ * back (STRATA_EIO; err says why).
  */
 int strata_diff_compute(strata_diff **out, const strata_diff_input *old_side,
 			const strata_diff_input *new_side,
@@ -257,13 +266,15 @@ int strata_diff_side_published_limits(strata_diff_side **out,
 				      const strata_limits *lim,
 				      strata_error *err);
 /*
- * Keep a render side's documents as text and free the render, so the next
+ * Keep a render side's documents packed and free the render, so the next
  * side can be loaded without this one's trees in memory (and the last
  * render of a repository can then edit the parsed base in place).  Each
- * resource's document is emitted as `render` writes it; the comparison
- * parses it again when it needs it (strata_diff_input.load).  The first
- * mem_max bytes of text stay in memory, and Secrets' always; the rest goes
- * to an unlinked file in tmpdir (NULL: all in memory).  A side that is no
+ * resource's document is packed (src/lib/doc_pack.h: styles, tags and
+ * flow style exact, no positions); the comparison copies it back when it
+ * needs it (strata_diff_input.load: no parse), text() emits it as
+ * `render` writes it, and same() compares two packed documents' bytes.
+ * The first mem_max packed bytes stay in memory, and Secrets' always; the
+ * rest goes to an unlinked file in tmpdir (NULL: all in memory).  A side that is no
  * render, or is already spilled, is left as it is, and so is one whose
  * apiVersions the json report could not give exactly (rare).  0,
  * STRATA_ENOMEM, or STRATA_EIO (the file could not be made or written;
@@ -275,7 +286,7 @@ int strata_diff_side_spill(strata_diff_side *s, const char *tmpdir,
 bool strata_diff_side_spilled(const strata_diff_side *s);
 /*
  * strata_diff_side_published_limits; with as_text, each file's resources
- * are kept as text as soon as it is parsed, as strata_diff_side_spill
+ * are kept packed as soon as it is parsed, as strata_diff_side_spill
  * keeps a render's (mem_max bytes and Secrets in memory, the rest in an
  * unlinked file in tmpdir), so the published trees are never all in
  * memory.  A file with a document whose apiVersion its identity would not

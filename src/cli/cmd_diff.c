@@ -317,14 +317,14 @@ static int plan_renders(dctx *c, const sidespec *olds, const sidespec *news,
 	return 0;
 }
 
-/* A side kept as text keeps this much of it in memory, the rest in a
+/* A side kept packed keeps this much of it in memory, the rest in a
  * temporary file (strata_diff_side_spill). */
 #define SIDE_MEM (1024 * 1024)
 
 /*
- * A side could not be kept as text (its temporary file, STRATA_EIO): the
- * diff goes on with the side in memory, as before sides were kept as
- * text, and says so once.
+ * A side could not be kept packed (its temporary file, STRATA_EIO): the
+ * diff goes on with the side in memory, as before sides were kept out of
+ * memory, and says so once.
  */
 static void tmp_unusable(dctx *c)
 {
@@ -341,7 +341,8 @@ static void tmp_unusable(dctx *c)
  * The last render of a repository (plan_renders) may edit the parsed base
  * in place (strata_repo_last_render); while a side rendered earlier is
  * alive it shares the base copy-on-write instead, as every other render.
- * A published side is read as text file by file, never whole as trees.
+ * A published side is read file by file and kept packed, never whole as
+ * trees.
  */
 static int load_side(dctx *c, const sidespec *s, const sidespec *other,
 		     bool allow_absent, strata_diff_side **out,
@@ -359,7 +360,7 @@ static int load_side(dctx *c, const sidespec *s, const sidespec *other,
 		if (rc < 0)
 			return rc;
 		*cfg_out = strata_repo_config(repo);
-		/* read as text, file by file: its trees are never all in memory */
+		/* read file by file, kept packed: its trees are never all in memory */
 		rc = strata_diff_side_published_text(out, c->dir, strata_repo_config(repo),
 						     s->env, s->remote, s->label,
 						     &cli_limits, cli_tmp_dir(), SIDE_MEM,
@@ -418,7 +419,7 @@ static int keep_layers(dctx *c, strata_repo *repo, bool allow_absent)
 }
 
 /*
- * Before the old side is loaded, the new side's render becomes text
+ * Before the old side is loaded, the new side's render is packed
  * (strata_diff_side_spill), so the two sides' trees are never in memory
  * at once: the old side's render, if it is its repository's last, then
  * edits the parsed base in place, and a repository none of whose renders
@@ -931,7 +932,7 @@ int cmd_diff(int argc, char **argv)
 			goto done;
 		}
 		if (rc == STRATA_EIO) {
-			/* the report's file, or a side's kept as text */
+			/* the report's file, or a side's kept packed */
 			fprintf(stderr, "strata diff: cannot write or read back a temporary file in '%s'\n",
 				cli_tmp_dir());
 			ret = EXIT_IO;

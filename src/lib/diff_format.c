@@ -769,8 +769,9 @@ static strata_node *mask_secret(strata_arena *a, const strata_resource *r,
 /*
  * r's document (on side) as a report shows it whole: a Secret's values
  * masked unless show_secrets, other being the same resource on oside
- * (or NULL).  A spilled side hands its text on as it is, and is parsed
- * again (into a) only for a Secret's masking.  0 or a negative code.
+ * (or NULL).  A spilled side hands its text on (text(): its packed
+ * document emitted), and is read back into a for a Secret's masking.
+ * 0 or a negative code.
  */
 static int resource_text(strata_buf *out, strata_arena *a, fmtctx *x,
 			 const strata_diff_input *side, const strata_resource *r,

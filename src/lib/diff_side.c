@@ -11,6 +11,7 @@
  */
 #include "strata/diff.h"
 
+#include "doc_pack.h"
 #include "git_dl.h"
 
 #include <errno.h>
@@ -19,7 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
-/* A spilled side's resource: its identity, and where its text is. */
+/* A spilled side's resource: its identity, and where its packed document
+ * is (doc_pack.h). */
 typedef struct spilled {
 	strata_resource r;  /* first: the loader gets &r; root is NULL */
 	uint64_t off;       /* in the side's text, or in its file */
@@ -35,9 +37,8 @@ struct strata_diff_side {
 	const strata_resource **res;
 	/* spilled sides (strata_diff_side_spill) */
 	bool spilled;
-	strata_buf text;            /* documents kept in memory */
+	strata_buf text;            /* packed documents kept in memory */
 	int fd;                     /* the rest, or -1 (only when spilled) */
-	strata_limits lim;          /* for parsing them again */
 };
 
 static int oom(strata_error *err)
@@ -112,7 +113,8 @@ static bool yaml_name(const char *name)
 }
 
 typedef struct spill_w spill_w;
-/* Where a side's documents go as text: memory, then a temporary file. */
+/* Where a side's documents go, packed (doc_pack.h): memory, then a
+ * temporary file. */
 struct spill_w {
 	strata_arena *a;      /* the resources' identities */
 	const char *tmpdir;   /* NULL: everything in memory */
@@ -173,8 +175,8 @@ static bool agent_doc(const strata_node *root)
 }
 
 /*
- * A published file's resources kept as text (L->w) as soon as it is
- * parsed, its trees dropped.  0, a negative code, or 1 when a document's
+ * A published file's resources kept packed (L->w, spill_doc) as soon as
+ * it is parsed, its trees dropped.  0, a negative code, or 1 when a document's
  * apiVersion could not be given exactly from its text's identity (then
  * the caller keeps the file's trees).
  */
@@ -459,56 +461,88 @@ bool strata_diff_side_spilled(const strata_diff_side *s)
 	return s && s->spilled;
 }
 
-/* strata_diff_input.text of a spilled side: append r's text to out. */
-static int spilled_text(void *ctx, const strata_resource *r, strata_buf *out)
+/* r's packed document: in the side's memory, or read into buf. */
+static int spilled_bytes(const strata_diff_side *s, const spilled *sp,
+			 strata_buf *buf, const char **out)
 {
-	const strata_diff_side *s = ctx;
-	const spilled *sp = (const spilled *)r;
-
-	if (!sp->in_file)
-		return strata_buf_put(out, s->text.ptr + sp->off, sp->len) < 0 ?
-		       STRATA_ENOMEM : 0;
-	if (strata_buf_grow(out, sp->len + 1) < 0)
+	if (!sp->in_file) {
+		*out = s->text.ptr + sp->off;
+		return 0;
+	}
+	buf->len = 0;
+	if (strata_buf_grow(buf, sp->len + 1) < 0)
 		return STRATA_ENOMEM;
-	if (strata_pread_all(s->fd, out->ptr + out->len, sp->len, sp->off) < 0)
+	if (strata_pread_all(s->fd, buf->ptr, sp->len, sp->off) < 0)
 		return STRATA_EIO;
-	out->len += sp->len;
-	out->ptr[out->len] = '\0';
+	buf->len = sp->len;
+	*out = buf->ptr;
 	return 0;
 }
 
-/* strata_diff_input.load of a spilled side: parse r's text into a. */
+/* r's document made in a from its packed bytes. */
+static int spilled_tree(const strata_diff_side *s, const spilled *sp,
+			strata_arena *a, strata_node **root, strata_error *err)
+{
+	strata_buf buf = STRATA_BUF_INIT;
+	const char *bytes = NULL, *why = NULL;
+	int rc = spilled_bytes(s, sp, &buf, &bytes);
+
+	if (rc == STRATA_EIO)
+		why = strerror(errno);
+	if (rc == 0 && (rc = strata_doc_unpack(a, bytes, sp->len, root)) == STRATA_EIO)
+		why = "a temporary file does not hold what was written to it";
+	strata_buf_free(&buf);
+	if (rc == STRATA_ENOMEM)
+		return oom(err);
+	if (rc < 0)
+		return strata_error_set(err, STRATA_EIO, NULL, 0, 0,
+					"cannot read back diff side %s: %s",
+					s->in.label, why);
+	return 0;
+}
+
+/* strata_diff_input.load of a spilled side: r's document into a. */
 static int spilled_load(void *ctx, const strata_resource *r, strata_arena *a,
 			strata_node **root, strata_error *err)
 {
-	const strata_diff_side *s = ctx;
-	const spilled *sp = (const spilled *)r;
-	strata_yaml_doc *docs;
-	const char *text;
-	size_t n;
+	*root = NULL;
+	return spilled_tree(ctx, (const spilled *)r, a, root, err);
+}
+
+/* strata_diff_input.text of a spilled side: append r's text to out. */
+static int spilled_text(void *ctx, const strata_resource *r, strata_buf *out)
+{
+	strata_arena *a = strata_arena_new();
+	strata_node *root = NULL;
+	strata_error err;
 	int rc;
 
-	*root = NULL;
-	if (sp->in_file) {
-		char *buf = strata_arena_alloc(a, sp->len + 1);
-		if (!buf)
-			return oom(err);
-		if (strata_pread_all(s->fd, buf, sp->len, sp->off) < 0)
-			return strata_error_set(err, STRATA_EIO, NULL, 0, 0,
-						"cannot read back diff side %s: %s",
-						s->in.label, strerror(errno));
-		buf[sp->len] = '\0';
-		text = buf;
-	} else {
-		text = s->text.ptr + sp->off;
-	}
-	rc = strata_yaml_load(&docs, &n, a, r->file, text, sp->len, &s->lim, err);
-	if (rc < 0)
+	if (!a)
+		return STRATA_ENOMEM;
+	strata_error_clear(&err);
+	rc = spilled_tree(ctx, (const spilled *)r, a, &root, &err);
+	if (rc == 0 && strata_yaml_emit(out, root) < 0)
+		rc = STRATA_ENOMEM;
+	strata_arena_free(a);
+	return rc;
+}
+
+/* strata_diff_input.same of spilled sides: the same packed bytes. */
+static int spilled_same(void *ctx, const strata_resource *r, void *other_ctx,
+			const strata_resource *other, strata_buf scratch[2],
+			bool *same)
+{
+	const spilled *a = (const spilled *)r, *b = (const spilled *)other;
+	const char *pa = NULL, *pb = NULL;
+	int rc;
+
+	*same = false;
+	if (a->len != b->len)
+		return 0;
+	if ((rc = spilled_bytes(ctx, a, &scratch[0], &pa)) < 0 ||
+	    (rc = spilled_bytes(other_ctx, b, &scratch[1], &pb)) < 0)
 		return rc;
-	if (n != 1)
-		return strata_error_set(err, STRATA_ERROR, r->file, 0, 0,
-					"a document kept as text read back as %zu", n);
-	*root = docs[0].root;
+	*same = !a->len || !memcmp(pa, pb, a->len);
 	return 0;
 }
 
@@ -581,14 +615,14 @@ static int io_fail(const spill_w *w, const char *what, strata_error *err)
 				what, w->tmpdir, w->label, strerror(errno));
 }
 
-/* Emit r's document to w and make sp its stand-in (root NULL). */
+/* Pack r's document into w and make sp its stand-in (root NULL). */
 static int spill_doc(spill_w *w, spilled *sp, const strata_resource *r,
 		     strata_error *err)
 {
 	bool bad = false, mem;
 
 	w->doc.len = 0;
-	if (strata_yaml_emit(&w->doc, r->root) < 0)
+	if (strata_doc_pack(&w->doc, r->root) < 0)
 		return oom(err);
 	memset(sp, 0, sizeof(*sp));
 	sp->r = *r;
@@ -637,15 +671,9 @@ static int spill_finish(spill_w *w, strata_diff_side *s, strata_error *err)
 	w->text = (strata_buf)STRATA_BUF_INIT;
 	s->fd = w->fd;
 	w->fd = -1;
-	strata_limits_default(&s->lim);
-	/* documents strata emitted: only their size and depth can be large */
-	s->lim.max_depth = SIZE_MAX;
-	s->lim.max_scalar = SIZE_MAX;
-	s->lim.max_file = SIZE_MAX;
-	s->lim.max_total = SIZE_MAX;
-	s->lim.jobs = 1;
 	s->in.load = spilled_load;
 	s->in.text = spilled_text;
+	s->in.same = spilled_same;
 	s->in.load_ctx = s;
 	s->spilled = true;
 	return 0;
