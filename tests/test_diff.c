@@ -1382,6 +1382,125 @@ static void test_diff__threads_same_result(void **state)
 	free(ny);
 }
 
+/* Application i's published file: a Deployment and a ConfigMap. */
+static void app_yaml(strata_buf *b, int i, int variant)
+{
+	assert_int_equal(strata_buf_printf(b,
+		"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-%03d\n"
+		"spec:\n  replicas: %d\n  template:\n    spec:\n      containers:\n"
+		"      - name: main\n        image: app:%s\n"
+		"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-%03d\n"
+		"data:\n  conf: |\n    one\n    %s\n", i,
+		variant && i % 5 == 0 ? 3 : 2, variant && i % 3 == 0 ? "v2" : "v1",
+		i, variant && i % 4 == 0 ? "two" : "2"), 0);
+}
+
+/* Load prod@published of dir kept packed on jobs threads. */
+static int published_packed(strata_diff_side **s, const char *dir,
+			    const strata_config *cfg, unsigned jobs,
+			    size_t max_file, strata_error *err)
+{
+	strata_limits lim;
+
+	strata_limits_default(&lim);
+	lim.jobs = jobs;
+	if (max_file)
+		lim.max_file = max_file;
+	strata_error_clear(err);
+	return strata_diff_side_published_text(s, dir, cfg, "prod", NULL, NULL, &lim,
+					       dir, 4096, true, err);
+}
+
+/*
+ * Issue 6: a published tree kept packed has its files parsed on the -j
+ * threads, a batch at a time.  The side must be the one-thread side
+ * (resources, order, a file that keeps its trees, the reports), and a
+ * failure the first in the tree's order: a parse error in an early batch
+ * before a later one, and before a limit met by a later file.
+ */
+static void test_diff__published_side_on_threads(void **state)
+{
+	char dir[] = "/tmp/strata-test-diff-XXXXXX";
+	char cmd[512], name[64], *want[4], *got[4];
+	strata_buf b = STRATA_BUF_INIT;
+	strata_config *cfg;
+	strata_diff_side *one = NULL, *four = NULL;
+	strata_error err;
+	side n;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	for (int i = 0; i < 300; i++) {
+		b.len = 0;
+		app_yaml(&b, i, 0);
+		if (i == 150) /* its apiVersion keeps the file's trees */
+			strata_buf_puts(&b, "---\napiVersion: /v1\nkind: ConfigMap\n"
+				       "metadata:\n  name: odd\n");
+		snprintf(name, sizeof(name), "f%03d.yaml", i);
+		write_file(dir, name, b.ptr);
+	}
+	cfg = publish_dir(dir);
+	b.len = 0;
+	for (int i = 0; i < 300; i++) {
+		if (i)
+			strata_buf_puts(&b, "---\n");
+		app_yaml(&b, i, 1);
+	}
+	side_load(&n, "prod", NULL, NULL, b.ptr);
+	assert_int_equal(published_packed(&one, dir, cfg, 1, 0, &err), 0);
+	assert_int_equal(published_packed(&four, dir, cfg, 4, 0, &err), 0);
+	{
+		const strata_diff_input *a = strata_diff_side_input(one);
+		const strata_diff_input *c = strata_diff_side_input(four);
+		size_t trees = 0;
+
+		assert_int_equal(a->n, 601);
+		assert_int_equal(c->n, a->n);
+		for (size_t i = 0; i < a->n; i++) {
+			assert_string_equal(a->res[i]->name, c->res[i]->name);
+			assert_string_equal(a->res[i]->kind, c->res[i]->kind);
+			assert_string_equal(a->res[i]->file, c->res[i]->file);
+			trees += c->res[i]->root != NULL;
+		}
+		assert_int_equal(trees, 3);
+		reports(a, &n.in, want);
+		reports(c, &n.in, got);
+		assert_non_null(strstr(want[STRATA_DIFF_TEXT], "app-000"));
+		same_reports(got, want);
+	}
+	strata_diff_side_free(one);
+	strata_diff_side_free(four);
+
+	/* the first failure in order, whatever the threads did */
+	write_file(dir, "f040.yaml", "apiVersion: v1\nkind: [\n");
+	write_file(dir, "f250.yaml", "apiVersion: v1\nkind: {\n");
+	b.len = 0;
+	for (int i = 0; i < 400; i++)
+		strata_buf_puts(&b, "# padding past the limit below\n");
+	write_file(dir, "f100.yaml", b.ptr);
+	snprintf(cmd, sizeof(cmd), "cd %s && git add -A && git -c user.name=T "
+		 "-c user.email=t@example.com commit -q -m bad", dir);
+	assert_int_equal(system(cmd), 0);
+	for (int round = 0; round < 6; round++) {
+		unsigned jobs = 1 + (unsigned)round % 4;
+		assert_true(published_packed(&four, dir, cfg, jobs, round < 3 ? 0 : 4000,
+					     &err) < 0);
+		assert_null(four);
+		assert_string_equal(err.file, "env/prod:f040.yaml");
+	}
+	write_file(dir, "f040.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n");
+	write_file(dir, "f250.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: y\n");
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(published_packed(&four, dir, cfg, 4, 4000, &err), STRATA_ELIMIT);
+	assert_string_equal(err.file, "env/prod:f100.yaml");
+
+	strata_buf_free(&b);
+	side_free(&n);
+	strata_config_free(cfg);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1404,6 +1523,7 @@ int main(void)
 		cmocka_unit_test(test_diff__published_side_as_text),
 		cmocka_unit_test(test_diff__spill_failure_keeps_the_side),
 		cmocka_unit_test(test_diff__threads_same_result),
+		cmocka_unit_test(test_diff__published_side_on_threads),
 	};
 
 	return cmocka_run_group_tests_name("diff", tests, NULL, NULL);

@@ -13,8 +13,10 @@
 
 #include "doc_pack.h"
 #include "git_dl.h"
+#include "pool.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,12 +134,17 @@ static void spill_w_init(spill_w *w, strata_arena *a, const char *tmpdir,
 static void spill_w_free(spill_w *w);
 static int spill_doc(spill_w *w, spilled *sp, const strata_resource *r,
 		     strata_error *err);
+static int spill_put(spill_w *w, spilled *sp, const strata_resource *r,
+		     const char *bytes, size_t len, strata_error *err);
 static int spill_finish(spill_w *w, strata_diff_side *s, strata_error *err);
 static bool api_version_kept(const strata_resource *r);
 
+typedef struct pbatch pbatch;
+
 typedef struct loader {
 	strata_diff_side *s;
-	spill_w *w;         /* each file's resources kept as text, or NULL */
+	spill_w *w;         /* each file's resources kept packed, or NULL */
+	pbatch *b;          /* ... parsed a batch at a time (with w) */
 	git_repository *repo;
 	strata_limits lim;
 	const char *branch; /* short name, for file names in errors */
@@ -174,45 +181,199 @@ static bool agent_doc(const strata_node *root)
 	return av && !strncmp(av, "kustomize.config.k8s.io/", 24);
 }
 
-/*
- * A published file's resources kept packed (L->w, spill_doc) as soon as
- * it is parsed, its trees dropped.  0, a negative code, or 1 when a document's
- * apiVersion could not be given exactly from its text's identity (then
- * the caller keeps the file's trees).
- */
-static int add_as_text(loader *L, const char *path, const char *text, size_t size)
+/* A published file's resources with their trees, in the side's arena. */
+static int add_trees(loader *L, const char *path, const char *text, size_t size)
 {
 	strata_diff_side *s = L->s;
-	strata_arena *pa = strata_arena_new();
 	strata_yaml_doc *docs = NULL;
-	strata_resource *rs = NULL;
 	size_t n = 0;
 	int rc;
 
-	if (!pa)
-		return oom(L->err);
-	rc = strata_yaml_load(&docs, &n, pa, path, text, size, &L->lim, L->err);
-	if (rc == 0 && !(rs = strata_arena_alloc(pa, (n + 1) * sizeof(*rs))))
-		rc = oom(L->err);
+	rc = strata_yaml_load(&docs, &n, s->arena, path, text, size, &L->lim, L->err);
 	for (size_t i = 0; i < n && rc == 0; i++) {
+		strata_resource *r;
 		if (agent_doc(docs[i].root))
 			continue;
-		rc = strata_resource_init(&rs[i], pa, docs[i].root, path,
+		if (!(r = strata_arena_alloc(s->arena, sizeof(*r))))
+			return oom(L->err);
+		rc = strata_resource_init(r, s->arena, docs[i].root, path,
 					  docs[i].line, docs[i].col, L->err);
-		if (rc == 0 && !api_version_kept(&rs[i]))
-			rc = 1;
+		if (rc == 0)
+			rc = add_res(L, r);
 	}
+	return rc;
+}
+
+/*
+ * A published tree whose resources are kept packed (L->w) has its files
+ * parsed on the -j threads, a batch at a time: the walk (libgit2, on the
+ * caller's thread alone) copies each file's bytes into the batch, and
+ * when the batch holds PUB_BATCH_FILES files or PUB_BATCH_BYTES bytes the
+ * threads parse and pack them, each file into a slot of its own, its
+ * trees dropped as soon as they are packed.  The caller then keeps the
+ * slots in walk order, so the side, its spill and the first error are
+ * those of one thread.  A batch bounds the memory the parses hold.
+ */
+#define PUB_BATCH_FILES 128
+#define PUB_BATCH_BYTES (2u << 20)
+
+typedef struct pdoc {
+	strata_resource r;  /* identity (strings in its file's arena), root NULL */
+	size_t off, len;    /* its packed document in the file's packed bytes */
+} pdoc;
+
+typedef struct pfile {
+	const char *path;   /* the side's arena */
+	char *text;         /* the blob's bytes */
+	size_t size;
+	strata_arena *a;    /* what the parse leaves: the identities' strings */
+	strata_buf packed;
+	pdoc *docs;
+	size_t n;
+	/* 0; 1: a document whose apiVersion its identity would not give back
+	 * exactly (then the file keeps its trees); or a negative code */
+	int rc;
+	strata_error err;
+} pfile;
+
+struct pbatch {
+	pfile f[PUB_BATCH_FILES];
+	size_t n, bytes;
+	const strata_limits *lim;
+	atomic_size_t next;
+};
+
+static const char *adup(strata_arena *a, const char *s, bool *bad)
+{
+	const char *d = strata_arena_strdup(a, s ? s : "");
+
+	if (!d)
+		*bad = true;
+	return d;
+}
+
+/* Parse file f, pack its resources' documents, drop the trees. */
+static void parse_file(const pbatch *b, pfile *f)
+{
+	strata_arena *pa = strata_arena_new();
+	strata_yaml_doc *docs = NULL;
+	size_t n = 0;
+	int rc;
+
+	strata_error_clear(&f->err);
+	f->a = strata_arena_new();
+	if (!pa || !f->a) {
+		rc = oom(&f->err);
+		goto done;
+	}
+	rc = strata_yaml_load(&docs, &n, pa, f->path, f->text, f->size, b->lim, &f->err);
+	if (rc == 0 && !(f->docs = strata_arena_alloc(f->a, (n + 1) * sizeof(*f->docs))))
+		rc = oom(&f->err);
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		spilled *sp;
+		pdoc *d = &f->docs[f->n];
+		bool bad = false;
+
 		if (agent_doc(docs[i].root))
 			continue;
-		if (!(sp = strata_arena_alloc(s->arena, sizeof(*sp))))
-			rc = oom(L->err);
-		else if ((rc = spill_doc(L->w, sp, &rs[i], L->err)) == 0)
-			rc = add_res(L, &sp->r);
+		rc = strata_resource_init(&d->r, pa, docs[i].root, f->path,
+					  docs[i].line, docs[i].col, &f->err);
+		if (rc < 0)
+			break;
+		if (!api_version_kept(&d->r)) {
+			rc = 1;
+			break;
+		}
+		d->off = f->packed.len;
+		if (strata_doc_pack(&f->packed, d->r.root) < 0) {
+			rc = oom(&f->err);
+			break;
+		}
+		d->len = f->packed.len - d->off;
+		d->r.root = NULL;
+		d->r.group = adup(f->a, d->r.group, &bad);
+		d->r.version = adup(f->a, d->r.version, &bad);
+		d->r.kind = adup(f->a, d->r.kind, &bad);
+		d->r.ns = adup(f->a, d->r.ns, &bad);
+		d->r.name = adup(f->a, d->r.name, &bad);
+		if (bad)
+			rc = oom(&f->err);
+		else
+			f->n++;
 	}
+done:
 	strata_arena_free(pa);
+	f->rc = rc;
+}
+
+/* strata_pool_step's view: files from the shared counter until none. */
+static void parse_run(void *ctx, unsigned k)
+{
+	pbatch *b = ctx;
+
+	(void)k;
+	for (;;) {
+		size_t i = atomic_fetch_add(&b->next, 1);
+		if (i >= b->n)
+			return;
+		parse_file(b, &b->f[i]);
+	}
+}
+
+static void pfile_free(pfile *f)
+{
+	free(f->text);
+	strata_arena_free(f->a);
+	strata_buf_free(&f->packed);
+	memset(f, 0, sizeof(*f));
+}
+
+/* Parse the batch's files and keep them, in walk order; the batch is
+ * empty after, whatever happened. */
+static int flush_batch(loader *L)
+{
+	pbatch *b = L->b;
+	unsigned jobs = L->lim.jobs < 1 ? 1 : L->lim.jobs;
+	int rc = 0;
+
+	if (!b || !b->n)
+		return 0;
+	atomic_store(&b->next, 0);
+	strata_pool_step(b->n < jobs ? (unsigned)b->n : jobs, true, parse_run, b);
+	for (size_t i = 0; i < b->n; i++) {
+		pfile *f = &b->f[i];
+
+		if (rc == 0 && f->rc < 0) {
+			rc = f->rc;
+			if (L->err)
+				*L->err = f->err;
+		} else if (rc == 0 && f->rc == 1) {
+			rc = add_trees(L, f->path, f->text, f->size);
+		} else {
+			for (size_t k = 0; k < f->n && rc == 0; k++) {
+				const pdoc *d = &f->docs[k];
+				spilled *sp = strata_arena_alloc(L->s->arena, sizeof(*sp));
+				if (!sp)
+					rc = oom(L->err);
+				else if ((rc = spill_put(L->w, sp, &d->r, f->packed.ptr + d->off,
+							 d->len, L->err)) == 0)
+					rc = add_res(L, &sp->r);
+			}
+		}
+		pfile_free(f);
+	}
+	b->n = 0;
+	b->bytes = 0;
 	return rc;
+}
+
+/* walk_cb's failure rc at this file: the batch's files come before it,
+ * and a failure among them is the one reported. */
+static int fail_here(loader *L, int rc)
+{
+	int brc = flush_batch(L);
+
+	L->rc = brc < 0 ? brc : rc;
+	return -1;
 }
 
 static int walk_cb(const char *root, const git_tree_entry *te, void *payload)
@@ -220,8 +381,6 @@ static int walk_cb(const char *root, const git_tree_entry *te, void *payload)
 	loader *L = payload;
 	strata_diff_side *s = L->s;
 	git_blob *blob = NULL;
-	strata_yaml_doc *docs = NULL;
-	size_t n = 0;
 	const char *name = git_tree_entry_name(te);
 	char *path;
 	size_t size;
@@ -238,61 +397,56 @@ static int walk_cb(const char *root, const git_tree_entry *te, void *payload)
 		return 0;
 	/* named as git names a revision's file: "env/prod:shop/x.yaml" */
 	path = strata_arena_printf(s->arena, "%s:%s%s", L->branch, root, name);
-	if (!path) {
-		L->rc = oom(L->err);
-		return -1;
-	}
-	if (git_blob_lookup(&blob, L->repo, git_tree_entry_id(te)) < 0) {
-		L->rc = git_fail(L->err, "cannot read published file");
-		return -1;
-	}
+	if (!path)
+		return fail_here(L, oom(L->err));
+	if (git_blob_lookup(&blob, L->repo, git_tree_entry_id(te)) < 0)
+		return fail_here(L, git_fail(L->err, "cannot read published file"));
 	/* the limits a render of the same files would apply (render.c) */
 	size = (size_t)git_blob_rawsize(blob);
 	if (++L->files > L->lim.max_files)
-		L->rc = strata_error_set(L->err, STRATA_ELIMIT, path, 0, 0,
-					 "too many files (limit %zu)", L->lim.max_files);
+		rc = strata_error_set(L->err, STRATA_ELIMIT, path, 0, 0,
+				      "too many files (limit %zu)", L->lim.max_files);
 	else if (size > L->lim.max_file)
-		L->rc = strata_error_set(L->err, STRATA_ELIMIT, path, 0, 0,
-					 "file too large (%zu bytes, limit %zu)",
-					 size, L->lim.max_file);
+		rc = strata_error_set(L->err, STRATA_ELIMIT, path, 0, 0,
+				      "file too large (%zu bytes, limit %zu)",
+				      size, L->lim.max_file);
 	else if ((L->total += size) > L->lim.max_total)
-		L->rc = strata_error_set(L->err, STRATA_ELIMIT, path, 0, 0,
-					 "total input exceeds %zu bytes", L->lim.max_total);
-	if (L->rc < 0) {
+		rc = strata_error_set(L->err, STRATA_ELIMIT, path, 0, 0,
+				      "total input exceeds %zu bytes", L->lim.max_total);
+	else
+		rc = 0;
+	if (rc < 0) {
 		git_blob_free(blob);
-		return -1;
+		return fail_here(L, rc);
 	}
-	if (L->w) {
-		rc = add_as_text(L, path, git_blob_rawcontent(blob), size);
-		if (rc != 1) {
+	if (L->b) {
+		pfile *f = &L->b->f[L->b->n];
+
+		f->path = path;
+		f->size = size;
+		f->text = malloc(size ? size : 1);
+		if (!f->text) {
 			git_blob_free(blob);
-			L->rc = rc;
-			return rc < 0 ? -1 : 0;
+			return fail_here(L, oom(L->err));
 		}
-		/* kept as it is: a document the text could not give exactly */
+		memcpy(f->text, git_blob_rawcontent(blob), size);
+		git_blob_free(blob);
+		L->b->n++;
+		L->b->bytes += size;
+		if (L->b->n == PUB_BATCH_FILES || L->b->bytes >= PUB_BATCH_BYTES) {
+			rc = flush_batch(L);
+			if (rc < 0) {
+				L->rc = rc;
+				return -1;
+			}
+		}
+		return 0;
 	}
-	rc = strata_yaml_load(&docs, &n, s->arena, path, git_blob_rawcontent(blob),
-			      size, &L->lim, L->err);
+	rc = add_trees(L, path, git_blob_rawcontent(blob), size);
 	git_blob_free(blob);
 	if (rc < 0) {
 		L->rc = rc;
 		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		strata_resource *r;
-		if (agent_doc(docs[i].root))
-			continue;
-		r = strata_arena_alloc(s->arena, sizeof(*r));
-		if (!r) {
-			L->rc = oom(L->err);
-			return -1;
-		}
-		rc = strata_resource_init(r, s->arena, docs[i].root, path,
-					  docs[i].line, docs[i].col, L->err);
-		if (rc < 0 || (rc = add_res(L, r)) < 0) {
-			L->rc = rc;
-			return -1;
-		}
 	}
 	return 0;
 }
@@ -334,7 +488,7 @@ int strata_diff_side_published_text(strata_diff_side **out,
 	git_tree *tree = NULL;
 	char *branch = NULL, *refname = NULL;
 	char oid[GIT_OID_HEXSZ + 1];
-	loader L;
+	loader L = { 0 };
 	int rc = 0, grc;
 
 	*out = NULL;
@@ -408,14 +562,26 @@ int strata_diff_side_published_text(strata_diff_side **out,
 		spill_w_init(&w, s->arena, tmpdir, mem_max, s->in.label);
 		have_w = true;
 		L.w = &w;
+		if (!(L.b = calloc(1, sizeof(*L.b)))) {
+			rc = oom(err);
+			goto done;
+		}
+		L.b->lim = &L.lim;
 	}
 	if (git_tree_walk(tree, GIT_TREEWALK_PRE, walk_cb, &L) < 0) {
 		rc = L.rc ? L.rc : git_fail(err, "cannot walk the published tree");
+		if (!L.rc && (grc = flush_batch(&L)) < 0)
+			rc = grc; /* a file before where the walk failed */
 		goto done;
 	}
-	if (as_text)
+	if (as_text && (rc = flush_batch(&L)) == 0)
 		rc = spill_finish(&w, s, err);
 done:
+	if (L.b) {
+		for (size_t i = 0; i < L.b->n; i++)
+			pfile_free(&L.b->f[i]);
+		free(L.b);
+	}
 	if (have_w)
 		spill_w_free(&w);
 	if (rc == 0) {
@@ -615,15 +781,15 @@ static int io_fail(const spill_w *w, const char *what, strata_error *err)
 				what, w->tmpdir, w->label, strerror(errno));
 }
 
-/* Pack r's document into w and make sp its stand-in (root NULL). */
-static int spill_doc(spill_w *w, spilled *sp, const strata_resource *r,
-		     strata_error *err)
+/*
+ * Make sp the stand-in (root NULL) of r, whose document packed is
+ * bytes[0..len), and keep the bytes in w.
+ */
+static int spill_put(spill_w *w, spilled *sp, const strata_resource *r,
+		     const char *bytes, size_t len, strata_error *err)
 {
 	bool bad = false, mem;
 
-	w->doc.len = 0;
-	if (strata_doc_pack(&w->doc, r->root) < 0)
-		return oom(err);
 	memset(sp, 0, sizeof(*sp));
 	sp->r = *r;
 	sp->r.root = NULL;
@@ -633,16 +799,15 @@ static int spill_doc(spill_w *w, spilled *sp, const strata_resource *r,
 	sp->r.kind = sintern(w->a, r->kind, &bad);
 	sp->r.ns = sintern(w->a, r->ns, &bad);
 	sp->r.name = sdup(w->a, r->name, &bad);
-	sp->len = w->doc.len;
+	sp->len = len;
 	if (bad)
 		return oom(err);
 	/* Secrets never go to a file */
 	mem = !w->tmpdir || is_secret(r) ||
-	      (w->fd < 0 && w->doc.len <= w->mem_max &&
-	       w->text.len <= w->mem_max - w->doc.len);
+	      (w->fd < 0 && len <= w->mem_max && w->text.len <= w->mem_max - len);
 	if (mem) {
 		sp->off = w->text.len;
-		if (strata_buf_put(&w->text, w->doc.ptr ? w->doc.ptr : "", w->doc.len) < 0)
+		if (strata_buf_put(&w->text, bytes, len) < 0)
 			return oom(err);
 		return 0;
 	}
@@ -650,7 +815,7 @@ static int spill_doc(spill_w *w, spilled *sp, const strata_resource *r,
 		return io_fail(w, "make", err);
 	sp->in_file = true;
 	sp->off = w->file_off + w->block.len;
-	if (strata_buf_put(&w->block, w->doc.ptr ? w->doc.ptr : "", w->doc.len) < 0)
+	if (strata_buf_put(&w->block, bytes, len) < 0)
 		return oom(err);
 	if (w->block.len < SPILL_BLOCK)
 		return 0;
@@ -659,6 +824,16 @@ static int spill_doc(spill_w *w, spilled *sp, const strata_resource *r,
 	w->file_off += w->block.len;
 	w->block.len = 0;
 	return 0;
+}
+
+/* Pack r's document into w and make sp its stand-in (root NULL). */
+static int spill_doc(spill_w *w, spilled *sp, const strata_resource *r,
+		     strata_error *err)
+{
+	w->doc.len = 0;
+	if (strata_doc_pack(&w->doc, r->root) < 0)
+		return oom(err);
+	return spill_put(w, sp, r, w->doc.ptr ? w->doc.ptr : "", w->doc.len, err);
 }
 
 /* The last block to the file, and the text to s, which reads it back. */
