@@ -1248,18 +1248,43 @@ static int side_keys(pkey *keys, htab *t, const strata_diff_input *side,
 	return 0;
 }
 
-/* An entry to be: its resource (new, else old), its key, and seq: the new
- * resource's index, or the new side's count plus the old one's.  That is
- * the order the entries are found in, which breaks ties. */
+/*
+ * The entries are sorted as their sequence numbers: the new resource's
+ * index, or the new side's count plus the old one's (32 bits each, so the
+ * sort's own copy stays small at 40,000 resources).  That is the order
+ * the entries are found in, which breaks ties.
+ */
+typedef struct sortctx {
+	const strata_diff_input *os, *ns;
+	const pkey *ko, *kn;
+} sortctx;
+
 typedef struct sortent {
-	const strata_resource *r;
+	const strata_resource *r; /* new, else old */
 	const pkey *k;
 	size_t seq;
 } sortent;
 
-static int cmp_sortent(const void *pa, const void *pb)
+static sortent sortent_of(const sortctx *x, uint32_t seq)
 {
-	const sortent *a = pa, *b = pb;
+	sortent e;
+
+	e.seq = seq;
+	if (seq < x->ns->n) {
+		e.r = x->ns->res[seq];
+		e.k = &x->kn[seq];
+	} else {
+		e.r = x->os->res[seq - x->ns->n];
+		e.k = &x->ko[seq - x->ns->n];
+	}
+	return e;
+}
+
+static int cmp_seq(const void *pa, const void *pb, void *ctx)
+{
+	sortent ea = sortent_of(ctx, *(const uint32_t *)pa);
+	sortent eb = sortent_of(ctx, *(const uint32_t *)pb);
+	const sortent *a = &ea, *b = &eb;
 	int ra = strata_kind_rank(a->r->kind), rb = strata_kind_rank(b->r->kind);
 	int c;
 	size_t l;
@@ -1591,7 +1616,7 @@ int strata_diff_compute(strata_diff **out, const strata_diff_input *old_side,
 	size_t *pair_of = NULL, *pair_new = NULL; /* new resource -> pair + 1 */
 	pairres *res = NULL;
 	size_t n_pairs = 0;
-	sortent *ents = NULL;
+	uint32_t *ents = NULL; /* sequence numbers (sortctx) */
 	size_t n_ents = 0;
 	cworker w[MAX_CMP_JOBS];
 	unsigned jobs = opts && opts->jobs > 1 ? opts->jobs : 1;
@@ -1710,6 +1735,10 @@ int strata_diff_compute(strata_diff **out, const strata_diff_input *old_side,
 			n_ents++;
 	for (size_t i = 0; i < old_side->n; i++)
 		n_ents += !paired[i];
+	if (new_side->n + old_side->n > UINT32_MAX) {
+		rc = STRATA_ENOMEM;
+		goto done;
+	}
 	ents = malloc((n_ents + 1) * sizeof(*ents));
 	d->entries = strata_arena_alloc(d->arena, (n_ents + 1) * sizeof(*d->entries));
 	if (!ents || !d->entries) {
@@ -1717,21 +1746,16 @@ int strata_diff_compute(strata_diff **out, const strata_diff_input *old_side,
 		goto done;
 	}
 	n_ents = 0;
-	for (size_t j = 0; j < new_side->n; j++) {
-		if (pair_of[j] && !res[pair_of[j] - 1].n_changes)
-			continue;
-		ents[n_ents].r = new_side->res[j];
-		ents[n_ents].k = &kn[j];
-		ents[n_ents++].seq = j;
+	for (size_t j = 0; j < new_side->n; j++)
+		if (!pair_of[j] || res[pair_of[j] - 1].n_changes)
+			ents[n_ents++] = (uint32_t)j;
+	for (size_t i = 0; i < old_side->n; i++)
+		if (!paired[i])
+			ents[n_ents++] = (uint32_t)(new_side->n + i);
+	{
+		sortctx x = { old_side, new_side, ko, kn };
+		qsort_r(ents, n_ents, sizeof(*ents), cmp_seq, &x);
 	}
-	for (size_t i = 0; i < old_side->n; i++) {
-		if (paired[i])
-			continue;
-		ents[n_ents].r = old_side->res[i];
-		ents[n_ents].k = &ko[i];
-		ents[n_ents++].seq = new_side->n + i;
-	}
-	qsort(ents, n_ents, sizeof(*ents), cmp_sortent);
 	for (size_t j = 0; j < new_side->n; j++) {
 		const pairres *pr = pair_of[j] ? &res[pair_of[j] - 1] : NULL;
 		if (!pr)
@@ -1745,17 +1769,17 @@ int strata_diff_compute(strata_diff **out, const strata_diff_input *old_side,
 	}
 	for (size_t k = 0; k < n_ents; k++) {
 		strata_diff_entry *e = &d->entries[k];
-		size_t seq = ents[k].seq;
+		size_t seq = ents[k];
 		const pairres *pr;
 
 		memset(e, 0, sizeof(*e));
 		if (seq >= new_side->n) {
 			e->status = STRATA_DIFF_REMOVED;
-			e->old_res = ents[k].r;
+			e->old_res = old_side->res[seq - new_side->n];
 			d->removed++;
 			continue;
 		}
-		e->new_res = ents[k].r;
+		e->new_res = new_side->res[seq];
 		if (!pair_of[seq]) {
 			e->status = STRATA_DIFF_ADDED;
 			continue;
