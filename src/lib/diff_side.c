@@ -215,10 +215,12 @@ static int add_trees(loader *L, const char *path, const char *text, size_t size)
  * those of one thread.  A batch bounds the memory the parses hold.
  */
 #define PUB_BATCH_FILES 128
-#define PUB_BATCH_BYTES (2u << 20)
+#define PUB_BATCH_BYTES (1u << 20)
 
 typedef struct pdoc {
-	strata_resource r;  /* identity (strings in its file's arena), root NULL */
+	strata_resource r;  /* identity, root NULL; its strings are in the
+			       file's ids, at these offsets, until kept */
+	size_t s_group, s_version, s_kind, s_ns, s_name;
 	size_t off, len;    /* its packed document in the file's packed bytes */
 } pdoc;
 
@@ -226,14 +228,14 @@ typedef struct pfile {
 	const char *path;   /* the side's arena */
 	char *text;         /* the blob's bytes */
 	size_t size;
-	strata_arena *a;    /* what the parse leaves: the identities' strings */
-	strata_buf packed;
+	strata_buf packed;  /* its resources' documents, packed */
+	strata_buf ids;     /* their identities' strings */
 	pdoc *docs;
 	size_t n;
 	/* 0; 1: a document whose apiVersion its identity would not give back
 	 * exactly (then the file keeps its trees); or a negative code */
 	int rc;
-	strata_error err;
+	strata_error *err;  /* with rc < 0: why */
 } pfile;
 
 struct pbatch {
@@ -243,13 +245,14 @@ struct pbatch {
 	atomic_size_t next;
 };
 
-static const char *adup(strata_arena *a, const char *s, bool *bad)
+/* Put s (with its NUL) in b; its offset, or SIZE_MAX when out of memory. */
+static size_t id_put(strata_buf *b, const char *s)
 {
-	const char *d = strata_arena_strdup(a, s ? s : "");
+	size_t at = b->len;
 
-	if (!d)
-		*bad = true;
-	return d;
+	if (strata_buf_put(b, s ? s : "", s ? strlen(s) + 1 : 1) < 0)
+		return SIZE_MAX;
+	return at;
 }
 
 /* Parse file f, pack its resources' documents, drop the trees. */
@@ -257,26 +260,25 @@ static void parse_file(const pbatch *b, pfile *f)
 {
 	strata_arena *pa = strata_arena_new();
 	strata_yaml_doc *docs = NULL;
+	strata_error err;
 	size_t n = 0;
 	int rc;
 
-	strata_error_clear(&f->err);
-	f->a = strata_arena_new();
-	if (!pa || !f->a) {
-		rc = oom(&f->err);
+	strata_error_clear(&err);
+	if (!pa) {
+		rc = oom(&err);
 		goto done;
 	}
-	rc = strata_yaml_load(&docs, &n, pa, f->path, f->text, f->size, b->lim, &f->err);
-	if (rc == 0 && !(f->docs = strata_arena_alloc(f->a, (n + 1) * sizeof(*f->docs))))
-		rc = oom(&f->err);
+	rc = strata_yaml_load(&docs, &n, pa, f->path, f->text, f->size, b->lim, &err);
+	if (rc == 0 && !(f->docs = calloc(n + 1, sizeof(*f->docs))))
+		rc = oom(&err);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		pdoc *d = &f->docs[f->n];
-		bool bad = false;
 
 		if (agent_doc(docs[i].root))
 			continue;
 		rc = strata_resource_init(&d->r, pa, docs[i].root, f->path,
-					  docs[i].line, docs[i].col, &f->err);
+					  docs[i].line, docs[i].col, &err);
 		if (rc < 0)
 			break;
 		if (!api_version_kept(&d->r)) {
@@ -285,23 +287,26 @@ static void parse_file(const pbatch *b, pfile *f)
 		}
 		d->off = f->packed.len;
 		if (strata_doc_pack(&f->packed, d->r.root) < 0) {
-			rc = oom(&f->err);
+			rc = oom(&err);
 			break;
 		}
 		d->len = f->packed.len - d->off;
 		d->r.root = NULL;
-		d->r.group = adup(f->a, d->r.group, &bad);
-		d->r.version = adup(f->a, d->r.version, &bad);
-		d->r.kind = adup(f->a, d->r.kind, &bad);
-		d->r.ns = adup(f->a, d->r.ns, &bad);
-		d->r.name = adup(f->a, d->r.name, &bad);
-		if (bad)
-			rc = oom(&f->err);
+		d->s_group = id_put(&f->ids, d->r.group);
+		d->s_version = id_put(&f->ids, d->r.version);
+		d->s_kind = id_put(&f->ids, d->r.kind);
+		d->s_ns = id_put(&f->ids, d->r.ns);
+		d->s_name = id_put(&f->ids, d->r.name);
+		if (d->s_group == SIZE_MAX || d->s_version == SIZE_MAX ||
+		    d->s_kind == SIZE_MAX || d->s_ns == SIZE_MAX || d->s_name == SIZE_MAX)
+			rc = oom(&err);
 		else
 			f->n++;
 	}
 done:
 	strata_arena_free(pa);
+	if (rc < 0 && (f->err = malloc(sizeof(*f->err))))
+		*f->err = err;
 	f->rc = rc;
 }
 
@@ -322,8 +327,10 @@ static void parse_run(void *ctx, unsigned k)
 static void pfile_free(pfile *f)
 {
 	free(f->text);
-	strata_arena_free(f->a);
 	strata_buf_free(&f->packed);
+	strata_buf_free(&f->ids);
+	free(f->docs);
+	free(f->err);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -344,14 +351,22 @@ static int flush_batch(loader *L)
 
 		if (rc == 0 && f->rc < 0) {
 			rc = f->rc;
-			if (L->err)
-				*L->err = f->err;
+			if (!f->err)
+				oom(L->err);
+			else if (L->err)
+				*L->err = *f->err;
 		} else if (rc == 0 && f->rc == 1) {
 			rc = add_trees(L, f->path, f->text, f->size);
 		} else {
 			for (size_t k = 0; k < f->n && rc == 0; k++) {
-				const pdoc *d = &f->docs[k];
+				pdoc *d = &f->docs[k];
 				spilled *sp = strata_arena_alloc(L->s->arena, sizeof(*sp));
+
+				d->r.group = f->ids.ptr + d->s_group;
+				d->r.version = f->ids.ptr + d->s_version;
+				d->r.kind = f->ids.ptr + d->s_kind;
+				d->r.ns = f->ids.ptr + d->s_ns;
+				d->r.name = f->ids.ptr + d->s_name;
 				if (!sp)
 					rc = oom(L->err);
 				else if ((rc = spill_put(L->w, sp, &d->r, f->packed.ptr + d->off,
