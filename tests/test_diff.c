@@ -237,11 +237,13 @@ static void test_diff__keyed_list_by_merge_key(void **state)
 	c = find(e, "spec.containers");
 	assert_non_null(c);
 	assert_int_equal(c->op, STRATA_CHANGE_ORDER);
-	assert_int_equal(c->n_keys, 2);
-	assert_string_equal(c->old_keys[0], "name=main");
-	assert_string_equal(c->old_keys[1], "name=sidecar");
-	assert_string_equal(c->new_keys[0], "name=sidecar");
-	assert_string_equal(c->new_keys[1], "name=main");
+	assert_non_null(c->order);
+	assert_int_equal(c->order->n_keys, 2);
+	assert_string_equal(c->order->old_keys[0], "name=main");
+	assert_string_equal(c->order->old_keys[1], "name=sidecar");
+	assert_string_equal(c->order->new_keys[0], "name=sidecar");
+	assert_string_equal(c->order->new_keys[1], "name=main");
+	assert_int_equal(sizeof(strata_diff_change), 40);
 	/* nothing else: sidecar itself did not change */
 	assert_null(find(e, "spec.containers[name=sidecar].image"));
 	free_all(d, &o, &n);
@@ -269,6 +271,12 @@ static void test_diff__order_only(void **state)
 	text = report(d, STRATA_DIFF_TEXT, false);
 	assert_non_null(strstr(text, "spec.containers[name=main].env: order changed: [name=A, name=B] → [name=B, name=A]"));
 	assert_non_null(strstr(text, "spec.containers[name=main].args: order changed: [a, b, c] → [c, a, b]"));
+	free(text);
+	/* a keyed list's order as its keys, a plain list's as its values */
+	text = report(d, STRATA_DIFF_JSON, false);
+	assert_non_null(strstr(text, "\"old_order\": [\"name=A\", \"name=B\"], "
+				     "\"new_order\": [\"name=B\", \"name=A\"]"));
+	assert_null(find(&d->entries[0], "spec.containers[name=main].args")->order);
 	free(text);
 	strata_diff_free(d);
 

@@ -43,17 +43,22 @@ typedef enum strata_change_op {
 				     old_value and new_value are the two lists */
 } strata_change_op;
 
+/* For ORDER of a keyed list: the items' keys in old and new order,
+ * rendered "name=main" (arena strings). */
+typedef struct strata_diff_order {
+	const char *const *old_keys;
+	const char *const *new_keys;
+	size_t n_keys;
+} strata_diff_order;
+
+/* 40 bytes: a big comparison keeps hundreds of thousands of them. */
 typedef struct strata_diff_change {
 	int op;                       /* strata_change_op */
 	bool secret;                  /* a value of a Secret's data/stringData */
 	const char *path;             /* "spec.template.spec.containers[name=main].image" */
 	const strata_node *old_value; /* borrowed from the old side, or NULL */
 	const strata_node *new_value; /* borrowed from the new side, or NULL */
-	/* For ORDER of a keyed list: the items' keys in old and new order,
-	 * rendered "name=main" (arena strings), else NULL / 0. */
-	const char *const *old_keys;
-	const char *const *new_keys;
-	size_t n_keys;
+	const strata_diff_order *order; /* ORDER of a keyed list, else NULL */
 } strata_diff_change;
 
 typedef struct strata_diff_entry {

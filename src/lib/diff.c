@@ -974,8 +974,9 @@ static bool cmp_keyed(cmp *c, const strata_node *o, const strata_node *n,
 		strata_diff_change *ch;
 		const char **ok = strata_arena_alloc(c->arena, common * sizeof(*ok));
 		const char **nk = strata_arena_alloc(c->arena, common * sizeof(*nk));
+		strata_diff_order *ord = strata_arena_alloc(c->arena, sizeof(*ord));
 		size_t a = 0, b = 0;
-		if (!ok || !nk) {
+		if (!ok || !nk || !ord) {
 			c->rc = STRATA_ENOMEM;
 			goto out;
 		}
@@ -987,9 +988,10 @@ static bool cmp_keyed(cmp *c, const strata_node *o, const strata_node *n,
 				nk[b++] = key_text(c, ls, &kn[j]);
 		ch = add_change(c, STRATA_CHANGE_ORDER, o, n);
 		if (ch) {
-			ch->old_keys = ok;
-			ch->new_keys = nk;
-			ch->n_keys = common;
+			ord->old_keys = ok;
+			ord->new_keys = nk;
+			ord->n_keys = common;
+			ch->order = ord;
 		}
 	}
 out:

@@ -498,13 +498,14 @@ static void put_order(fmtctx *x, const strata_diff_change *c, bool md)
 	col(x, C_YELLOW);
 	putf(x, "%s: order changed", c->path);
 	col(x, C_RESET);
-	if (c->n_keys) {
+	if (c->order && c->order->n_keys) {
+		const strata_diff_order *o = c->order;
 		put(x, ": [");
-		for (size_t i = 0; i < c->n_keys; i++)
-			putf(x, "%s%s", i ? ", " : "", c->old_keys[i]);
+		for (size_t i = 0; i < o->n_keys; i++)
+			putf(x, "%s%s", i ? ", " : "", o->old_keys[i]);
 		put(x, "] → [");
-		for (size_t i = 0; i < c->n_keys; i++)
-			putf(x, "%s%s", i ? ", " : "", c->new_keys[i]);
+		for (size_t i = 0; i < o->n_keys; i++)
+			putf(x, "%s%s", i ? ", " : "", o->new_keys[i]);
 		put(x, "]");
 	} else {
 		char *a = inline_value(c->old_value), *b = inline_value(c->new_value);
@@ -1149,18 +1150,19 @@ static void json_change(fmtctx *x, const strata_diff_change *c)
 				 "old_keys" : "old_size", c->old_value, b64);
 		json_secret_size(x, c->new_value && c->new_value->type == STRATA_NODE_MAP ?
 				 "new_keys" : "new_size", c->new_value, b64);
-	} else if (c->op == STRATA_CHANGE_ORDER && c->n_keys) {
+	} else if (c->op == STRATA_CHANGE_ORDER && c->order && c->order->n_keys) {
+		const strata_diff_order *o = c->order;
 		put(x, ", \"old_order\": [");
-		for (size_t i = 0; i < c->n_keys; i++) {
+		for (size_t i = 0; i < o->n_keys; i++) {
 			if (i)
 				put(x, ", ");
-			json_cstr(x, c->old_keys[i]);
+			json_cstr(x, o->old_keys[i]);
 		}
 		put(x, "], \"new_order\": [");
-		for (size_t i = 0; i < c->n_keys; i++) {
+		for (size_t i = 0; i < o->n_keys; i++) {
 			if (i)
 				put(x, ", ");
-			json_cstr(x, c->new_keys[i]);
+			json_cstr(x, o->new_keys[i]);
 		}
 		put(x, "]");
 	} else {
