@@ -243,7 +243,8 @@ static void test_diff__keyed_list_by_merge_key(void **state)
 	assert_string_equal(c->order->old_keys[1], "name=sidecar");
 	assert_string_equal(c->order->new_keys[0], "name=sidecar");
 	assert_string_equal(c->order->new_keys[1], "name=main");
-	assert_int_equal(sizeof(strata_diff_change), 40);
+	/* op and secret in one word, then four pointers: 40 bytes on 64-bit */
+	assert_true(sizeof(strata_diff_change) <= 8 + 4 * sizeof(void *));
 	/* nothing else: sidecar itself did not change */
 	assert_null(find(e, "spec.containers[name=sidecar].image"));
 	free_all(d, &o, &n);

@@ -1395,33 +1395,28 @@ static int pair_roots(const strata_diff_input *os, const strata_resource *o,
 	return 0;
 }
 
-/* Whether two documents kept out of memory (a side without same()) are
- * the same text; tb[0..1] are buffers reused from pair to pair. */
-static int same_text(const strata_diff_input *os, const strata_resource *o,
-		     const strata_diff_input *ns, const strata_resource *n,
-		     strata_buf tb[2], bool *same, strata_error *err)
-{
-	int rc;
-
-	tb[0].len = tb[1].len = 0;
-	if ((rc = os->text(os->load_ctx, o, &tb[0])) < 0 ||
-	    (rc = ns->text(ns->load_ctx, n, &tb[1])) < 0)
-		return strata_error_set(err, rc, NULL, 0, 0,
-					"cannot read back a diff side's documents%s",
-					rc == STRATA_ENOMEM ? ": out of memory" : "");
-	*same = tb[0].len == tb[1].len &&
-		(!tb[0].len || !memcmp(tb[0].ptr, tb[1].ptr, tb[0].len));
-	return 0;
-}
-
-/* Whether two documents both sides keep out of memory are known equal by
- * their sides' same(). */
-static int same_bytes(const strata_diff_input *os, const strata_resource *o,
+/*
+ * Whether two documents both sides keep out of memory are known to be
+ * equal without loading them: by the sides' same() (the same stored
+ * bytes) when they share one, else by their text.  tb[0..1] are buffers
+ * reused from pair to pair.
+ */
+static int known_same(const strata_diff_input *os, const strata_resource *o,
 		      const strata_diff_input *ns, const strata_resource *n,
 		      strata_buf tb[2], bool *same, strata_error *err)
 {
-	int rc = os->same(os->load_ctx, o, ns->load_ctx, n, tb, same);
+	int rc = 0;
 
+	*same = false;
+	if (os->same && os->same == ns->same) {
+		rc = os->same(os->load_ctx, o, ns->load_ctx, n, tb, same);
+	} else if (os->text && ns->text) {
+		tb[0].len = tb[1].len = 0;
+		if ((rc = os->text(os->load_ctx, o, &tb[0])) == 0 &&
+		    (rc = ns->text(ns->load_ctx, n, &tb[1])) == 0)
+			*same = tb[0].len == tb[1].len &&
+				(!tb[0].len || !memcmp(tb[0].ptr, tb[1].ptr, tb[0].len));
+	}
 	if (rc < 0)
 		return strata_error_set(err, rc, NULL, 0, 0,
 					"cannot read back a diff side's documents%s",
@@ -1534,13 +1529,7 @@ static int compare_pair(crun *cr, cworker *w, size_t i)
 	/* both kept out of memory: the same bytes, or text, are the same document */
 	if (!c->o->root && !nr->root) {
 		bool same = false;
-		if (cr->os->same && cr->os->same == cr->ns->same)
-			rc = same_bytes(cr->os, c->o, cr->ns, nr, w->tbuf, &same, &w->err);
-		else if (cr->os->text && cr->ns->text)
-			rc = same_text(cr->os, c->o, cr->ns, nr, w->tbuf, &same, &w->err);
-		else
-			rc = 0;
-		if (rc < 0)
+		if ((rc = known_same(cr->os, c->o, cr->ns, nr, w->tbuf, &same, &w->err)) < 0)
 			return rc;
 		if (same)
 			return 0;
