@@ -132,6 +132,14 @@ size_t strata_arena_used(const strata_arena *a);
  */
 void strata_arena_adopt(strata_arena *a, strata_arena *from);
 /*
+ * Give the kernel back the memory a has reserved but not handed out (the
+ * rest of its current chunk), keeping a usable: call it when a is done
+ * growing for a while (a finished render, a loaded base).  Chunks come
+ * from huge pages, which are resident as a whole once touched; an
+ * arena's half-used last chunk would otherwise stay resident with it.
+ */
+void strata_arena_trim(strata_arena *a);
+/*
  * A copy-on-write arena edits trees it shares with others without
  * changing them: a map or sequence marked STRATA_NODE_SHARED (doc.h) is
  * copied into it before an edit (strata_node_own, strata_cur_own).  Off

@@ -5,6 +5,8 @@
 #include "strata/common.h"
 #include "arena_keys.h"
 #include "arena_spare.h"
+#include "pages.h"
+#include "poison.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,26 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/*
- * Under AddressSanitizer a chunk waiting in a spare store is poisoned, so
- * a read through a freed render still fails as it would after free().
- */
-#if defined(__SANITIZE_ADDRESS__)
-#define STRATA_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define STRATA_ASAN 1
-#endif
-#endif
-#ifdef STRATA_ASAN
-#include <sanitizer/asan_interface.h>
-#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
-#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
-#else
-#define POISON(p, n) ((void)(p), (void)(n))
-#define UNPOISON(p, n) ((void)(p), (void)(n))
-#endif
 
 void strata_error_clear(strata_error *err)
 {
@@ -197,18 +179,47 @@ void strata_buf_free(strata_buf *b)
 /* ---- arena ---- */
 
 /*
- * Chunks grow geometrically up to 4 MiB so a small render stays small and a
- * big one does few mallocs.  Requests larger than a quarter chunk get a
- * chunk of their own, so growing arrays do not waste whole chunks.
+ * Chunks grow geometrically up to one huge page (pages.h) so a small
+ * render stays small and a big one does few allocations.  Requests larger
+ * than a quarter chunk get a chunk of their own, so growing arrays do not
+ * waste whole chunks.  Sizes here are a chunk's whole bytes, header
+ * included: powers of two pack a page exactly.
  */
-#define ARENA_MIN_CHUNK (16u * 1024u)
-#define ARENA_MAX_CHUNK (4u * 1024u * 1024u)
+#define ARENA_MIN_CHUNK ((size_t)16 * 1024)
+#define ARENA_MAX_CHUNK STRATA_PAGE_SIZE
 
 struct arena_chunk {
 	struct arena_chunk *next;
-	size_t size, used;
+	size_t size, used;      /* data bytes */
+	bool paged;             /* from strata_pages_alloc, else malloc */
 	_Alignas(16) unsigned char data[];
 };
+
+/* the data bytes of a full-size chunk: the ones a spare store keeps */
+#define ARENA_FULL_DATA (ARENA_MAX_CHUNK - sizeof(struct arena_chunk))
+
+/*
+ * The unused end of a full-size chunk from the huge pages back to the
+ * kernel, when it is worth a system call.  Only full-size: a smaller one
+ * belongs to a small arena, whose few MB do not matter while the faults
+ * that touching its end again would cost do (a split huge page faults in
+ * 4 KiB pages); malloc's chunks are only resident where touched anyway.
+ */
+#define TRIM_MIN ((size_t)64 * 1024)
+
+static void chunk_trim(struct arena_chunk *c)
+{
+	if (c->paged && c->size == ARENA_FULL_DATA && c->size - c->used >= TRIM_MIN)
+		strata_pages_discard(c->data + c->used, c->size - c->used);
+}
+
+static void chunk_free(struct arena_chunk *c)
+{
+	if (c->paged)
+		strata_pages_free(c, sizeof(*c) + c->size);
+	else
+		free(c);
+}
 
 struct strata_arena {
 	struct arena_chunk *head;
@@ -287,7 +298,7 @@ void strata_spare_close(strata_spare *s)
 		UNPOISON(c, sizeof(*c));
 		UNPOISON(c, sizeof(*c) + c->size);
 		next = c->next;
-		free(c);
+		chunk_free(c);
 	}
 }
 
@@ -309,7 +320,7 @@ void strata_arena_free(strata_arena *a)
 		size_t n = 0;
 		for (c = a->head; c; c = next) {
 			next = c->next;
-			if (c->size == ARENA_MAX_CHUNK) {
+			if (c->size == ARENA_FULL_DATA) {
 				c->next = keep;
 				keep = c;
 				if (!last)
@@ -350,14 +361,14 @@ void strata_arena_free(strata_arena *a)
 	}
 	for (c = a->head; c; c = next) {
 		next = c->next;
-		free(c);
+		chunk_free(c);
 	}
 	free(a->keytab);
 	free(a);
 }
 
 /*
- * A chunk of size bytes: a spare one when the arena has a store that
+ * A chunk of size bytes in all (a multiple of 64): a spare one when the arena has a store that
  * holds one, the caller fills it (spare) and the arena has grown to
  * full-size chunks, else a new one.  A small arena grows from small
  * chunks as without a store: an overlay layer of a few patches, cached
@@ -372,7 +383,7 @@ static struct arena_chunk *arena_chunk_new(strata_arena *a, size_t size, bool sp
 		spare_lock(s);
 		c = s->head;
 		if (c) {
-			UNPOISON(c, sizeof(*c) + ARENA_MAX_CHUNK);
+			UNPOISON(c, ARENA_MAX_CHUNK);
 			s->head = c->next;
 			s->n--;
 		}
@@ -383,10 +394,19 @@ static struct arena_chunk *arena_chunk_new(strata_arena *a, size_t size, bool sp
 			return c;
 		}
 	}
-	c = malloc(sizeof(*c) + size);
-	if (!c)
-		return NULL;
-	c->size = size;
+	/* a first chunk from malloc: arenas that live for one document
+	 * (diff's per-pair scratch, 40,000 of them) would strand their
+	 * pieces between longer-lived chunks of the pages */
+	c = size > ARENA_MIN_CHUNK ? strata_pages_alloc(size) : NULL;
+	if (c) {
+		c->paged = true;
+	} else {
+		c = malloc(size);
+		if (!c)
+			return NULL;
+		c->paged = false;
+	}
+	c->size = size - sizeof(*c);
 	c->used = 0;
 	c->next = NULL;
 	return c;
@@ -407,7 +427,10 @@ void *strata_arena_alloc(strata_arena *a, size_t size)
 	if (!c || c->size - c->used < rounded) {
 		if (rounded > a->next_size / 4) {
 			/* big: own chunk, linked behind the current one */
-			struct arena_chunk *big = arena_chunk_new(a, rounded, false);
+			struct arena_chunk *big;
+			if (rounded > SIZE_MAX - sizeof(*big) - 63)
+				return NULL;
+			big = arena_chunk_new(a, (sizeof(*big) + rounded + 63) & ~(size_t)63, false);
 			if (!big)
 				return NULL;
 			big->used = rounded;
@@ -424,6 +447,8 @@ void *strata_arena_alloc(strata_arena *a, size_t size)
 		c = arena_chunk_new(a, a->next_size, true);
 		if (!c)
 			return NULL;
+		if (a->head)
+			chunk_trim(a->head); /* it will not fill again */
 		c->next = a->head;
 		a->head = c;
 		if (a->next_size < ARENA_MAX_CHUNK)
@@ -484,8 +509,11 @@ void strata_arena_adopt(strata_arena *a, strata_arena *from)
 		return;
 	if (from->head) {
 		/* behind a's current chunk, which stays the one that fills */
-		for (last = from->head; last->next; last = last->next)
-			;
+		for (last = from->head; ; last = last->next) {
+			chunk_trim(last);
+			if (!last->next)
+				break;
+		}
 		if (a->head) {
 			last->next = a->head->next;
 			a->head->next = from->head;
@@ -496,6 +524,12 @@ void strata_arena_adopt(strata_arena *a, strata_arena *from)
 	a->used += from->used;
 	free(from->keytab);
 	free(from);
+}
+
+void strata_arena_trim(strata_arena *a)
+{
+	if (a && a->head)
+		chunk_trim(a->head);
 }
 
 size_t strata_arena_used(const strata_arena *a)

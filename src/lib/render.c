@@ -467,6 +467,7 @@ static int load_base(strata_repo *repo, strata_error *err)
 	strata_arena_free(scratch);
 	if (rc < 0)
 		return rc;
+	strata_arena_trim(repo->arena); /* the base is read-only from here */
 	repo->n_base = k;
 	repo->base_loaded = true;
 	return 0;
@@ -530,6 +531,7 @@ static int load_layer(layer **out, strata_repo *repo, const char *path,
 				goto fail;
 		}
 	}
+	strata_arena_trim(l->arena); /* cached, read-only from here */
 	l->next = repo->layers;
 	repo->layers = l;
 	*out = l;
@@ -1105,6 +1107,7 @@ int strata_render_env_opts(strata_render **out, strata_repo *repo,
 		goto fail;
 	}
 	repo->collect = NULL;
+	strata_arena_trim(r->arena); /* done growing */
 	/*
 	 * No render comes after this one: what the spare store still holds
 	 * goes back to malloc for what the caller does next (diff's report,

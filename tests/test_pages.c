@@ -1,0 +1,316 @@
+/*
+ * test_pages.c - arena chunks from huge pages (pages.c) and the arena on
+ * top of them (common.c): chunks are carved in order and never overlap,
+ * not even from four threads at once; a whole-page chunk leaves the
+ * current page filling; a page whose chunks are all freed is carved again
+ * instead of new address space; a discarded end reads as zeros and the
+ * rest of the chunk keeps its bytes; switched off, the allocator says no
+ * and arenas fall back to malloc with the same contents; a trimmed arena
+ * keeps every byte it handed out.
+ *
+ * The allocator is process-wide, so each test reads its counters as
+ * differences and leaves every chunk it took freed.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+
+#include <cmocka.h>
+
+#include "pages.h"
+#include "strata/common.h"
+
+#define KB ((size_t)1024)
+#define PAGE STRATA_PAGE_SIZE
+
+static uintptr_t page_of(const void *p)
+{
+	return (uintptr_t)p & ~(uintptr_t)(PAGE - 1);
+}
+
+static strata_pages_stats stats(void)
+{
+	strata_pages_stats s;
+
+	strata_pages_stats_get(&s);
+	return s;
+}
+
+/* a page of its own for the test, so what came before does not matter */
+static void *fresh_whole_page(void)
+{
+	void *p = strata_pages_alloc(PAGE);
+
+	assert_non_null(p);
+	assert_int_equal((uintptr_t)p & (PAGE - 1), 0);
+	return p;
+}
+
+static void test_pages__bad_sizes(void **state)
+{
+	(void)state;
+	assert_null(strata_pages_alloc(0));
+	assert_null(strata_pages_alloc(100));          /* not a multiple of 64 */
+	assert_null(strata_pages_alloc(PAGE + 64));    /* more than a page */
+	strata_pages_free(NULL, 64);                   /* a no-op */
+}
+
+static void test_pages__carve_in_order(void **state)
+{
+	strata_pages_stats s0 = stats(), s1;
+	unsigned char *c[32];
+
+	(void)state;
+	/* 32 chunks of 64 KiB fill at most two pages, each in one page */
+	for (int i = 0; i < 32; i++) {
+		c[i] = strata_pages_alloc(64 * KB);
+		assert_non_null(c[i]);
+		assert_int_equal((uintptr_t)c[i] & 63, 0);
+		assert_int_equal(page_of(c[i]), page_of(c[i] + 64 * KB - 1));
+		memset(c[i], i + 1, 64 * KB);
+		if (i && page_of(c[i]) == page_of(c[i - 1]))
+			assert_ptr_equal(c[i], c[i - 1] + 64 * KB);
+	}
+	s1 = stats();
+	assert_int_equal(s1.live - s0.live, 32 * 64 * KB);
+	assert_true(s1.in_use - s0.in_use <= 2);
+	for (int i = 0; i < 32; i++) {
+		for (size_t j = 0; j < 64 * KB; j += 4093)
+			assert_int_equal(c[i][j], i + 1);
+		strata_pages_free(c[i], 64 * KB);
+	}
+	assert_int_equal(stats().live, s0.live);
+}
+
+static void test_pages__whole_page_leaves_current(void **state)
+{
+	unsigned char *a, *whole, *b;
+
+	(void)state;
+	a = strata_pages_alloc(64 * KB);
+	assert_non_null(a);
+	whole = fresh_whole_page();
+	assert_true(page_of(whole) != page_of(a));
+	b = strata_pages_alloc(64 * KB);
+	assert_non_null(b);
+	if (page_of(a) == page_of(a + 128 * KB - 1))
+		assert_ptr_equal(b, a + 64 * KB); /* the current page went on */
+	strata_pages_free(b, 64 * KB);
+	strata_pages_free(whole, PAGE);
+	strata_pages_free(a, 64 * KB);
+}
+
+static void test_pages__free_pages_are_reused(void **state)
+{
+	void *p[8];
+	strata_pages_stats s0, s1, s2;
+
+	(void)state;
+	/* warm: enough address space for 8 pages, then count again */
+	for (int i = 0; i < 8; i++)
+		p[i] = fresh_whole_page();
+	for (int i = 0; i < 8; i++)
+		strata_pages_free(p[i], PAGE);
+	s0 = stats();
+	assert_true(s0.cached <= 1);
+	for (int round = 0; round < 20; round++) {
+		for (int i = 0; i < 8; i++)
+			p[i] = fresh_whole_page();
+		s1 = stats();
+		assert_int_equal(s1.in_use, s0.in_use + 8);
+		for (int i = 0; i < 8; i++)
+			strata_pages_free(p[i], PAGE);
+		s2 = stats();
+		/* no new address space: freed pages came back */
+		assert_int_equal(s2.reserved, s0.reserved);
+		assert_int_equal(s2.in_use, s0.in_use);
+		assert_true(s2.cached <= 1);
+	}
+}
+
+static void test_pages__discard_reads_zeros(void **state)
+{
+	unsigned char *p;
+	size_t n = 1024 * KB;
+
+	(void)state;
+	p = strata_pages_alloc(n);
+	assert_non_null(p);
+	memset(p, 0xab, n);
+	strata_pages_discard(p + 300 * KB, n - 300 * KB);
+	for (size_t j = 0; j < 300 * KB; j += 511)
+		assert_int_equal(p[j], 0xab);
+	/* inward to whole 4 KiB pages: zeros from the first page boundary
+	 * at or after 300 KiB to the last one before the end */
+	for (size_t j = 304 * KB; j < n - 4 * KB; j += 509)
+		assert_int_equal(p[j], 0);
+	memset(p + 300 * KB, 0xcd, n - 300 * KB); /* still the chunk's */
+	assert_int_equal(p[n - 1], 0xcd);
+	assert_int_equal(p[300 * KB - 1], 0xab);
+	strata_pages_free(p, n);
+}
+
+/* An arena with its chunks from malloc and one from the pages hold the same bytes. */
+static void fill_arena(strata_arena *a, unsigned char **ptrs, size_t *lens, size_t n)
+{
+	uint32_t x = 12345;
+
+	for (size_t i = 0; i < n; i++) {
+		x = x * 1103515245u + 12345u;
+		lens[i] = 1 + (x >> 8) % (i % 97 == 0 ? 300000 : 3000);
+		ptrs[i] = strata_arena_alloc(a, lens[i]);
+		assert_non_null(ptrs[i]);
+		for (size_t j = 0; j < lens[i]; j++)
+			assert_int_equal(ptrs[i][j], 0); /* zeroed */
+		memset(ptrs[i], (int)(i * 7 + 1) & 0xff, lens[i]);
+	}
+}
+
+static void check_arena(unsigned char **ptrs, size_t *lens, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(ptrs[i][0], (i * 7 + 1) & 0xff);
+		assert_int_equal(ptrs[i][lens[i] - 1], (i * 7 + 1) & 0xff);
+		assert_int_equal(ptrs[i][lens[i] / 2], (i * 7 + 1) & 0xff);
+	}
+}
+
+#define ALLOCS 6000
+
+static void test_pages__arena_off_falls_back(void **state)
+{
+	static unsigned char *ptrs[ALLOCS];
+	static size_t lens[ALLOCS];
+	strata_pages_stats s0;
+	strata_arena *a;
+
+	(void)state;
+	strata_pages_enable(false);
+	assert_null(strata_pages_alloc(64 * KB));
+	s0 = stats();
+	a = strata_arena_new();
+	assert_non_null(a);
+	fill_arena(a, ptrs, lens, ALLOCS);
+	check_arena(ptrs, lens, ALLOCS);
+	assert_int_equal(stats().live, s0.live); /* all from malloc */
+	strata_arena_trim(a);
+	check_arena(ptrs, lens, ALLOCS);
+	strata_arena_free(a);
+	strata_pages_enable(true);
+	assert_non_null(ptrs[0] = strata_pages_alloc(64 * KB));
+	strata_pages_free(ptrs[0], 64 * KB);
+}
+
+static void test_pages__arena_trim_keeps_data(void **state)
+{
+	static unsigned char *ptrs[ALLOCS];
+	static size_t lens[ALLOCS];
+	strata_pages_stats s0 = stats();
+	strata_arena *a, *b;
+	unsigned char *p;
+
+	(void)state;
+	a = strata_arena_new();
+	b = strata_arena_new();
+	assert_non_null(a);
+	assert_non_null(b);
+	/* several MB: full-size chunks from the pages, and big ones */
+	fill_arena(a, ptrs, lens, ALLOCS);
+	assert_true(stats().live > s0.live);
+	strata_arena_trim(a);
+	check_arena(ptrs, lens, ALLOCS);
+	/* the arena goes on after a trim: zeroed memory, the old intact */
+	for (int i = 0; i < 200; i++) {
+		p = strata_arena_alloc(a, 1000);
+		assert_non_null(p);
+		for (int j = 0; j < 1000; j++)
+			assert_int_equal(p[j], 0);
+		memset(p, 0xee, 1000);
+	}
+	check_arena(ptrs, lens, ALLOCS);
+	/* adopted chunks (trimmed on the way) keep theirs too */
+	p = strata_arena_alloc(b, 5000);
+	assert_non_null(p);
+	memset(p, 0x5a, 5000);
+	strata_arena_adopt(a, b);
+	assert_int_equal(p[0], 0x5a);
+	assert_int_equal(p[4999], 0x5a);
+	check_arena(ptrs, lens, ALLOCS);
+	strata_arena_free(a);
+	assert_int_equal(stats().live, s0.live);
+}
+
+#define THREADS 4
+#define ROUNDS 3000
+#define HELD 24
+
+static void *churn(void *arg)
+{
+	uintptr_t id = (uintptr_t)arg;
+	uint32_t x = (uint32_t)id * 2654435761u + 1;
+	unsigned char *held[HELD] = { 0 };
+	size_t len[HELD] = { 0 };
+	unsigned char mark[HELD] = { 0 };
+	int bad = 0;
+
+	for (int r = 0; r < ROUNDS; r++) {
+		int k = r % HELD;
+		x = x * 1103515245u + 12345u;
+		if (held[k]) {
+			/* nobody else wrote into it while it was ours */
+			for (size_t j = 0; j < len[k]; j += 997)
+				bad |= held[k][j] != mark[k];
+			bad |= held[k][len[k] - 1] != mark[k];
+			strata_pages_free(held[k], len[k]);
+		}
+		len[k] = (size_t)(1 + (x >> 10) % 64) * 4 * KB;
+		if (len[k] == 256 * KB && (x & 1))
+			len[k] = PAGE;
+		held[k] = strata_pages_alloc(len[k]);
+		if (!held[k])
+			return (void *)1;
+		mark[k] = (unsigned char)(id * 16 + (unsigned)k + 1);
+		memset(held[k], mark[k], len[k]);
+	}
+	for (int k = 0; k < HELD; k++)
+		strata_pages_free(held[k], len[k]);
+	return (void *)(uintptr_t)bad;
+}
+
+static void test_pages__threads_never_overlap(void **state)
+{
+	pthread_t t[THREADS];
+	strata_pages_stats s0 = stats(), s1;
+
+	(void)state;
+	for (uintptr_t i = 0; i < THREADS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, churn, (void *)i), 0);
+	for (int i = 0; i < THREADS; i++) {
+		void *rv;
+		assert_int_equal(pthread_join(t[i], &rv), 0);
+		assert_null(rv);
+	}
+	s1 = stats();
+	assert_int_equal(s1.live, s0.live);
+	assert_true(s1.cached <= 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pages__bad_sizes),
+		cmocka_unit_test(test_pages__carve_in_order),
+		cmocka_unit_test(test_pages__whole_page_leaves_current),
+		cmocka_unit_test(test_pages__free_pages_are_reused),
+		cmocka_unit_test(test_pages__discard_reads_zeros),
+		cmocka_unit_test(test_pages__arena_off_falls_back),
+		cmocka_unit_test(test_pages__arena_trim_keeps_data),
+		cmocka_unit_test(test_pages__threads_never_overlap),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
