@@ -1,15 +1,16 @@
 /*
  * test_pages.c - arena chunks from huge pages (pages.c) and the arena on
- * top of them (common.c): chunks are carved in order and never overlap,
- * not even from four threads at once; a whole-page chunk leaves the
- * current page filling; a page whose chunks are all freed is carved again
- * instead of new address space; a discarded end reads as zeros and the
- * rest of the chunk keeps its bytes; switched off, the allocator says no
- * and arenas fall back to malloc with the same contents; a trimmed arena
- * keeps every byte it handed out.
+ * top of them (common.c): chunks are buddy blocks, split from a page and
+ * merged back, and never overlap, not even from four threads at once; a
+ * freed chunk is the next one of its size; a page whose chunks are all
+ * freed is given back and taken again instead of new address space; a
+ * discarded end reads as zeros and the rest of the chunk keeps its bytes;
+ * trimming gives back free blocks, which stay free to take; switched off,
+ * the allocator says no and arenas fall back to malloc with the same
+ * contents; a trimmed arena keeps every byte it handed out.
  *
- * The allocator is process-wide, so each test reads its counters as
- * differences and leaves every chunk it took freed.
+ * The allocator is process-wide: each test leaves every chunk it took
+ * freed, so the next starts with no page in use.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -50,58 +51,80 @@ static void *fresh_whole_page(void)
 	return p;
 }
 
-static void test_pages__bad_sizes(void **state)
+static void test_pages__block_sizes(void **state)
 {
 	(void)state;
+	assert_int_equal(strata_pages_block(0), 0);
+	assert_int_equal(strata_pages_block(1), 32 * KB);
+	assert_int_equal(strata_pages_block(32 * KB), 32 * KB);
+	assert_int_equal(strata_pages_block(32 * KB + 1), 64 * KB);
+	assert_int_equal(strata_pages_block(PAGE), PAGE);
+	assert_int_equal(strata_pages_block(PAGE + 1), 0);
 	assert_null(strata_pages_alloc(0));
-	assert_null(strata_pages_alloc(100));          /* not a multiple of 64 */
 	assert_null(strata_pages_alloc(PAGE + 64));    /* more than a page */
 	strata_pages_free(NULL, 64);                   /* a no-op */
+	assert_int_equal(stats().live, 0);             /* every test frees all */
 }
 
-static void test_pages__carve_in_order(void **state)
+static void test_pages__split_and_merge(void **state)
 {
-	strata_pages_stats s0 = stats(), s1;
-	unsigned char *c[32];
+	strata_pages_stats s0 = stats();
+	unsigned char *a, *b, *c, *d, *e;
 
 	(void)state;
-	/* 32 chunks of 64 KiB fill at most two pages, each in one page */
-	for (int i = 0; i < 32; i++) {
-		c[i] = strata_pages_alloc(64 * KB);
-		assert_non_null(c[i]);
-		assert_int_equal((uintptr_t)c[i] & 63, 0);
-		assert_int_equal(page_of(c[i]), page_of(c[i] + 64 * KB - 1));
-		memset(c[i], i + 1, 64 * KB);
-		if (i && page_of(c[i]) == page_of(c[i - 1]))
-			assert_ptr_equal(c[i], c[i - 1] + 64 * KB);
+	assert_int_equal(s0.in_use, 0);
+	a = strata_pages_alloc(32 * KB);
+	assert_non_null(a);
+	assert_int_equal(page_of(a), (uintptr_t)a); /* a new page's first block */
+	b = strata_pages_alloc(20 * KB);            /* a 32 KiB block too */
+	c = strata_pages_alloc(64 * KB);
+	d = strata_pages_alloc(1024 * KB);
+	assert_ptr_equal(b, a + 32 * KB);
+	assert_ptr_equal(c, a + 64 * KB);
+	assert_ptr_equal(d, a + 1024 * KB);
+	assert_int_equal(stats().in_use, 1);
+	assert_int_equal(stats().live, (32 + 32 + 64 + 1024) * KB);
+	memset(a, 1, 32 * KB);
+	memset(b, 2, 20 * KB);
+	memset(c, 3, 64 * KB);
+	memset(d, 4, 1024 * KB);
+	/* a and b merge into the 64 KiB block that comes next */
+	strata_pages_free(a, 32 * KB);
+	strata_pages_free(b, 20 * KB);
+	e = strata_pages_alloc(64 * KB);
+	assert_ptr_equal(e, a);
+	assert_int_equal(c[64 * KB - 1], 3);
+	assert_int_equal(d[0], 4);
+	strata_pages_free(e, 64 * KB);
+	strata_pages_free(c, 64 * KB);
+	assert_int_equal(stats().in_use, 1);
+	strata_pages_free(d, 1024 * KB); /* the page is whole again: given back */
+	assert_int_equal(stats().in_use, 0);
+	assert_int_equal(stats().live, 0);
+}
+
+static void test_pages__freed_chunk_is_next(void **state)
+{
+	strata_pages_stats s0, s1;
+	unsigned char *keep, *p, *first;
+
+	(void)state;
+	keep = strata_pages_alloc(32 * KB); /* keeps the page in use */
+	assert_non_null(keep);
+	first = strata_pages_alloc(32 * KB);
+	strata_pages_free(first, 32 * KB);
+	s0 = stats();
+	for (int i = 0; i < 1000; i++) {
+		p = strata_pages_alloc(32 * KB);
+		assert_ptr_equal(p, first);
+		memset(p, i & 0xff, 32 * KB);
+		strata_pages_free(p, 32 * KB);
 	}
 	s1 = stats();
-	assert_int_equal(s1.live - s0.live, 32 * 64 * KB);
-	assert_true(s1.in_use - s0.in_use <= 2);
-	for (int i = 0; i < 32; i++) {
-		for (size_t j = 0; j < 64 * KB; j += 4093)
-			assert_int_equal(c[i][j], i + 1);
-		strata_pages_free(c[i], 64 * KB);
-	}
-	assert_int_equal(stats().live, s0.live);
-}
-
-static void test_pages__whole_page_leaves_current(void **state)
-{
-	unsigned char *a, *whole, *b;
-
-	(void)state;
-	a = strata_pages_alloc(64 * KB);
-	assert_non_null(a);
-	whole = fresh_whole_page();
-	assert_true(page_of(whole) != page_of(a));
-	b = strata_pages_alloc(64 * KB);
-	assert_non_null(b);
-	if (page_of(a) == page_of(a + 128 * KB - 1))
-		assert_ptr_equal(b, a + 64 * KB); /* the current page went on */
-	strata_pages_free(b, 64 * KB);
-	strata_pages_free(whole, PAGE);
-	strata_pages_free(a, 64 * KB);
+	assert_int_equal(s1.in_use, s0.in_use);
+	assert_int_equal(s1.reserved, s0.reserved);
+	strata_pages_free(keep, 32 * KB);
+	assert_int_equal(stats().in_use, 0);
 }
 
 static void test_pages__free_pages_are_reused(void **state)
@@ -116,20 +139,42 @@ static void test_pages__free_pages_are_reused(void **state)
 	for (int i = 0; i < 8; i++)
 		strata_pages_free(p[i], PAGE);
 	s0 = stats();
-	assert_true(s0.cached <= 1);
+	assert_int_equal(s0.in_use, 0);
 	for (int round = 0; round < 20; round++) {
 		for (int i = 0; i < 8; i++)
 			p[i] = fresh_whole_page();
 		s1 = stats();
-		assert_int_equal(s1.in_use, s0.in_use + 8);
+		assert_int_equal(s1.in_use, 8);
 		for (int i = 0; i < 8; i++)
 			strata_pages_free(p[i], PAGE);
 		s2 = stats();
 		/* no new address space: freed pages came back */
 		assert_int_equal(s2.reserved, s0.reserved);
-		assert_int_equal(s2.in_use, s0.in_use);
-		assert_true(s2.cached <= 1);
+		assert_int_equal(s2.in_use, 0);
 	}
+}
+
+static void test_pages__trim_discards_free_blocks(void **state)
+{
+	unsigned char *a, *b, *c;
+
+	(void)state;
+	a = strata_pages_alloc(256 * KB);
+	b = strata_pages_alloc(256 * KB);
+	assert_ptr_equal(b, a + 256 * KB);
+	memset(a, 0x11, 256 * KB);
+	memset(b, 0x22, 256 * KB);
+	strata_pages_free(b, 256 * KB);
+	strata_pages_trim();
+	for (size_t j = 0; j < 256 * KB; j += 1021)
+		assert_int_equal(a[j], 0x11); /* live: untouched */
+	c = strata_pages_alloc(256 * KB);
+	assert_ptr_equal(c, b);              /* still free to take ... */
+	for (size_t j = 0; j < 256 * KB; j += 1021)
+		assert_int_equal(c[j], 0);     /* ... and given back meanwhile */
+	strata_pages_free(c, 256 * KB);
+	strata_pages_free(a, 256 * KB);
+	assert_int_equal(stats().in_use, 0);
 }
 
 static void test_pages__discard_reads_zeros(void **state)
@@ -296,16 +341,17 @@ static void test_pages__threads_never_overlap(void **state)
 	}
 	s1 = stats();
 	assert_int_equal(s1.live, s0.live);
-	assert_true(s1.cached <= 1);
+	assert_int_equal(s1.in_use, 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pages__bad_sizes),
-		cmocka_unit_test(test_pages__carve_in_order),
-		cmocka_unit_test(test_pages__whole_page_leaves_current),
+		cmocka_unit_test(test_pages__block_sizes),
+		cmocka_unit_test(test_pages__split_and_merge),
+		cmocka_unit_test(test_pages__freed_chunk_is_next),
 		cmocka_unit_test(test_pages__free_pages_are_reused),
+		cmocka_unit_test(test_pages__trim_discards_free_blocks),
 		cmocka_unit_test(test_pages__discard_reads_zeros),
 		cmocka_unit_test(test_pages__arena_off_falls_back),
 		cmocka_unit_test(test_pages__arena_trim_keeps_data),

@@ -37,6 +37,7 @@
 #include "transport_local.h"
 
 #include "git_dl.h"
+#include "pages.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -1913,6 +1914,7 @@ int strata_publish_env(strata_publish_result *out, strata_repo *repo,
 #ifdef __GLIBC__
 	malloc_trim(0); /* free blocks between live ones go back too */
 #endif
+	strata_pages_trim(); /* and the arenas' free blocks */
 
 	/* Provenance: the source commit's subject and time. */
 	if (worktree) {
@@ -1990,6 +1992,7 @@ done:
 	 */
 	malloc_trim(0);
 #endif
+	strata_pages_trim();
 	return rc;
 }
 

@@ -21,6 +21,7 @@
 #include "strata/git.h"
 
 #include "git_dl.h"
+#include "pages.h"
 #include <stdio.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -374,6 +375,7 @@ static void gs_trim(strata_source *s)
 #ifdef __GLIBC__
 	malloc_trim(0);
 #endif
+	strata_pages_trim(); /* and the arenas' free blocks */
 }
 
 static void gs_free(strata_source *s)
