@@ -243,55 +243,63 @@ static int collect_write(void *ctx, const char *text, size_t len)
 	return strata_buf_put(&c->text, text, len);
 }
 
-/* Emitting on threads hands on exactly strata_render_stream's text. */
+/*
+ * Emitting on threads hands on exactly strata_render_stream's text, in
+ * small blocks (760 documents) and in big ones (1,160: from 1,024 on).
+ */
 static void test_load__emit_same_stream(void **state)
 {
-	strata_buf big = { 0 }, want = { 0 };
-	strata_source *src = NULL;
-	strata_repo *repo = NULL;
-	strata_render *r = NULL;
-	strata_error err;
+	static const int sizes[] = { 700, 1100 };
 	char doc[400];
 
 	(void)state;
-	for (int i = 0; i < 700; i++) {
-		snprintf(doc, sizeof(doc),
-			 "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s-%04d\n"
-			 "stringData:\n  k: \"%d\"\n", i, i * 7);
-		assert_int_equal(strata_buf_puts(&big, doc), 0);
-	}
-	put("base/many.yaml", big.ptr);
-	strata_error_clear(&err);
-	assert_int_equal(strata_source_fs_open(&src, root, &err), 0);
-	assert_int_equal(strata_repo_open(&repo, src, NULL, &err), 0);
-	assert_int_equal(strata_render_env(&r, repo, "dev", &err), 0);
-	assert_int_equal(strata_render_stream(&want, r), 0);
-	for (unsigned jobs = 1; jobs <= 8; jobs++) {
-		for (int k = 0; k < 5; k++) {
-			collect c = { { 0 }, 0, 0 };
-			assert_int_equal(strata_render_emit(r, jobs, collect_write, &c), 0);
-			assert_int_equal(c.text.len, want.len);
-			assert_memory_equal(c.text.ptr, want.ptr, want.len);
-			/* 760 documents: more than one piece, so the order mattered */
-			assert_true(c.calls > 1);
-			strata_buf_free(&c.text);
+	for (size_t z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
+		strata_buf big = { 0 }, want = { 0 };
+		strata_source *src = NULL;
+		strata_repo *repo = NULL;
+		strata_render *r = NULL;
+		strata_error err;
+
+		for (int i = 0; i < sizes[z]; i++) {
+			snprintf(doc, sizeof(doc),
+				 "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s-%04d\n"
+				 "stringData:\n  k: \"%d\"\n", i, i * 7);
+			assert_int_equal(strata_buf_puts(&big, doc), 0);
 		}
-		/* a failing write stops the emission and its code comes back */
-		{
-			collect c = { { 0 }, 0, 3 };
-			assert_int_equal(strata_render_emit(r, jobs, collect_write, &c), STRATA_EIO);
-			assert_int_equal(c.calls, 3);
-			assert_true(c.text.len < want.len);
-			assert_memory_equal(c.text.ptr, want.ptr, c.text.len);
-			strata_buf_free(&c.text);
+		put("base/many.yaml", big.ptr);
+		strata_error_clear(&err);
+		assert_int_equal(strata_source_fs_open(&src, root, &err), 0);
+		assert_int_equal(strata_repo_open(&repo, src, NULL, &err), 0);
+		assert_int_equal(strata_render_env(&r, repo, "dev", &err), 0);
+		assert_true(strata_render_count(r) > (size_t)sizes[z]);
+		assert_int_equal(strata_render_stream(&want, r), 0);
+		for (unsigned jobs = 1; jobs <= 8; jobs++) {
+			for (int k = 0; k < 5; k++) {
+				collect c = { { 0 }, 0, 0 };
+				assert_int_equal(strata_render_emit(r, jobs, collect_write, &c), 0);
+				assert_int_equal(c.text.len, want.len);
+				assert_memory_equal(c.text.ptr, want.ptr, want.len);
+				/* more than one piece, so the order mattered */
+				assert_true(c.calls > 1);
+				strata_buf_free(&c.text);
+			}
+			/* a failing write stops the emission and its code comes back */
+			{
+				collect c = { { 0 }, 0, 3 };
+				assert_int_equal(strata_render_emit(r, jobs, collect_write, &c), STRATA_EIO);
+				assert_int_equal(c.calls, 3);
+				assert_true(c.text.len < want.len);
+				assert_memory_equal(c.text.ptr, want.ptr, c.text.len);
+				strata_buf_free(&c.text);
+			}
 		}
+		strata_render_free(r);
+		strata_repo_free(repo);
+		strata_buf_free(&big);
+		strata_buf_free(&want);
+		snprintf(doc, sizeof(doc), "%s/base/many.yaml", root);
+		assert_int_equal(unlink(doc), 0);
 	}
-	strata_render_free(r);
-	strata_repo_free(repo);
-	strata_buf_free(&big);
-	strata_buf_free(&want);
-	snprintf(doc, sizeof(doc), "%s/base/many.yaml", root);
-	assert_int_equal(unlink(doc), 0);
 }
 
 /*

@@ -371,9 +371,9 @@ void strata_arena_free(strata_arena *a)
 }
 
 /*
- * A chunk of size bytes in all (a multiple of 64): a spare one when the arena has a store that
- * holds one, the caller fills it (spare) and the arena has grown to
- * full-size chunks, else a new one.  A small arena grows from small
+ * A chunk of size bytes in all, header included (a multiple of 64): a
+ * spare one when the arena has a store that holds one, the caller fills
+ * it (spare) and the arena has grown to full-size chunks, else a new one.  A small arena grows from small
  * chunks as without a store: an overlay layer of a few patches, cached
  * for the repo's life, would otherwise pin a full-size chunk.
  */

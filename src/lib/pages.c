@@ -205,9 +205,10 @@ static void release_page(struct page *pg)
  * arenas of a 4,000-resource render; past that, blocks of arenas still
  * growing, whose ends are not filled yet, would each pin 2 MiB where
  * small pages hold only what was touched.  diff --all at 4,000
- * resources, E = 10: 31.1-31.9 MB at its peak with one such page, 31.0-
- * 33.2 with four, 34.6-35.4 with no bound (malloc: 30.2-30.6); render
- * N = 1,000: 114 ms with two, 108 with four or no bound (old: 124).
+ * resources, E = 10, peak RSS in KiB: 31,100-31,900 with one such page,
+ * 31,000-33,200 with four, 34,000-35,400 with no bound (malloc:
+ * 30,200-30,600; the limit, 4x input + 16 MB, is 34,960); render N =
+ * 1,000: 100 ms with two, 93 with four or no bound.
  */
 static struct page *take_for(int k)
 {
