@@ -42,7 +42,7 @@ struct page {
 	unsigned char state;
 	bool split;             /* part of it discarded: small pages now */
 	bool small;             /* MADV_NOHUGEPAGE: see take_for() */
-	bool huge_blocks;       /* the one huge page cut into blocks */
+	bool huge_blocks;       /* a huge page cut into blocks (take_for) */
 };
 
 struct span {
