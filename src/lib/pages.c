@@ -37,7 +37,6 @@ struct page {
 	struct page *next;      /* on the used or the empty list */
 	struct span *span;
 	uint64_t free[ORDERS];  /* bit b: block b of that order is free */
-	size_t live;            /* bytes handed out */
 	unsigned idx;
 	unsigned char state;
 	bool split;             /* part of it discarded: small pages now */
@@ -72,11 +71,13 @@ static char *block_at(const struct page *pg, unsigned order, unsigned b)
 	return page_base(pg) + ((size_t)b << (UNIT_SHIFT + order));
 }
 
-/* The order of a size: the smallest block it fits, or -1 if none. */
+/* The order of a size: the smallest block it fits, or -1 if none (0 too). */
 static int order_of(size_t size)
 {
 	int k = 0;
 
+	if (!size)
+		return -1;
 	while (k < ORDERS && ((size_t)1 << (UNIT_SHIFT + k)) < size)
 		k++;
 	return k < ORDERS ? k : -1;
@@ -84,7 +85,7 @@ static int order_of(size_t size)
 
 size_t strata_pages_block(size_t size)
 {
-	int k = size ? order_of(size) : -1;
+	int k = order_of(size);
 
 	return k < 0 ? 0 : (size_t)1 << (UNIT_SHIFT + k);
 }
@@ -147,7 +148,6 @@ static struct page *take_page(void)
 	for (int k = 0; k < TOP; k++)
 		pg->free[k] = 0;
 	pg->free[TOP] = 1;
-	pg->live = 0;
 	pg->state = PG_USED;
 	pg->next = NULL;
 	if (!P.used)
@@ -258,7 +258,7 @@ void *strata_pages_alloc(size_t size)
 {
 	struct page *pg = NULL;
 	void *p = NULL;
-	int k = size ? order_of(size) : -1, j;
+	int k = order_of(size), j;
 	unsigned b;
 
 	if (k < 0)
@@ -285,7 +285,6 @@ void *strata_pages_alloc(size_t size)
 		b *= 2;
 		pg->free[j] |= (uint64_t)1 << (b + 1);
 	}
-	pg->live += (size_t)1 << (UNIT_SHIFT + k);
 	P.live += (size_t)1 << (UNIT_SHIFT + k);
 	p = block_at(pg, (unsigned)k, b);
 done:
@@ -298,7 +297,7 @@ done:
 void strata_pages_free(void *p, size_t size)
 {
 	struct page *pg;
-	int k = size ? order_of(size) : -1;
+	int k = order_of(size);
 	unsigned b;
 
 	if (!p || k < 0)
@@ -309,7 +308,6 @@ void strata_pages_free(void *p, size_t size)
 	if (!pg || pg->state != PG_USED)
 		goto done;
 	b = (unsigned)(((uintptr_t)p - (uintptr_t)page_base(pg)) >> (UNIT_SHIFT + k));
-	pg->live -= (size_t)1 << (UNIT_SHIFT + k);
 	P.live -= (size_t)1 << (UNIT_SHIFT + k);
 	/* merge with the buddy while it is free */
 	while (k < TOP && (pg->free[k] & ((uint64_t)1 << (b ^ 1)))) {
