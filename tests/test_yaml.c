@@ -1341,6 +1341,47 @@ static void test_yaml__plain_safe(void **state)
 	}
 }
 
+/*
+ * The origin table (doc.c) keeps records in chunks that double in size
+ * (256, 512, 1,024 ...): ids past several chunk boundaries read back the
+ * file and tag they were made for, the same pair gives the same id, and
+ * nodes made through the public calls agree.
+ */
+static void test_yaml__origins_across_chunks(void **state)
+{
+	enum { N = 5000 };
+	static uint32_t ids[N];
+	char file[64], tag[64];
+	strata_node n;
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		snprintf(file, sizeof(file), "origins/%d.yaml", i);
+		snprintf(tag, sizeof(tag), "!t%d", i % 7);
+		ids[i] = strata_origin(file, i % 3 ? tag : NULL);
+		assert_true(ids[i] != 0);
+		for (int j = i - 1; j >= 0 && j >= i - 3; j--)
+			assert_true(ids[j] != ids[i]);
+	}
+	for (int i = 0; i < N; i++) {
+		memset(&n, 0, sizeof(n));
+		n.origin = ids[i];
+		snprintf(file, sizeof(file), "origins/%d.yaml", i);
+		snprintf(tag, sizeof(tag), "!t%d", i % 7);
+		assert_string_equal(strata_node_file(&n), file);
+		if (i % 3)
+			assert_string_equal(strata_node_tag(&n), tag);
+		else
+			assert_null(strata_node_tag(&n));
+		assert_int_equal(strata_origin(file, i % 3 ? tag : NULL), ids[i]);
+		/* a new tag on a node keeps its file */
+		assert_int_equal(strata_node_set_tag(&n, "!other"), 0);
+		assert_string_equal(strata_node_file(&n), file);
+		assert_string_equal(strata_node_tag(&n), "!other");
+	}
+	assert_int_equal(strata_origin(NULL, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1370,6 +1411,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_yaml__single_quoted_decode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yaml__emit_memo_follows_text, setup, teardown),
+		cmocka_unit_test(test_yaml__origins_across_chunks),
 	};
 
 	return cmocka_run_group_tests_name("yaml", tests, NULL, NULL);
