@@ -245,14 +245,18 @@ static int collect_write(void *ctx, const char *text, size_t len)
 
 /*
  * Emitting on threads hands on exactly strata_render_stream's text, in
- * small blocks (760 documents) and in big ones (1,160: from 1,024 on).
+ * small blocks (760 documents) and in big ones (1,160: from 1,024 on),
+ * and with documents so big (6 KB) that a block outgrows its slot of the
+ * ring (64 KiB) and moves to malloc.
  */
 static void test_load__emit_same_stream(void **state)
 {
-	static const int sizes[] = { 700, 1100 };
-	char doc[400];
+	static const int sizes[] = { 700, 1100, 100 };
+	static char fat[6001];
+	char doc[7000];
 
 	(void)state;
+	memset(fat, 'x', sizeof(fat) - 1);
 	for (size_t z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
 		strata_buf big = { 0 }, want = { 0 };
 		strata_source *src = NULL;
@@ -263,7 +267,8 @@ static void test_load__emit_same_stream(void **state)
 		for (int i = 0; i < sizes[z]; i++) {
 			snprintf(doc, sizeof(doc),
 				 "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s-%04d\n"
-				 "stringData:\n  k: \"%d\"\n", i, i * 7);
+				 "stringData:\n  k: \"%d\"\n%s%s\n", i, i * 7,
+				 z == 2 ? "  fat: " : "", z == 2 ? fat : "");
 			assert_int_equal(strata_buf_puts(&big, doc), 0);
 		}
 		put("base/many.yaml", big.ptr);

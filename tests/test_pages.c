@@ -7,7 +7,8 @@
  * discarded end reads as zeros and the rest of the chunk keeps its bytes;
  * trimming gives back free blocks, which stay free to take; switched off,
  * the allocator says no and arenas fall back to malloc with the same
- * contents; a trimmed arena keeps every byte it handed out.
+ * contents; a trimmed arena keeps every byte it handed out; a buffer
+ * over a chunk fills it and moves to malloc when it outgrows it.
  *
  * The allocator is process-wide: each test leaves every chunk it took
  * freed, so the next starts with no page in use.
@@ -344,6 +345,60 @@ static void test_pages__threads_never_overlap(void **state)
 	assert_int_equal(s1.in_use, 0);
 }
 
+/*
+ * A strata_buf over a chunk (strata_buf_over, as render_emit's ring uses):
+ * puts fill the chunk in place; one that needs more moves the text to
+ * malloc'ed memory and leaves the chunk's bytes as they were; free and
+ * detach never free the chunk, and detach hands back malloc'ed memory.
+ */
+static void test_pages__buffer_over_a_chunk(void **state)
+{
+	const size_t size = 32 * KB;
+	char *mem = strata_pages_alloc(size), *d;
+	strata_buf b = STRATA_BUF_INIT;
+	size_t len;
+
+	(void)state;
+	assert_non_null(mem);
+	strata_buf_over(&b, mem, size);
+	assert_int_equal(b.len, 0);
+	assert_string_equal(b.ptr, "");
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(strata_buf_printf(&b, "line %04d\n", i), 0);
+	/* 10,000 bytes: still the chunk */
+	assert_ptr_equal(b.ptr, mem);
+	assert_int_equal(b.len, 10000);
+	assert_memory_equal(b.ptr + 9990, "line 0999\n", 10);
+	/* past it: malloc'ed, the text carried over, the chunk untouched */
+	for (int i = 1000; i < 5000; i++)
+		assert_int_equal(strata_buf_printf(&b, "line %04d\n", i), 0);
+	assert_true(b.ptr != mem);
+	assert_int_equal(b.len, 50000);
+	assert_memory_equal(b.ptr, "line 0000\n", 10);
+	assert_memory_equal(b.ptr + 49990, "line 4999\n", 10);
+	assert_memory_equal(mem + 9990, "line 0999\n", 10);
+	strata_buf_free(&b); /* frees the malloc'ed text only */
+	/* free and detach over the chunk leave it to its owner */
+	strata_buf_over(&b, mem, size);
+	assert_int_equal(strata_buf_puts(&b, "kept"), 0);
+	strata_buf_free(&b);
+	assert_null(b.ptr);
+	strata_buf_over(&b, mem, size);
+	assert_int_equal(strata_buf_puts(&b, "handed over"), 0);
+	d = strata_buf_detach(&b, &len);
+	assert_true(d != mem);
+	assert_int_equal(len, 11);
+	assert_string_equal(d, "handed over");
+	free(d);
+	assert_null(b.ptr);
+	/* the buffer is a plain one again */
+	assert_int_equal(strata_buf_puts(&b, "plain"), 0);
+	assert_string_equal(b.ptr, "plain");
+	strata_buf_free(&b);
+	strata_pages_free(mem, size);
+	assert_int_equal(stats().in_use, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -356,6 +411,7 @@ int main(void)
 		cmocka_unit_test(test_pages__arena_off_falls_back),
 		cmocka_unit_test(test_pages__arena_trim_keeps_data),
 		cmocka_unit_test(test_pages__threads_never_overlap),
+		cmocka_unit_test(test_pages__buffer_over_a_chunk),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

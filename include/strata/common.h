@@ -94,9 +94,10 @@ typedef struct strata_buf {
 	char *ptr;
 	size_t len;
 	size_t cap;
+	int foreign;  /* ptr is the caller's memory (strata_buf_over) */
 } strata_buf;
 
-#define STRATA_BUF_INIT { NULL, 0, 0 }
+#define STRATA_BUF_INIT { NULL, 0, 0, 0 }
 
 int strata_buf_grow(strata_buf *b, size_t extra);
 int strata_buf_put(strata_buf *b, const char *data, size_t len);
@@ -107,6 +108,14 @@ int strata_buf_printf(strata_buf *b, const char *fmt, ...)
 /* Hand the buffer's memory to the caller (malloc'ed, NUL-terminated). */
 char *strata_buf_detach(strata_buf *b, size_t *len);
 void strata_buf_free(strata_buf *b);
+/*
+ * Start b empty over size bytes (size >= 1) of the caller's memory: puts
+ * fill it in place, and a put that needs more moves b to malloc'ed
+ * memory, leaving the caller's as it was.  strata_buf_free and
+ * strata_buf_detach never free the caller's memory; the caller frees it
+ * once b is done with it.
+ */
+void strata_buf_over(strata_buf *b, char *mem, size_t size);
 
 /*
  * Arena: bump allocation in large chunks, freed all at once.  The document

@@ -103,12 +103,31 @@ int strata_buf_grow(strata_buf *b, size_t extra)
 	cap = b->cap ? b->cap : 256;
 	while (cap < need)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-	p = realloc(b->ptr, cap);
-	if (!p)
-		return STRATA_ENOMEM;
+	if (b->foreign) {
+		/* the caller's memory stays the caller's: move out of it */
+		p = malloc(cap);
+		if (!p)
+			return STRATA_ENOMEM;
+		memcpy(p, b->ptr, b->len);
+		p[b->len] = '\0';
+		b->foreign = 0;
+	} else {
+		p = realloc(b->ptr, cap);
+		if (!p)
+			return STRATA_ENOMEM;
+	}
 	b->ptr = p;
 	b->cap = cap;
 	return 0;
+}
+
+void strata_buf_over(strata_buf *b, char *mem, size_t size)
+{
+	b->ptr = mem;
+	b->len = 0;
+	b->cap = size;
+	b->foreign = 1;
+	mem[0] = '\0';
 }
 
 int strata_buf_put(strata_buf *b, const char *data, size_t len)
@@ -158,8 +177,16 @@ char *strata_buf_detach(strata_buf *b, size_t *len)
 {
 	char *p = b->ptr;
 
-	if (!p)
+	if (b->foreign) {
+		p = malloc(b->len + 1);
+		if (p) {
+			memcpy(p, b->ptr, b->len);
+			p[b->len] = '\0';
+		}
+		b->foreign = 0;
+	} else if (!p) {
 		p = calloc(1, 1);
+	}
 	if (len)
 		*len = b->len;
 	b->ptr = NULL;
@@ -171,9 +198,11 @@ void strata_buf_free(strata_buf *b)
 {
 	if (!b)
 		return;
-	free(b->ptr);
+	if (!b->foreign)
+		free(b->ptr);
 	b->ptr = NULL;
 	b->len = b->cap = 0;
+	b->foreign = 0;
 }
 
 /* ---- arena ---- */
