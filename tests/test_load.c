@@ -2,8 +2,9 @@
  * test_load.c - loading files on several threads (load.c, and render.c's
  * walk over the outcomes) gives what loading one after the other gives:
  * the same output, the first problem in file order, problems reported in
- * that order, the same file where a limit is passed; a source without
- * clones is read by one thread at a time.  Each case runs many times with
+ * that order, the same file where a limit is passed, also with an
+ * overlay's files parsed in the base's step; a source without clones is
+ * read by one thread at a time.  Each case runs many times with
  * 1 and 4 jobs so a race would show, once on threads each step starts and
  * once on the helper threads of threads.h.
  */
@@ -45,6 +46,17 @@ static void put_app(int i, const char *extra)
 	put(rel, text);
 }
 
+static void put_patch(int i, const char *extra)
+{
+	char rel[64], text[512];
+
+	snprintf(rel, sizeof(rel), "overlays/dev/p-%03d.yaml", i);
+	snprintf(text, sizeof(text),
+		 "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-%03d\n"
+		 "data:\n  patched: \"yes\"\n%s", i, extra ? extra : "");
+	put(rel, text);
+}
+
 static bool has(const strata_buf *b, const char *s)
 {
 	return b->len && memmem(b->ptr, b->len, s, strlen(s)) != NULL;
@@ -58,14 +70,8 @@ static int setup(void **state)
 	put("strata.ini", "[env \"dev\"]\nnamespace = dev\nname_prefix = dev-\n");
 	for (int i = 0; i < N_FILES; i++)
 		put_app(i, NULL);
-	for (int i = 0; i < N_FILES; i += 3) {
-		char rel[64], text[256];
-		snprintf(rel, sizeof(rel), "overlays/dev/p-%03d.yaml", i);
-		snprintf(text, sizeof(text),
-			 "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-%03d\n"
-			 "data:\n  patched: \"yes\"\n", i);
-		put(rel, text);
-	}
+	for (int i = 0; i < N_FILES; i += 3)
+		put_patch(i, NULL);
 	return 0;
 }
 
@@ -75,6 +81,8 @@ static int reset(void **state)
 	(void)state;
 	for (int i = 0; i < N_FILES; i++)
 		put_app(i, NULL);
+	for (int i = 0; i < N_FILES; i += 3)
+		put_patch(i, NULL);
 	return 0;
 }
 
@@ -135,18 +143,17 @@ static void test_load__same_output(void **state)
 	strata_buf_free(&many);
 }
 
-/* Two bad files: the first in file order is reported, whatever the threads. */
-static void test_load__first_error_wins(void **state)
+/*
+ * One job's parse error is at file, and four jobs report the same one,
+ * position and message included, every time.
+ */
+static void expect_parse_error(const char *file)
 {
 	strata_buf out = { 0 };
-	strata_error err;
-	strata_error first;
+	strata_error err, first;
 
-	(void)state;
-	put_app(7, "  bad: [unclosed\n");
-	put_app(41, "  bad: {unclosed\n");
 	assert_int_equal(render(1, NULL, &out, &first), STRATA_EPARSE);
-	assert_string_equal(first.file, "base/app-007.yaml");
+	assert_string_equal(first.file, file);
 	for (int k = 0; k < ROUNDS; k++) {
 		assert_int_equal(render(4, NULL, &out, &err), STRATA_EPARSE);
 		assert_string_equal(err.file, first.file);
@@ -154,6 +161,30 @@ static void test_load__first_error_wins(void **state)
 		assert_int_equal(err.col, first.col);
 		assert_string_equal(err.msg, first.msg);
 	}
+	strata_buf_free(&out);
+}
+
+/* Two bad files: the first in file order is reported, whatever the threads. */
+static void test_load__first_error_wins(void **state)
+{
+	(void)state;
+	put_app(7, "  bad: [unclosed\n");
+	put_app(41, "  bad: {unclosed\n");
+	expect_parse_error("base/app-007.yaml");
+}
+
+/* With 1 and 4 jobs, a render fails with a limit at file, saying what. */
+static void expect_limit(const strata_limits *lim, const char *file, const char *what)
+{
+	strata_buf out = { 0 };
+	strata_error err;
+
+	for (unsigned jobs = 1; jobs <= 4; jobs += 3)
+		for (int k = 0; k < ROUNDS / 5; k++) {
+			assert_int_equal(render(jobs, lim, &out, &err), STRATA_ELIMIT);
+			assert_string_equal(err.file, file);
+			assert_non_null(strstr(err.msg, what));
+		}
 	strata_buf_free(&out);
 }
 
@@ -178,12 +209,144 @@ static void test_load__total_limit_same_file(void **state)
 	}
 	lim.max_total = (size_t)1 << 30;
 	lim.max_files = 20;
-	for (unsigned jobs = 1; jobs <= 4; jobs += 3) {
-		assert_int_equal(render(jobs, &lim, &out, &err), STRATA_ELIMIT);
-		assert_string_equal(err.file, "base/app-020.yaml");
-		assert_non_null(strstr(err.msg, "too many files"));
-	}
+	expect_limit(&lim, "base/app-020.yaml", "too many files");
 	strata_buf_free(&out);
+}
+
+
+/*
+ * The overlay's files are read and parsed in the base's step (render.c
+ * prefetch_overlays): what is reported is still what loading the base
+ * and then the overlay reports.  A problem in the overlay alone is
+ * reported at its file; one in the base wins over it; with both
+ * directories bad, 1 and 4 jobs agree.
+ */
+static void test_load__overlay_parsed_with_base(void **state)
+{
+	(void)state;
+	put_patch(9, "  bad: [unclosed\n");
+	put_patch(30, "  bad: {unclosed\n");
+	expect_parse_error("overlays/dev/p-009.yaml");
+	put_app(50, "  bad: [unclosed\n");
+	expect_parse_error("base/app-050.yaml");
+}
+
+/* The file list order render.c loads in: the base, then the overlay. */
+static void load_order(char names[][64], size_t *n)
+{
+	*n = 0;
+	for (int i = 0; i < N_FILES; i++)
+		snprintf(names[(*n)++], 64, "base/app-%03d.yaml", i);
+	for (int i = 0; i < N_FILES; i += 3)
+		snprintf(names[(*n)++], 64, "overlays/dev/p-%03d.yaml", i);
+}
+
+/*
+ * The limits, passed inside the overlay: max_total at the file where the
+ * bytes in load order pass it, max_files at the first file over the
+ * count, with 1 and 4 jobs.
+ */
+static void test_load__limits_inside_overlay(void **state)
+{
+	char names[N_FILES * 2][64], path[sizeof(root) + 80];
+	strata_limits lim;
+	size_t n, sum = 0, at = 0;
+	struct stat sb;
+
+	(void)state;
+	load_order(names, &n);
+	strata_limits_default(&lim);
+	/* halfway through the overlay's 20 files */
+	for (size_t i = 0; i < N_FILES + 10; i++) {
+		snprintf(path, sizeof(path), "%s/%.63s", root, names[i]);
+		assert_int_equal(stat(path, &sb), 0);
+		sum += (size_t)sb.st_size;
+	}
+	lim.max_total = sum;
+	sum = 0;
+	for (at = 0; at < n; at++) {
+		snprintf(path, sizeof(path), "%s/%.63s", root, names[at]);
+		assert_int_equal(stat(path, &sb), 0);
+		sum += (size_t)sb.st_size;
+		if (sum > lim.max_total)
+			break;
+	}
+	assert_int_equal(at, N_FILES + 10);
+	expect_limit(&lim, names[at], "total input exceeds");
+	strata_limits_default(&lim);
+	lim.max_files = N_FILES + 4;
+	expect_limit(&lim, "overlays/dev/p-012.yaml", "too many files");
+}
+
+static strata_repo *open_repo(unsigned jobs)
+{
+	strata_limits lim;
+	strata_source *src = NULL;
+	strata_repo *repo = NULL;
+	strata_error err;
+
+	strata_limits_default(&lim);
+	lim.jobs = jobs;
+	assert_int_equal(strata_source_fs_open(&src, root, &err), 0);
+	assert_int_equal(strata_repo_open(&repo, src, &lim, &err), 0);
+	return repo;
+}
+
+/*
+ * An environment's render fails in its first overlay, whose bad file
+ * stops the step before the second overlay's files are parsed (one job:
+ * always; four: sometimes).  A render of another environment of the same
+ * repository that uses only the second overlay loads it whole: the same
+ * stream as from a repository opened for it alone.
+ */
+static void test_load__failed_render_leaves_overlays_whole(void **state)
+{
+	static const char ini[] =
+		"[env \"dev\"]\noverlay = overlays/a overlays/b\n"
+		"[env \"qa\"]\noverlay = overlays/b\n";
+	strata_buf want = { 0 }, got = { 0 };
+	char rel[64], text[9000];
+
+	(void)state;
+	put("strata.ini", ini);
+	put("overlays/a/bad.yaml", "kind: [unclosed\n");
+	for (int i = 0; i < N_FILES; i += 2) {
+		snprintf(rel, sizeof(rel), "overlays/b/q-%03d.yaml", i);
+		snprintf(text, sizeof(text),
+			 "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-%03d\n"
+			 "data:\n  qa: \"%d\"\n", i, i);
+		put(rel, text);
+	}
+	for (unsigned jobs = 1; jobs <= 4; jobs += 3)
+		for (int k = 0; k < ROUNDS / 5; k++) {
+			strata_repo *repo = open_repo(jobs);
+			strata_render *r = NULL;
+			strata_error err;
+
+			/* qa alone */
+			assert_int_equal(strata_render_env(&r, repo, "qa", &err), 0);
+			want.len = 0;
+			assert_int_equal(strata_render_stream(&want, r), 0);
+			assert_non_null(has(&want, "qa: \"58\""));
+			strata_render_free(r);
+			strata_repo_free(repo);
+			/* dev fails in overlays/a, then qa on the same repo */
+			repo = open_repo(jobs);
+			assert_int_equal(strata_render_env(&r, repo, "dev", &err), STRATA_EPARSE);
+			assert_string_equal(err.file, "overlays/a/bad.yaml");
+			assert_int_equal(strata_render_env(&r, repo, "qa", &err), 0);
+			got.len = 0;
+			assert_int_equal(strata_render_stream(&got, r), 0);
+			assert_int_equal(got.len, want.len);
+			assert_memory_equal(got.ptr, want.ptr, want.len);
+			strata_render_free(r);
+			strata_repo_free(repo);
+		}
+	put("strata.ini", "[env \"dev\"]\nnamespace = dev\nname_prefix = dev-\n");
+	snprintf(text, sizeof(text), "rm -rf '%s/overlays/a' '%s/overlays/b'", root, root);
+	assert_int_equal(system(text), 0);
+	strata_buf_free(&want);
+	strata_buf_free(&got);
 }
 
 /* strata check: every problem, in file order, the same with 4 threads. */
@@ -215,10 +378,16 @@ static void test_load__check_collects_in_order(void **state)
 	put_app(3, "  bad: [unclosed\n");
 	put_app(30, "  x: 1\n  x: 2\n");
 	put_app(52, "--- [\n");
+	put_patch(21, "  y: 1\n  y: 2\n");
 	format_check(&one, 1);
 	assert_non_null(has(&one, "base/app-003.yaml"));
 	assert_non_null(has(&one, "base/app-030.yaml"));
 	assert_non_null(has(&one, "base/app-052.yaml"));
+	/* the overlay's problem (its files parsed in the base's step) after
+	 * the base's */
+	assert_non_null(has(&one, "overlays/dev/p-021.yaml"));
+	assert_true(strstr(one.ptr, "overlays/dev/p-021.yaml") >
+		    strstr(one.ptr, "base/app-052.yaml"));
 	for (int k = 0; k < ROUNDS; k++) {
 		format_check(&many, 4);
 		assert_int_equal(many.len, one.len);
@@ -443,8 +612,9 @@ static void test_load__reads_shared_or_cloned(void **state)
 		render_wrapped(&cloned, &got);
 		assert_int_equal(got.len, one.len);
 		assert_memory_equal(got.ptr, one.ptr, one.len);
-		/* 3 extra threads for the base (60 files), 3 for the overlay (20) */
-		assert_int_equal(atomic_load(&cloned.clones), 6);
+		/* 3 extra threads for the one step that loads the base (60
+		 * files) and the overlay (20) together */
+		assert_int_equal(atomic_load(&cloned.clones), 3);
 		assert_int_equal(atomic_load(&cloned.reads), 1 + N_FILES + N_FILES / 3);
 	}
 	strata_buf_free(&one);
@@ -484,6 +654,9 @@ int main(void)
 		cmocka_unit_test_setup(test_load__same_output, reset),
 		cmocka_unit_test_setup(test_load__first_error_wins, reset),
 		cmocka_unit_test_setup(test_load__total_limit_same_file, reset),
+		cmocka_unit_test_setup(test_load__overlay_parsed_with_base, reset),
+		cmocka_unit_test_setup(test_load__limits_inside_overlay, reset),
+		cmocka_unit_test_setup(test_load__failed_render_leaves_overlays_whole, reset),
 		cmocka_unit_test_setup(test_load__check_collects_in_order, reset),
 		cmocka_unit_test_setup(test_load__emit_same_stream, reset),
 		cmocka_unit_test_setup(test_load__reads_shared_or_cloned, reset),

@@ -40,10 +40,17 @@ typedef struct shared {
 	pthread_mutex_t read_lock;
 } shared;
 
+#define MAX_GROUPS STRATA_LOAD_MAX_GROUPS
+
 typedef struct worker {
 	shared *sh;
-	strata_arena *arena;
+	strata_arena *arena;    /* the job's arena or this thread's own */
 	strata_source *src;     /* job->src, or this thread's clone of it */
+	bool own;               /* an extra thread: arenas of its own */
+	/* with groups: this thread's arena for each group, made when it
+	 * takes the group's first file (NULL: it took none) */
+	strata_arena *group[MAX_GROUPS];
+	size_t g;               /* the group of the last file taken */
 	int rc;
 } worker;
 
@@ -79,16 +86,18 @@ static void load_one(shared *sh, strata_load_file *f, strata_arena *arena,
 	}
 	f->len = len;
 	total = atomic_fetch_add(&sh->bytes, len) + len;
-	if (total > job->lim->max_total) {
-		/*
-		 * Not parsed, and not done: the caller, adding lengths in
-		 * list order, passes the limit at this file or an earlier one
-		 * (every file taken was read, and their sum is over).
-		 */
+	/*
+	 * Over the limit: no file is started after this one, but this one
+	 * is finished like every file taken.  The caller, adding lengths
+	 * in list order, passes the limit at one of the files taken (their
+	 * sum is over), which need not be this one: threads read in another
+	 * order than the list's, and a file left unparsed before the one
+	 * where the list's sum passes would be a hole in the prefix (a
+	 * base file read last, after the overlay files parsed in the same
+	 * step, did that).  So at most one file a thread past the limit.
+	 */
+	if (total > job->lim->max_total)
 		atomic_store(&sh->stop, true);
-		free(buf);
-		return;
-	}
 	f->rc = strata_yaml_load_with(yp, &f->docs, &f->n, arena, f->path, buf, len,
 				      job->lim, scratch);
 	if (f->rc < 0) {
@@ -101,6 +110,24 @@ static void load_one(shared *sh, strata_load_file *f, strata_arena *arena,
 	else
 		free(buf);
 	f->done = true;
+}
+
+/*
+ * The arena file i's documents go to: its group's, or this thread's own
+ * for that group.  A thread takes files in increasing order, so its group
+ * only moves forward.
+ */
+static strata_arena *group_arena(worker *w, size_t i)
+{
+	const strata_load_job *job = w->sh->job;
+
+	while (w->g + 1 < job->n_groups && i >= job->group_end[w->g])
+		w->g++;
+	if (!w->own)
+		return job->arenas[w->g];
+	if (!w->group[w->g])
+		w->group[w->g] = strata_arena_new();
+	return w->group[w->g];
 }
 
 static void run(worker *w)
@@ -123,10 +150,16 @@ static void run(worker *w)
 		i = atomic_fetch_add(&sh->next, 1);
 		if (i >= sh->n)
 			break;
-		if (sh->files[i].path)
-			load_one(sh, &sh->files[i], w->arena, w->src, &yp, scratch);
-		else
+		if (!sh->files[i].path) {
 			sh->files[i].done = true;
+			continue;
+		}
+		if (sh->job->n_groups && (w->arena = group_arena(w, i)) == NULL) {
+			atomic_store(&sh->stop, true);
+			w->rc = STRATA_ENOMEM;
+			break;
+		}
+		load_one(sh, &sh->files[i], w->arena, w->src, &yp, scratch);
 	}
 	strata_yaml_parser_free(&yp);
 	free(scratch);
@@ -150,12 +183,14 @@ int strata_load_files(strata_load_file *files, size_t n,
 {
 	worker ws[MAX_JOBS];
 	shared sh;
-	worker self = { .sh = &sh, .arena = job->arena, .src = job->src, .rc = 0 };
+	worker self = { .sh = &sh, .arena = job->arena, .src = job->src };
 	size_t jobs = job->lim->jobs ? job->lim->jobs : 1, ready = 0;
 	int rc = 0;
 
 	if (jobs > MAX_JOBS)
 		jobs = MAX_JOBS;
+	if (job->n_groups > MAX_GROUPS)
+		return STRATA_EUSAGE;
 	if (jobs > n / FILES_PER_THREAD)
 		jobs = n / FILES_PER_THREAD ? n / FILES_PER_THREAD : 1;
 	memset(&sh, 0, sizeof(sh));
@@ -179,14 +214,17 @@ int strata_load_files(strata_load_file *files, size_t n,
 			sh.serial_reads = true;
 	for (size_t t = 0; t + 1 < jobs; t++) {
 		worker *w = &ws[t];
+		strata_source *src = w->src;
+
+		memset(w, 0, sizeof(*w));
 		w->sh = &sh;
-		w->rc = 0;
+		w->own = true;
+		w->src = src;
 		if (sh.serial_reads) {
 			strata_source_free(w->src);
 			w->src = job->src;
 		}
-		w->arena = strata_arena_new();
-		if (!w->arena)
+		if (!job->n_groups && !(w->arena = strata_arena_new()))
 			break; /* fewer threads: same result, later */
 		ready++;
 	}
@@ -203,7 +241,13 @@ int strata_load_files(strata_load_file *files, size_t n,
 	rc = self.rc;
 	for (size_t t = 0; t < ready; t++) {
 		/* a thread that never came left its arena empty, its rc 0 */
-		strata_arena_adopt(job->arena, ws[t].arena);
+		if (job->n_groups) {
+			for (size_t g = 0; g < job->n_groups; g++)
+				if (ws[t].group[g])
+					strata_arena_adopt(job->arenas[g], ws[t].group[g]);
+		} else {
+			strata_arena_adopt(job->arena, ws[t].arena);
+		}
 		if (ws[t].rc < 0 && rc == 0)
 			rc = ws[t].rc;
 	}

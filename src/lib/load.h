@@ -18,10 +18,7 @@
 typedef struct strata_load_file {
 	const char *path;       /* in: repository path, NULL = skip this slot */
 	/* out */
-	bool done;              /* read, and parsed when the read worked; a
-	                         * file read but left unparsed because the
-	                         * bytes passed max_total has len set and
-	                         * done false */
+	bool done;              /* read, and parsed when the read worked */
 	int read_rc;            /* the source's read(): 0 or an error */
 	int rc;                 /* strata_yaml_load's result */
 	size_t len;             /* bytes read */
@@ -32,21 +29,36 @@ typedef struct strata_load_file {
 	strata_error *err;      /* malloc'ed when read_rc or rc < 0 */
 } strata_load_file;
 
+/* the most groups a job may have */
+#define STRATA_LOAD_MAX_GROUPS 32
+
 typedef struct strata_load_job {
 	strata_source *src;
 	const strata_limits *lim;
 	strata_arena *arena;    /* where the documents go */
 	size_t bytes_before;    /* bytes this repository load read already */
 	bool keep_bad;          /* collecting: go on after a bad file */
+	/*
+	 * Optional groups: when n_groups > 0 the files [group_end[g - 1],
+	 * group_end[g]) have their documents in arenas[g] (group_end[-1]
+	 * is 0, group_end[n_groups - 1] is n) instead of in arena.  One
+	 * step for several directories that are freed apart (the base and
+	 * an environment's overlays).  At most STRATA_LOAD_MAX_GROUPS.
+	 */
+	strata_arena **arenas;
+	const size_t *group_end;
+	size_t n_groups;
 } strata_load_job;
 
 /*
  * Read and parse files[0..n) with up to lim->jobs threads (the caller's
- * one of them).  Files are taken in order; once one fails (unless
- * keep_bad) or the bytes read pass lim->max_total, no further file is
- * started, so every file before the first one not done is done and the
- * caller, walking in order, meets the failure first.  Returns 0, or
- * STRATA_ENOMEM when no thread could start at all.
+ * one of them).  Files are taken in order and every file taken is done;
+ * once one fails (unless keep_bad) or the bytes read pass lim->max_total,
+ * no further file is started, so the files done are a prefix of the list
+ * and the caller, walking in order, meets the failure (or the file where
+ * the lengths in list order pass the limit) first.  Returns 0,
+ * STRATA_ENOMEM when no thread could start at all, or STRATA_EUSAGE for
+ * too many groups.
  */
 int strata_load_files(strata_load_file *files, size_t n,
 		      const strata_load_job *job);

@@ -62,6 +62,7 @@ struct strata_repo {
 	strata_resource *base;   /* base resources, in load order */
 	size_t n_base;
 	layer *layers;           /* cache of parsed layers */
+	struct pending *pending; /* layers parsed with the base, not taken yet */
 	size_t bytes_read;
 	size_t files_read;
 	strata_error base_err;   /* first problem a collecting load skipped */
@@ -212,6 +213,19 @@ typedef struct listing {
 	size_t n, cap;
 } listing;
 
+/*
+ * An overlay's files, listed and parsed in one step with the base (see
+ * load_base), waiting for load_layer to take their outcomes in order.
+ */
+typedef struct pending {
+	struct pending *next;
+	const char *path;        /* the overlay, as the environment names it */
+	strata_arena *arena;     /* its documents: the layer's arena */
+	listing patches;         /* the overlay minus resources/ */
+	listing resources;       /* resources/ (empty when there is none) */
+	bool has_resources;
+} pending;
+
 static strata_load_file *listing_add(listing *ls)
 {
 	if (ls->n == ls->cap) {
@@ -246,6 +260,46 @@ static void listing_free(listing *ls)
 	free(ls->v);
 	ls->v = NULL;
 	ls->n = ls->cap = 0;
+}
+
+static void pending_free(pending *p)
+{
+	listing_free(&p->patches);
+	listing_free(&p->resources);
+	strata_arena_free(p->arena);
+	free(p);
+}
+
+static void pendings_free(strata_repo *repo)
+{
+	while (repo->pending) {
+		pending *p = repo->pending;
+		repo->pending = p->next;
+		pending_free(p);
+	}
+}
+
+/* Files [from, to) of a parsed listing as a listing of their own. */
+static int listing_slice(listing *out, const listing *ls, size_t from, size_t to)
+{
+	memset(out, 0, sizeof(*out));
+	if (from == to)
+		return 0;
+	out->v = malloc((to - from) * sizeof(*out->v));
+	if (!out->v)
+		return STRATA_ENOMEM;
+	memcpy(out->v, ls->v + from, (to - from) * sizeof(*out->v));
+	out->n = out->cap = to - from;
+	return 0;
+}
+
+/* Every file done (read and parsed, or failed): none left by a stop. */
+static bool listing_complete(const listing *ls)
+{
+	for (size_t i = 0; i < ls->n; i++)
+		if (!ls->v[i].done)
+			return false;
+	return true;
 }
 
 /*
@@ -311,6 +365,9 @@ static int load_tree(strata_repo *repo, listing *ls, const char *dir,
  * that order is the one reported, or, collecting, the problems reach the
  * sink in that order: the same as loading one file after the other.
  */
+static int walk_listed(strata_repo *repo, loaded_dir *out, listing *ls, int rc,
+		       strata_error *err);
+
 static int load_listed(strata_repo *repo, loaded_dir *out, listing *ls,
 		       strata_error *err)
 {
@@ -318,12 +375,25 @@ static int load_listed(strata_repo *repo, loaded_dir *out, listing *ls,
 		.src = repo->src, .lim = &repo->lim, .arena = repo->load,
 		.bytes_before = repo->bytes_read, .keep_bad = repo->collect != NULL,
 	};
-	bool skipped = false;
-	int rc;
 
 	if (!ls->n)
 		return 0;
-	rc = strata_load_files(ls->v, ls->n, &job);
+	return walk_listed(repo, out, ls, strata_load_files(ls->v, ls->n, &job), err);
+}
+
+/*
+ * The outcomes of a parsed listing, in list order (rc: the load's own
+ * result); frees the listing.
+ */
+static int walk_listed(strata_repo *repo, loaded_dir *out, listing *ls, int rc,
+		       strata_error *err)
+{
+	bool skipped = false;
+
+	if (!ls->n) {
+		listing_free(ls);
+		return rc;
+	}
 	if (rc == 0 && !(out->files = strata_arena_alloc(repo->load,
 							 ls->n * sizeof(*out->files))))
 		rc = STRATA_ENOMEM;
@@ -403,7 +473,81 @@ static int load_dir(strata_repo *repo, loaded_dir *out, const char *dir,
 	return load_listed(repo, out, &ls, err);
 }
 
-static int load_base(strata_repo *repo, strata_error *err)
+/*
+ * List env's overlays after the base in ls, each overlay's files a group
+ * of their own (prefetch): one parallel step then reads and parses them
+ * with the base, instead of a step for each overlay after it (a step's
+ * fixed costs, its parsers made anew, the helper's wake-up and the tail
+ * of the base step with one thread idle: 0.9-1.1 ms of a 100-app render,
+ * of which 50 small patch files need 0.5).  Only overlays that are
+ * directories, not cached and not listed yet; the rest load_layer loads
+ * as before.  Nothing here reports: a listing problem stays in its place
+ * in ls, and load_layer meets it when it takes the overlay's outcomes,
+ * in the order loading one directory after another would.  Returns 0 or
+ * STRATA_ENOMEM.
+ */
+static int prefetch_overlays(strata_repo *repo, const strata_env *env, listing *ls,
+			     strata_arena **arenas, size_t *group_end,
+			     size_t *n_groups, pending **ps, size_t *seg)
+{
+	strata_error scratch;
+	pending **tail = &repo->pending;
+	int rc = 0;
+
+	for (size_t i = 0; env && i < env->n_overlays; i++) {
+		const char *path = env->overlays[i];
+		char *res_dir;
+		pending *p;
+		int type = 0, res_type = 0;
+		bool seen = false;
+
+		if (*n_groups + 1 > STRATA_LOAD_MAX_GROUPS)
+			break;
+		for (layer *l = repo->layers; l && !seen; l = l->next)
+			seen = !strcmp(l->path, path);
+		for (pending *q = repo->pending; q && !seen; q = q->next)
+			seen = !strcmp(q->path, path);
+		if (seen)
+			continue;
+		strata_error_clear(&scratch);
+		res_dir = join(repo->arena, path, "resources");
+		if (!res_dir)
+			return STRATA_ENOMEM;
+		if (repo->src->stat(repo->src, path, &type, &scratch) < 0 ||
+		    type != STRATA_ENTRY_DIR ||
+		    repo->src->stat(repo->src, res_dir, &res_type, &scratch) < 0)
+			continue; /* load_layer says what is wrong */
+		p = calloc(1, sizeof(*p));
+		if (!p || !(p->arena = strata_arena_new()) ||
+		    !(p->path = strata_arena_strdup(repo->arena, path))) {
+			if (p)
+				strata_arena_free(p->arena);
+			free(p);
+			return STRATA_ENOMEM;
+		}
+		if (repo->reuse)
+			strata_arena_use_spare(p->arena, &repo->spare);
+		p->has_resources = res_type == STRATA_ENTRY_DIR;
+		*tail = p;
+		tail = &p->next;
+		/* the listing's paths live with the layer, as load_layer's do */
+		repo->load = p->arena;
+		seg[2 * (*n_groups)] = ls->n;
+		rc = load_tree(repo, ls, path, res_dir, &scratch);
+		seg[2 * (*n_groups) + 1] = ls->n;
+		if (rc >= 0 && p->has_resources)
+			rc = load_tree(repo, ls, res_dir, NULL, &scratch);
+		repo->load = repo->arena;
+		if (rc < 0)
+			return rc;
+		arenas[*n_groups] = p->arena;
+		ps[*n_groups] = p;
+		group_end[(*n_groups)++] = ls->n;
+	}
+	return 0;
+}
+
+static int load_base(strata_repo *repo, const strata_env *env, strata_error *err)
 {
 	loaded_dir dir = { 0 };
 	strata_arena *scratch;
@@ -428,7 +572,55 @@ static int load_base(strata_repo *repo, strata_error *err)
 					repo->cfg->base_line, repo->cfg->base_line ? 1 : 0,
 					"base directory '%s' %s", base,
 					type ? "is not a directory" : "does not exist");
-	rc = load_dir(repo, &dir, base, NULL, err);
+	{
+		listing ls = { 0 }, base_ls;
+		strata_arena *arenas[STRATA_LOAD_MAX_GROUPS];
+		size_t group_end[STRATA_LOAD_MAX_GROUPS], n_groups = 1;
+		size_t seg[2 * STRATA_LOAD_MAX_GROUPS];
+		pending *ps[STRATA_LOAD_MAX_GROUPS];
+		strata_load_job job = {
+			.src = repo->src, .lim = &repo->lim, .arena = repo->arena,
+			.bytes_before = repo->bytes_read,
+			.keep_bad = repo->collect != NULL,
+			.arenas = arenas, .group_end = group_end,
+		};
+
+		rc = load_tree(repo, &ls, base, NULL, err);
+		arenas[0] = repo->arena;
+		group_end[0] = ls.n;
+		if (rc >= 0)
+			rc = prefetch_overlays(repo, env, &ls, arenas, group_end,
+					       &n_groups, ps, seg);
+		if (rc < 0) {
+			listing_free(&ls);
+			pendings_free(repo);
+			return rc;
+		}
+		job.n_groups = n_groups;
+		rc = ls.n ? strata_load_files(ls.v, ls.n, &job) : 0;
+		/*
+		 * Each overlay's outcomes wait for load_layer, in listings of
+		 * their own; from the last, so ls always owns [0, ls.n) and
+		 * the pending overlays the rest.
+		 */
+		for (size_t g = n_groups - 1; g > 0 && rc == 0; g--) {
+			pending *p = ps[g];
+			rc = listing_slice(&p->patches, &ls, seg[2 * g], seg[2 * g + 1]);
+			if (rc == 0)
+				rc = listing_slice(&p->resources, &ls, seg[2 * g + 1],
+						   group_end[g]);
+			if (rc == 0)
+				ls.n = seg[2 * g];
+		}
+		if (rc < 0) {
+			listing_free(&ls);
+			pendings_free(repo);
+			return rc;
+		}
+		base_ls = ls;
+		base_ls.n = group_end[0];
+		rc = walk_listed(repo, &dir, &base_ls, 0, err);
+	}
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < dir.n; i++)
@@ -473,6 +665,43 @@ static int load_base(strata_repo *repo, strata_error *err)
 	return 0;
 }
 
+/*
+ * A layer from an overlay parsed with the base: its outcomes taken in
+ * order, as load_layer takes a directory's after loading it.  Frees p.
+ */
+static int take_pending(layer **out, strata_repo *repo, pending *p,
+			strata_error *err)
+{
+	layer *l = strata_arena_alloc(repo->arena, sizeof(*l));
+	int rc;
+
+	if (!l) {
+		pending_free(p);
+		return STRATA_ENOMEM;
+	}
+	memset(l, 0, sizeof(*l));
+	l->path = p->path;
+	l->exists = true;
+	l->arena = p->arena;
+	p->arena = NULL;
+	repo->keep = &l->err;
+	repo->load = l->arena;
+	rc = walk_listed(repo, &l->patches, &p->patches, 0, err);
+	if (rc >= 0 && p->has_resources)
+		rc = walk_listed(repo, &l->resources, &p->resources, 0, err);
+	pending_free(p);
+	if (rc < 0) {
+		/* not cached: a later render loads it again */
+		strata_arena_free(l->arena);
+		return rc;
+	}
+	strata_arena_trim(l->arena); /* cached, read-only from here */
+	l->next = repo->layers;
+	repo->layers = l;
+	*out = l;
+	return 0;
+}
+
 static int load_layer(layer **out, strata_repo *repo, const char *path,
 		      bool explicit_path, const char *declared_by,
 		      strata_error *err)
@@ -487,6 +716,20 @@ static int load_layer(layer **out, strata_repo *repo, const char *path,
 			*out = l;
 			return l->err.code && !repo->collect ? replay(&l->err, err) : 0;
 		}
+	for (pending **pp = &repo->pending; *pp; pp = &(*pp)->next) {
+		pending *p = *pp;
+
+		if (strcmp(p->path, path))
+			continue;
+		*pp = p->next;
+		/* a stop (a failure or the byte limit) left files undone:
+		 * load it as if it had never been listed */
+		if (!listing_complete(&p->patches) || !listing_complete(&p->resources)) {
+			pending_free(p);
+			break;
+		}
+		return take_pending(out, repo, p, err);
+	}
 	rc = repo->src->stat(repo->src, path, &type, err);
 	if (rc < 0)
 		return rc;
@@ -617,6 +860,7 @@ void strata_repo_free(strata_repo *repo)
 		return;
 	for (layer *l = repo->layers; l; l = l->next)
 		strata_arena_free(l->arena);
+	pendings_free(repo);
 	strata_spare_close(&repo->spare);
 	strata_source_free(repo->src);
 	strata_config_free(repo->cfg);
@@ -651,6 +895,7 @@ void strata_repo_release(strata_repo *repo)
 	for (layer *l = repo->layers; l; l = l->next)
 		strata_arena_free(l->arena);
 	repo->layers = NULL;
+	pendings_free(repo);
 	strata_arena_free(repo->arena);
 	repo->arena = NULL;
 	repo->load = NULL;
@@ -689,6 +934,9 @@ int strata_repo_trim(strata_repo *repo, const char *const *envs, size_t n,
 		*lp = l->next;
 		strata_arena_free(l->arena);
 	}
+	/* overlays parsed with the base and never taken (the render that
+	 * wanted them failed): a later environment loads them again */
+	pendings_free(repo);
 	/*
 	 * What the source caches for reads (the git source: libgit2's
 	 * delta-base cache, cached trees, mapped packs) served environments
@@ -1029,7 +1277,7 @@ int strata_render_env_opts(strata_render **out, strata_repo *repo,
 	rc = strata_config_env(&r->env, repo->cfg, env, e);
 	if (rc < 0)
 		goto fail;
-	rc = load_base(repo, e);
+	rc = load_base(repo, r->env, e);
 	if (rc < 0)
 		goto fail;
 	set = strata_resset_new(r->arena);
