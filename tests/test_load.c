@@ -440,6 +440,13 @@ static void test_load__emit_same_stream(void **state)
 				 z == 2 ? "  fat: " : "", z == 2 ? fat : "");
 			assert_int_equal(strata_buf_puts(&big, doc), 0);
 		}
+		/* a reference among many: the renamed set (transform.c) is
+		 * big enough to come from huge pages */
+		assert_int_equal(strata_buf_puts(&big,
+			"---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: ref\n"
+			"spec:\n  volumes:\n  - name: v\n    secret:\n"
+			"      secretName: s-0042\n  containers:\n  - name: c\n"
+			"    image: busybox\n"), 0);
 		put("base/many.yaml", big.ptr);
 		strata_error_clear(&err);
 		assert_int_equal(strata_source_fs_open(&src, root, &err), 0);
@@ -447,6 +454,8 @@ static void test_load__emit_same_stream(void **state)
 		assert_int_equal(strata_render_env(&r, repo, "dev", &err), 0);
 		assert_true(strata_render_count(r) > (size_t)sizes[z]);
 		assert_int_equal(strata_render_stream(&want, r), 0);
+		assert_true(has(&want, "secretName: dev-s-0042\n"));
+		assert_true(has(&want, "name: dev-s-0099\n"));
 		for (unsigned jobs = 1; jobs <= 8; jobs++) {
 			for (int k = 0; k < 5; k++) {
 				collect c = { { 0 }, 0, 0 };
