@@ -1382,6 +1382,13 @@ static void test_yaml__origins_across_chunks(void **state)
 	assert_int_equal(strata_origin(NULL, NULL), 0);
 }
 
+/* The helpers' warm-up document (yaml_load.c) parses: two documents. */
+static void test_yaml__warm_document_parses(void **state)
+{
+	(void)state;
+	assert_int_equal(strata_yaml_warm(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1412,6 +1419,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_yaml__single_quoted_decode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_yaml__emit_memo_follows_text, setup, teardown),
 		cmocka_unit_test(test_yaml__origins_across_chunks),
+		cmocka_unit_test(test_yaml__warm_document_parses),
 	};
 
 	return cmocka_run_group_tests_name("yaml", tests, NULL, NULL);

@@ -1166,6 +1166,31 @@ int strata_yaml_load(strata_yaml_doc **out_docs, size_t *out_n, strata_arena *a,
 	return strata_yaml_load_with(NULL, out_docs, out_n, a, file, buf, len, lim, err);
 }
 
+/* Kubernetes-shaped: block maps and lists, a flow list, quoted scalars,
+ * a literal block, two documents. */
+static const char warm_doc[] =
+	"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: warm\n"
+	"  labels:\n    app: warm\n  annotations:\n    a: \"1\"\n"
+	"spec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n"
+	"      - name: c\n        image: 'x/y:1.0'\n        args: [\"--a\", \"b\"]\n"
+	"        env:\n        - name: K\n          value: v\n"
+	"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: w\n"
+	"data:\n  f: |\n    line one\n    line two\n";
+
+int strata_yaml_warm(void)
+{
+	strata_arena *a = strata_arena_new();
+	strata_yaml_doc *docs;
+	size_t n = 0;
+	int rc = STRATA_ENOMEM;
+
+	if (a)
+		rc = strata_yaml_load(&docs, &n, a, NULL, warm_doc,
+				      sizeof(warm_doc) - 1, NULL, NULL);
+	strata_arena_free(a);
+	return rc == 0 && n == 2 ? 0 : rc < 0 ? rc : STRATA_ERROR;
+}
+
 int strata_yaml_load_with(strata_yaml_parser *ps, strata_yaml_doc **out_docs,
 			  size_t *out_n, strata_arena *a, const char *file,
 			  const char *buf, size_t len, const strata_limits *lim,

@@ -32,4 +32,13 @@ int strata_yaml_load_with(strata_yaml_parser *ps, strata_yaml_doc **out_docs,
 /* Destroy what *ps keeps; it may be used again after. */
 void strata_yaml_parser_free(strata_yaml_parser *ps);
 
+/*
+ * Parse a small built-in document and throw it away: a helper thread
+ * does it when it starts (pool.c), while the caller still reads
+ * strata.ini and lists the files, so the parser's code is mapped and the
+ * thread's malloc arena made before its first file.  0 when the document
+ * parsed (it always should: test_yaml checks).
+ */
+int strata_yaml_warm(void);
+
 #endif
