@@ -440,8 +440,8 @@ static void test_load__emit_same_stream(void **state)
 				 z == 2 ? "  fat: " : "", z == 2 ? fat : "");
 			assert_int_equal(strata_buf_puts(&big, doc), 0);
 		}
-		/* a reference among many: the renamed set (transform.c) is
-		 * big enough to come from huge pages */
+		/* a reference among many: the renamed set (transform.c),
+		 * made at its size at once, holds two keys a resource */
 		assert_int_equal(strata_buf_puts(&big,
 			"---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: ref\n"
 			"spec:\n  volumes:\n  - name: v\n    secret:\n"

@@ -21,7 +21,6 @@
 #include "strata/transform.h"
 
 #include "arena_spare.h"
-#include "pages.h"
 #include "pool.h"
 #include "schema.h"
 
@@ -213,62 +212,32 @@ typedef struct keyset {
 	size_t n, cap;
 	uint32_t *slots;
 	size_t mask;
-	bool e_paged, slots_paged; /* from pages.h, not malloc */
 } keyset;
-
-/*
- * A set's arrays come from huge pages (pages.h) once they are a few pages
- * big: a render's sets, made for every resource on the caller's thread
- * before the fused pass, faulted in 13 fresh malloc pages at 400
- * resources (0.16 ms of names_setup's 0.22).
- */
-#define KS_PAGED_MIN ((size_t)16 << 10)
-
-static void *ks_alloc(size_t size, bool zero, bool *paged)
-{
-	void *p = size >= KS_PAGED_MIN ? strata_pages_alloc(size) : NULL;
-
-	*paged = p != NULL;
-	if (!p)
-		return zero ? calloc(1, size) : malloc(size);
-	if (zero)
-		memset(p, 0, size);
-	return p;
-}
-
-static void ks_release(void *p, size_t size, bool paged)
-{
-	if (paged)
-		strata_pages_free(p, size);
-	else
-		free(p);
-}
 
 static void keyset_free(keyset *s)
 {
-	ks_release(s->e, s->cap * sizeof(*s->e), s->e_paged);
-	ks_release(s->slots, s->slots ? (s->mask + 1) * sizeof(*s->slots) : 0,
-		   s->slots_paged);
+	free(s->e);
+	free(s->slots);
 	memset(s, 0, sizeof(*s));
 }
 
-/* Room for cap entries, and slots for them at most half full. */
+/*
+ * Room for cap entries, and slots for them at most half full.  The fused
+ * pass's sets are made at their size at once (two keys a resource):
+ * grown by doubling, they touched about twice the memory, 13 fresh malloc
+ * pages at 400 resources where one allocation each takes 8.
+ */
 static int keyset_grow(keyset *s, size_t cap)
 {
 	size_t size = s->slots ? s->mask + 1 : 128;
 	struct kentry *e;
 	uint32_t *slots;
-	bool paged;
 
 	if (cap > s->cap) {
-		e = ks_alloc(cap * sizeof(*e), false, &paged);
+		e = realloc(s->e, cap * sizeof(*e));
 		if (!e)
 			return STRATA_ENOMEM;
-		if (s->n)
-			memcpy(e, s->e, s->n * sizeof(*e));
-		ks_release(s->e, s->cap * sizeof(*s->e), s->e_paged);
 		s->e = e;
-		s->e_paged = paged;
 		s->cap = cap;
 	}
 	while (size < 2 * (cap + 1))
@@ -277,7 +246,7 @@ static int keyset_grow(keyset *s, size_t cap)
 		return 0;
 	if (cap >= UINT32_MAX - 1)
 		return STRATA_ENOMEM;
-	slots = ks_alloc(size * sizeof(*slots), true, &paged);
+	slots = calloc(size, sizeof(*slots));
 	if (!slots)
 		return STRATA_ENOMEM;
 	for (size_t k = 0; k < s->n; k++) {
@@ -286,10 +255,8 @@ static int keyset_grow(keyset *s, size_t cap)
 			j = (j + 1) & (size - 1);
 		slots[j] = (uint32_t)k + 1;
 	}
-	ks_release(s->slots, s->slots ? (s->mask + 1) * sizeof(*s->slots) : 0,
-		   s->slots_paged);
+	free(s->slots);
 	s->slots = slots;
-	s->slots_paged = paged;
 	s->mask = size - 1;
 	return 0;
 }
