@@ -290,6 +290,37 @@ static void test_pages__arena_trim_keeps_data(void **state)
 	assert_int_equal(stats().live, s0.live);
 }
 
+/*
+ * An arena told to expect megabytes takes a full page for the chunk after
+ * its first (16 KiB, malloc), where another one grows 32 KiB, 64 KiB...
+ */
+static void test_pages__arena_expect_big(void **state)
+{
+	strata_pages_stats s0 = stats(), s1;
+	strata_arena *a = strata_arena_new(), *b = strata_arena_new();
+	unsigned char *p;
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	strata_arena_expect_big(a);
+	/* past the first chunk in both */
+	for (int i = 0; i < 40; i++) {
+		assert_non_null(strata_arena_alloc(a, 1000));
+		assert_non_null(strata_arena_alloc(b, 1000));
+	}
+	s1 = stats();
+	/* a: one 2 MiB block; b: one 32 KiB block */
+	assert_int_equal(s1.live - s0.live, PAGE + 32 * KB);
+	p = strata_arena_alloc(a, 1000);
+	assert_non_null(p);
+	for (int j = 0; j < 1000; j++)
+		assert_int_equal(p[j], 0);
+	strata_arena_free(a);
+	strata_arena_free(b);
+	assert_int_equal(stats().live, s0.live);
+}
+
 #define THREADS 4
 #define ROUNDS 3000
 #define HELD 24
@@ -410,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_pages__discard_reads_zeros),
 		cmocka_unit_test(test_pages__arena_off_falls_back),
 		cmocka_unit_test(test_pages__arena_trim_keeps_data),
+		cmocka_unit_test(test_pages__arena_expect_big),
 		cmocka_unit_test(test_pages__threads_never_overlap),
 		cmocka_unit_test(test_pages__buffer_over_a_chunk),
 	};

@@ -149,6 +149,13 @@ void strata_arena_adopt(strata_arena *a, strata_arena *from);
  */
 void strata_arena_trim(strata_arena *a);
 /*
+ * a is about to grow by megabytes (a render of thousands of resources):
+ * its next chunks are full-size at once, one huge page each, instead of
+ * growing through the smaller ones (pages.c keeps only a few pages of
+ * small chunks huge; past them, small chunks fault in 4 KiB at a time).
+ */
+void strata_arena_expect_big(strata_arena *a);
+/*
  * A copy-on-write arena edits trees it shares with others without
  * changing them: a map or sequence marked STRATA_NODE_SHARED (doc.h) is
  * copied into it before an edit (strata_node_own, strata_cur_own).  Off

@@ -574,6 +574,12 @@ void strata_arena_trim(strata_arena *a)
 	a->next_size = ARENA_MIN_CHUNK;
 }
 
+void strata_arena_expect_big(strata_arena *a)
+{
+	if (a)
+		a->next_size = ARENA_MAX_CHUNK;
+}
+
 size_t strata_arena_used(const strata_arena *a)
 {
 	return a ? a->used : 0;
