@@ -1238,11 +1238,13 @@ int strata_render_env(strata_render **out, strata_repo *repo, const char *env,
  * chunks (strata_arena_expect_big).  Grown through the small ones, it
  * took a block page past the few pages.c keeps huge once the load step
  * had several arenas growing (the base's and each overlay's, a thread
- * each): 4,000 resources faulted 568 times, 363 this way (peak 17.0 ->
- * 17.7 MB), 40,000 resources 5,595 and 4,766 (128.7 -> 127.4 MB).  At
- * 400 the render's copies fit its small chunks.
+ * each): a 40,000-resource render faulted 5,595 times, 4,768 this way
+ * (peak 128.7 -> 127.4 MB; diff of two environments 151.3 MB either
+ * way).  Not lower: at 4,000 it saved 183 faults but a 2 MiB page a
+ * render cost `diff --all` with ten environments 32.5 -> 34.9 MB, near
+ * its limit (4 x input + 16 MB = 35.8).
  */
-#define BIG_RENDER 1024
+#define BIG_RENDER 8192
 
 int strata_render_env_opts(strata_render **out, strata_repo *repo,
 			   const char *env, const strata_render_opts *opts,
