@@ -360,28 +360,6 @@ static int load_tree(strata_repo *repo, listing *ls, const char *dir,
 }
 
 /*
- * Read and parse what load_tree listed (strata_load_files: on lim.jobs
- * threads), then take the outcomes in list order, so the first problem in
- * that order is the one reported, or, collecting, the problems reach the
- * sink in that order: the same as loading one file after the other.
- */
-static int walk_listed(strata_repo *repo, loaded_dir *out, listing *ls, int rc,
-		       strata_error *err);
-
-static int load_listed(strata_repo *repo, loaded_dir *out, listing *ls,
-		       strata_error *err)
-{
-	strata_load_job job = {
-		.src = repo->src, .lim = &repo->lim, .arena = repo->load,
-		.bytes_before = repo->bytes_read, .keep_bad = repo->collect != NULL,
-	};
-
-	if (!ls->n)
-		return 0;
-	return walk_listed(repo, out, ls, strata_load_files(ls->v, ls->n, &job), err);
-}
-
-/*
  * The outcomes of a parsed listing, in list order (rc: the load's own
  * result); frees the listing.
  */
@@ -457,6 +435,33 @@ static int walk_listed(strata_repo *repo, loaded_dir *out, listing *ls, int rc,
 				      "internal error: a file was not loaded");
 	listing_free(ls);
 	return rc;
+}
+
+/* The load of the next files: into repo->load, after what was read. */
+static strata_load_job load_job(const strata_repo *repo)
+{
+	strata_load_job job = {
+		.src = repo->src, .lim = &repo->lim, .arena = repo->load,
+		.bytes_before = repo->bytes_read, .keep_bad = repo->collect != NULL,
+	};
+
+	return job;
+}
+
+/*
+ * Read and parse what load_tree listed (strata_load_files: on lim.jobs
+ * threads), then take the outcomes in list order, so the first problem in
+ * that order is the one reported, or, collecting, the problems reach the
+ * sink in that order: the same as loading one file after the other.
+ */
+static int load_listed(strata_repo *repo, loaded_dir *out, listing *ls,
+		       strata_error *err)
+{
+	strata_load_job job = load_job(repo);
+
+	if (!ls->n)
+		return 0;
+	return walk_listed(repo, out, ls, strata_load_files(ls->v, ls->n, &job), err);
 }
 
 /* List dir (load_tree), then load what was listed. */
@@ -547,6 +552,59 @@ static int prefetch_overlays(strata_repo *repo, const strata_env *env, listing *
 	return 0;
 }
 
+/*
+ * The base's files and, in the same step, env's overlays' (see
+ * prefetch_overlays); the base's outcomes in dir, each overlay's left
+ * pending for load_layer.
+ */
+static int load_base_files(strata_repo *repo, const strata_env *env,
+			   loaded_dir *dir, strata_error *err)
+{
+	listing ls = { 0 }, base_ls;
+	strata_arena *arenas[STRATA_LOAD_MAX_GROUPS];
+	size_t group_end[STRATA_LOAD_MAX_GROUPS], n_groups = 1;
+	size_t seg[2 * STRATA_LOAD_MAX_GROUPS];
+	pending *ps[STRATA_LOAD_MAX_GROUPS];
+	strata_load_job job = load_job(repo);
+	int rc;
+
+	job.arenas = arenas;
+	job.group_end = group_end;
+	rc = load_tree(repo, &ls, repo->cfg->base, NULL, err);
+	arenas[0] = repo->arena;
+	group_end[0] = ls.n;
+	if (rc >= 0)
+		rc = prefetch_overlays(repo, env, &ls, arenas, group_end,
+				       &n_groups, ps, seg);
+	if (rc < 0)
+		goto fail;
+	job.n_groups = n_groups;
+	rc = ls.n ? strata_load_files(ls.v, ls.n, &job) : 0;
+	/*
+	 * Each overlay's outcomes wait for load_layer, in listings of their
+	 * own; from the last, so ls always owns [0, ls.n) and the pending
+	 * overlays the rest.
+	 */
+	for (size_t g = n_groups - 1; g > 0 && rc == 0; g--) {
+		pending *p = ps[g];
+		rc = listing_slice(&p->patches, &ls, seg[2 * g], seg[2 * g + 1]);
+		if (rc == 0)
+			rc = listing_slice(&p->resources, &ls, seg[2 * g + 1],
+					   group_end[g]);
+		if (rc == 0)
+			ls.n = seg[2 * g];
+	}
+	if (rc < 0)
+		goto fail;
+	base_ls = ls;
+	base_ls.n = group_end[0];
+	return walk_listed(repo, dir, &base_ls, 0, err);
+fail:
+	listing_free(&ls);
+	pendings_free(repo);
+	return rc;
+}
+
 static int load_base(strata_repo *repo, const strata_env *env, strata_error *err)
 {
 	loaded_dir dir = { 0 };
@@ -572,55 +630,7 @@ static int load_base(strata_repo *repo, const strata_env *env, strata_error *err
 					repo->cfg->base_line, repo->cfg->base_line ? 1 : 0,
 					"base directory '%s' %s", base,
 					type ? "is not a directory" : "does not exist");
-	{
-		listing ls = { 0 }, base_ls;
-		strata_arena *arenas[STRATA_LOAD_MAX_GROUPS];
-		size_t group_end[STRATA_LOAD_MAX_GROUPS], n_groups = 1;
-		size_t seg[2 * STRATA_LOAD_MAX_GROUPS];
-		pending *ps[STRATA_LOAD_MAX_GROUPS];
-		strata_load_job job = {
-			.src = repo->src, .lim = &repo->lim, .arena = repo->arena,
-			.bytes_before = repo->bytes_read,
-			.keep_bad = repo->collect != NULL,
-			.arenas = arenas, .group_end = group_end,
-		};
-
-		rc = load_tree(repo, &ls, base, NULL, err);
-		arenas[0] = repo->arena;
-		group_end[0] = ls.n;
-		if (rc >= 0)
-			rc = prefetch_overlays(repo, env, &ls, arenas, group_end,
-					       &n_groups, ps, seg);
-		if (rc < 0) {
-			listing_free(&ls);
-			pendings_free(repo);
-			return rc;
-		}
-		job.n_groups = n_groups;
-		rc = ls.n ? strata_load_files(ls.v, ls.n, &job) : 0;
-		/*
-		 * Each overlay's outcomes wait for load_layer, in listings of
-		 * their own; from the last, so ls always owns [0, ls.n) and
-		 * the pending overlays the rest.
-		 */
-		for (size_t g = n_groups - 1; g > 0 && rc == 0; g--) {
-			pending *p = ps[g];
-			rc = listing_slice(&p->patches, &ls, seg[2 * g], seg[2 * g + 1]);
-			if (rc == 0)
-				rc = listing_slice(&p->resources, &ls, seg[2 * g + 1],
-						   group_end[g]);
-			if (rc == 0)
-				ls.n = seg[2 * g];
-		}
-		if (rc < 0) {
-			listing_free(&ls);
-			pendings_free(repo);
-			return rc;
-		}
-		base_ls = ls;
-		base_ls.n = group_end[0];
-		rc = walk_listed(repo, &dir, &base_ls, 0, err);
-	}
+	rc = load_base_files(repo, env, &dir, err);
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < dir.n; i++)
