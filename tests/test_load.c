@@ -414,9 +414,10 @@ static int collect_write(void *ctx, const char *text, size_t len)
 
 /*
  * Emitting on threads hands on exactly strata_render_stream's text, in
- * small blocks (760 documents) and in big ones (1,160: from 1,024 on),
- * and with documents so big (6 KB) that a block outgrows its slot of the
- * ring (64 KiB) and moves to malloc.
+ * small blocks (760 documents, on the caller's thread alone) and in big
+ * ones (1,160: from 1,024 on, on threads), and with documents so big
+ * (6 KB) that a block outgrows its slot of the ring (64 KiB) and moves to
+ * malloc.
  */
 static void test_load__emit_same_stream(void **state)
 {

@@ -1373,7 +1373,9 @@ static int metadata_room(strata_arena *a, strata_resource *res, bool ns,
  * the result does not depend on which thread took it.
  */
 #define FIN_CHUNK 64
-#define FIN_MIN_PER_JOB 128
+/* 400 resources took 0.83 ms on one thread, 0.92 on two: a helper reads
+ * trees the caller's cache holds, and wakes 0.1 ms late */
+#define FIN_MIN_PER_JOB 512
 #define FIN_MAX_JOBS 16
 
 typedef struct fin_worker {
