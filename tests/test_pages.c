@@ -291,8 +291,10 @@ static void test_pages__arena_trim_keeps_data(void **state)
 }
 
 /*
- * An arena told to expect megabytes takes a full page for the chunk after
- * its first (16 KiB, malloc), where another one grows 32 KiB, 64 KiB...
+ * An arena's first chunk is the pages' smallest block (32 KiB: from
+ * malloc its fresh heap pages faulted one by one), and the next ones grow
+ * 64 KiB, 128 KiB...; told to expect megabytes, it takes full pages from
+ * the start.
  */
 static void test_pages__arena_expect_big(void **state)
 {
@@ -304,14 +306,16 @@ static void test_pages__arena_expect_big(void **state)
 	assert_non_null(a);
 	assert_non_null(b);
 	strata_arena_expect_big(a);
+	assert_non_null(strata_arena_alloc(b, 10));
+	assert_int_equal(stats().live - s0.live, 32 * KB);
 	/* past the first chunk in both */
 	for (int i = 0; i < 40; i++) {
 		assert_non_null(strata_arena_alloc(a, 1000));
 		assert_non_null(strata_arena_alloc(b, 1000));
 	}
 	s1 = stats();
-	/* a: one 2 MiB block; b: one 32 KiB block */
-	assert_int_equal(s1.live - s0.live, PAGE + 32 * KB);
+	/* a: 2 MiB; b: 32 KiB, then 64 KiB */
+	assert_int_equal(s1.live - s0.live, PAGE + 32 * KB + 64 * KB);
 	p = strata_arena_alloc(a, 1000);
 	assert_non_null(p);
 	for (int j = 0; j < 1000; j++)

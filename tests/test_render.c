@@ -337,7 +337,7 @@ enum { SPARE_BIG = 10 << 20, SPARE_STEP = 4096 };
 
 /*
  * Fill an arena attached to spare with SPARE_BIG bytes of 0xab, free it,
- * and return how many chunks the store kept (at least one: 16 KiB .. 1
+ * and return how many chunks the store kept (at least one: 32 KiB .. 1
  * MiB chunks first, then full-size ones of 2 MiB).
  */
 static size_t spare_fill_and_free(strata_spare *spare)
@@ -402,7 +402,7 @@ static void test_render__spare_small_arena_keeps_off(void **state)
 	for (size_t i = 0; i < 64; i++)
 		assert_non_null(strata_arena_alloc(small, 100));
 	assert_int_equal(spare.n, kept); /* nothing taken */
-	strata_arena_free(small);        /* its 16 KiB chunk is not kept */
+	strata_arena_free(small);        /* its 32 KiB chunk is not kept */
 	assert_int_equal(spare.n, kept);
 	strata_spare_close(&spare);
 }
