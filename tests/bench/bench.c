@@ -306,9 +306,15 @@ typedef int (*prepare_fn)(void *ctx, int run);
  * warm-up the first measured run does that), then up to o->runs runs with
  * stdout to /dev/null:
  * at least 3 unless one run takes over a third of the budget; stop when
- * the budget is spent.  ok_max is the largest exit code that is success
- * (1 for diff).  prepare, when given, runs untimed before every run.
+ * the budget is spent.  A command whose first run takes under FAST_RUN
+ * gets at least FAST_RUNS runs: the median of three 12 ms runs was
+ * hostage to one slow moment of this machine (a 100-app render measured
+ * 16 ms in one row and 11.2 by hand within the hour), and fifteen cost
+ * under a second.  ok_max is the largest exit code that is success (1 for
+ * diff).  prepare, when given, runs untimed before every run.
  */
+#define FAST_RUN 0.05 /* seconds */
+#define FAST_RUNS 15
 static void measure(meas *m, const options *o, char *const argv[],
 		    const char *out_path, const char *err_path, bool warmup,
 		    int ok_max, prepare_fn prepare, void *ctx)
@@ -355,6 +361,8 @@ static void measure(meas *m, const options *o, char *const argv[],
 		rss[n] = (double)r.rss_kb;
 		n++;
 		spent += r.wall;
+		if (n == 1 && r.wall < FAST_RUN && want < FAST_RUNS)
+			want = FAST_RUNS;
 		if (r.wall > o->budget / 3 && n >= 1)
 			break;
 		if (spent > o->budget && n >= 1)
@@ -1193,7 +1201,8 @@ static void usage(FILE *f)
 		"                     each has 4 resources)\n"
 		"  --envs LIST        environments per repo (default 1,10)\n"
 		"  --runs K           runs per measurement, median reported (default 5;\n"
-		"                     fewer when one run is slow)\n"
+		"                     fewer when one run is slow, at least 15 when\n"
+		"                     the first takes under 50 ms)\n"
 		"  --budget SECONDS   time one measurement may take (default 60)\n"
 		"  --kubectl-max N    largest N given to kubectl kustomize (default 1000;\n"
 		"                     0 disables it; kustomize is superlinear)\n"
@@ -1319,11 +1328,13 @@ int main(int argc, char **argv)
 	{
 		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
-		printf("# strata-bench\n\n%s; %ld CPUs; seed %llu; median of up to %d "
-		       "runs (fewer for slow commands, budget %.0f s each); "
+		printf("# strata-bench\n\n%s; %ld CPUs; seed %llu; median of %d "
+		       "runs (at least %d for commands under %.0f ms; fewer for slow "
+		       "ones, budget %.0f s each); "
 		       "1 MB = 10^6 bytes; libfyaml %s %s, linked into strata "
 		       "and this floor alike; commands %s\n", o.strata, ncpu, o.seed,
-		       o.runs, o.budget, fy_library_version(), STRATA_BENCH_FYAML_LINK,
+		       o.runs, FAST_RUNS, FAST_RUN * 1e3, o.budget, fy_library_version(),
+		       STRATA_BENCH_FYAML_LINK,
 		       runner.pid >= 0 ? "started with posix_spawn() by "
 					 "strata-bench-runner, a small process"
 				       : "forked from strata-bench (peak RSS "
