@@ -766,6 +766,52 @@ static void test_source__max_file_checked_before_reading(void **state)
 	strata_source_free(s);
 }
 
+/*
+ * A directory bigger than the listing's buffer (32 KiB of entries: 3,000
+ * names of 40 bytes take about 170 KiB) is read in several calls and
+ * listed whole, sorted, each entry typed; a directory reached through a
+ * symlink in the middle of a path lists the same.
+ */
+static void test_source__big_directory_listed_whole(void **state)
+{
+	enum { FILES = 3000 };
+	strata_source_entry *e = NULL;
+	strata_source *s;
+	strata_error err;
+	char rel[128];
+	size_t n = 0;
+
+	(void)state;
+	put_dir("repo/many");
+	put_dir("repo/many/d");
+	for (int i = FILES - 1; i >= 0; i--) {
+		snprintf(rel, sizeof(rel),
+			 "repo/many/d/file-with-a-longish-name-%05d.yaml", i);
+		put_file(rel, "kind: M\n");
+	}
+	put_dir("repo/many/d/zz-sub");
+	put_link("d", "repo/many/via");
+	s = open_repo();
+	for (int pass = 0; pass < 2; pass++) {
+		strata_error_clear(&err);
+		assert_int_equal(s->list(s, pass ? "many/via" : "many/d", &e, &n, &err), 0);
+		assert_int_equal(n, FILES + 1);
+		for (int i = 0; i < FILES; i++) {
+			snprintf(rel, sizeof(rel), "file-with-a-longish-name-%05d.yaml", i);
+			assert_string_equal(e[i].name, rel);
+			assert_int_equal(e[i].type, STRATA_ENTRY_FILE);
+		}
+		assert_string_equal(e[FILES].name, "zz-sub");
+		assert_int_equal(e[FILES].type, STRATA_ENTRY_DIR);
+		strata_source_entries_free(e, n);
+		e = NULL;
+	}
+	/* and through the link in the middle of a path, a file reads */
+	read_ok(s, "many/via/file-with-a-longish-name-02999.yaml", "kind: M\n");
+	assert_int_equal(stat_type(s, "many/via/zz-sub"), STRATA_ENTRY_DIR);
+	strata_source_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -790,6 +836,7 @@ int main(void)
 		cmocka_unit_test(test_source__swapped_for_symlink_after_listing),
 		cmocka_unit_test(test_source__fifo_not_read),
 		cmocka_unit_test(test_source__max_file_checked_before_reading),
+		cmocka_unit_test(test_source__big_directory_listed_whole),
 	};
 
 	return cmocka_run_group_tests_name("source", tests, setup_sandbox,

@@ -49,6 +49,7 @@ typedef struct fs_source {
 	 */
 	int cache_fd;
 	char *cache_path;
+	char *dents;        /* fs_list's getdents64 buffer, made once */
 } fs_source;
 
 /* Outcome of a lookup: type 0 means the path does not exist. */
@@ -209,6 +210,31 @@ restart:
 		save = strata_path_cut(cur, start, &end);
 		last = end == len;
 		/* Now cur + start is the component, cur the path so far. */
+		if (!last || want == STRATA_WANT_DIR) {
+			/*
+			 * A directory on the way, or the one to list: opened
+			 * with O_DIRECTORY | O_NOFOLLOW it can only be a
+			 * directory that is not a symlink, which is all the
+			 * fstatat and fstat below establish.  Any failure
+			 * (a symlink to follow, a file, nothing) goes the
+			 * careful way.  Listing a 100-app render's five
+			 * directories took 60 system calls, 30 now.
+			 */
+			fd = openat(dirfd, cur + start,
+				    O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					    O_CLOEXEC);
+			if (fd >= 0) {
+				if (last) {
+					res->type = STRATA_ENTRY_DIR;
+					goto found;
+				}
+				release(fs, dirfd);
+				dirfd = fd;
+				fd = -1;
+				cur[end] = save;
+				continue;
+			}
+		}
 		if (last && want == STRATA_WANT_FILE) {
 			/*
 			 * Most files are regular: open, then check what was
@@ -466,19 +492,17 @@ static int cmp_entry(const void *a, const void *b)
 
 /* The type of dir/name, following a symlink inside the repository. */
 static int list_entry_type(fs_source *fs, int dfd, const char *dir,
-			   const struct dirent *de, int *type,
+			   const char *name, unsigned char d_type, int *type,
 			   strata_error *err)
 {
-	const char *name = de->d_name;
 	struct stat st;
 	lookup res;
 	char *child;
 	int rc;
 
 	/* d_type saves a syscall per entry on most filesystems. */
-	if (de->d_type == DT_DIR || de->d_type == DT_REG) {
-		*type = de->d_type == DT_DIR ? STRATA_ENTRY_DIR :
-					       STRATA_ENTRY_FILE;
+	if (d_type == DT_DIR || d_type == DT_REG) {
+		*type = d_type == DT_DIR ? STRATA_ENTRY_DIR : STRATA_ENTRY_FILE;
 		return 0;
 	}
 	*type = 0;
@@ -508,17 +532,23 @@ done:
 	return rc;
 }
 
+/*
+ * The directory's entries straight from getdents64 into fs->dents:
+ * fdopendir checked the fd with fstat and fcntl again (three system calls
+ * a directory, on a descriptor resolve() opened O_DIRECTORY | O_CLOEXEC)
+ * and malloc'ed its 32 KiB buffer each time.
+ */
+#define DENTS_SIZE ((size_t)32 * 1024)
+
 static int fs_list(strata_source *s, const char *dir,
 		   strata_source_entry **out, size_t *count,
 		   strata_error *err)
 {
 	fs_source *fs = (fs_source *)s;
 	strata_source_entry *v = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap = 0, pos = 0, got = 0;
 	char *norm = NULL;
-	DIR *d = NULL;
 	lookup res = { .fd = -1 };
-	struct dirent *de;
 	int rc;
 
 	*out = NULL;
@@ -527,25 +557,31 @@ static int fs_list(strata_source *s, const char *dir,
 				&norm, err);
 	if (rc < 0)
 		goto done;
-	d = fdopendir(res.fd);
-	if (!d) {
-		rc = io_error(err, norm, "cannot list", errno);
+	if (!fs->dents && !(fs->dents = malloc(DENTS_SIZE))) {
+		rc = oom(err);
 		goto done;
 	}
-	res.fd = -1; /* the DIR owns it now */
 
 	for (;;) {
+		const struct dirent64 *de;
 		int type;
 
-		errno = 0;
-		de = readdir(d);
-		if (!de) {
-			if (errno) {
+		if (pos >= got) {
+			ssize_t r = getdents64(res.fd, fs->dents, DENTS_SIZE);
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0) {
 				rc = io_error(err, norm, "cannot list", errno);
 				goto done;
 			}
-			break;
+			if (r == 0)
+				break;
+			got = (size_t)r;
+			pos = 0;
 		}
+		de = (const struct dirent64 *)(const void *)(fs->dents + pos);
+		pos += de->d_reclen;
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		if (de->d_name[0] == '.') {
@@ -558,7 +594,8 @@ static int fs_list(strata_source *s, const char *dir,
 			strata_error scratch;
 
 			strata_error_clear(&scratch);
-			rc = list_entry_type(fs, dirfd(d), norm, de, &type, &scratch);
+			rc = list_entry_type(fs, res.fd, norm, de->d_name,
+					     de->d_type, &type, &scratch);
 			if (rc == STRATA_ENOMEM) {
 				rc = oom(err);
 				goto done;
@@ -568,7 +605,8 @@ static int fs_list(strata_source *s, const char *dir,
 				continue;
 			}
 		} else {
-			rc = list_entry_type(fs, dirfd(d), norm, de, &type, err);
+			rc = list_entry_type(fs, res.fd, norm, de->d_name,
+					     de->d_type, &type, err);
 			if (rc < 0)
 				goto done;
 		}
@@ -602,8 +640,6 @@ static int fs_list(strata_source *s, const char *dir,
 	n = 0;
 done:
 	strata_source_entries_free(v, n);
-	if (d)
-		closedir(d);
 	if (res.fd >= 0)
 		close(res.fd);
 	free(norm);
@@ -619,6 +655,7 @@ static void fs_free(strata_source *s)
 	if (fs->cache_fd >= 0)
 		close(fs->cache_fd);
 	free(fs->cache_path);
+	free(fs->dents);
 	free(fs);
 }
 
