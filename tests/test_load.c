@@ -457,6 +457,10 @@ static void test_load__emit_same_stream(void **state)
 		assert_int_equal(strata_render_stream(&want, r), 0);
 		assert_true(has(&want, "secretName: dev-s-0042\n"));
 		assert_true(has(&want, "name: dev-s-0099\n"));
+		/* the threads it takes: one below 1,024 documents */
+		assert_int_equal(strata_render_emit_jobs(r, 0), 1);
+		assert_int_equal(strata_render_emit_jobs(r, 4), sizes[z] < 1000 ? 1 : 4);
+		assert_int_equal(strata_render_emit_jobs(r, 64), sizes[z] < 1000 ? 1 : 9);
 		for (unsigned jobs = 1; jobs <= 8; jobs++) {
 			for (int k = 0; k < 5; k++) {
 				collect c = { { 0 }, 0, 0 };

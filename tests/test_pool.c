@@ -3,8 +3,8 @@
  * caller and the threads that come while it runs, every piece of work
  * exactly once; a thread that comes late is turned away; a busy pool, or
  * one too small, says so and runs nothing; start and stop pair up any
- * number of times; strata_pool_spawn runs its function; strata_pool_step
- * falls back to threads of its own.
+ * number of times; retired helpers take no step; strata_pool_spawn runs
+ * its function; strata_pool_step falls back to threads of its own.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -243,6 +243,45 @@ static void test_pool__step_own_threads_or_helpers(void **state)
 	strata_threads_stop();
 }
 
+/*
+ * Retired, the helpers exit and the pool takes no step: one asked for
+ * runs on threads of its own, every k once (the join count stays), and
+ * stop still pairs with start; retire without a pool is a no-op.
+ */
+static void test_pool__retired_helpers_take_no_step(void **state)
+{
+	unsigned long joins;
+
+	(void)state;
+	strata_threads_retire(); /* nothing started */
+	for (int r = 0; r < 10; r++) {
+		step *s = &steps[20 + r];
+
+		assert_int_equal(strata_threads_start(3), 0);
+		step_init(s, 2);
+		assert_true(strata_pool_run(3, work, s)); /* before: on them */
+		assert_each_item_once(s);
+		strata_threads_retire();
+		strata_threads_retire(); /* twice is once */
+		joins = strata_pool_joins();
+		assert_false(strata_pool_run(2, work, s));
+		step_init(s, 2);
+		strata_pool_step(3, true, work, s);
+		assert_int_equal(strata_pool_joins(), joins);
+		assert_int_equal(atomic_load(&s->arrived), 2);
+		for (unsigned k = 0; k < 3; k++)
+			assert_int_equal(atomic_load(&s->calls[k]), 1);
+		assert_each_item_once(s);
+		strata_threads_stop();
+	}
+	/* started again after the stop, the pool works as before */
+	assert_int_equal(strata_threads_start(2), 0);
+	step_init(&steps[30], 1);
+	assert_true(strata_pool_run(2, work, &steps[30]));
+	assert_each_item_once(&steps[30]);
+	strata_threads_stop();
+}
+
 static void *echo(void *arg)
 {
 	return arg;
@@ -271,6 +310,7 @@ int main(void)
 		cmocka_unit_test(test_pool__busy_or_small_says_so),
 		cmocka_unit_test(test_pool__start_stop_pairs),
 		cmocka_unit_test(test_pool__step_own_threads_or_helpers),
+		cmocka_unit_test(test_pool__retired_helpers_take_no_step),
 		cmocka_unit_test(test_pool__spawn_runs_its_function),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

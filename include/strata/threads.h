@@ -32,6 +32,13 @@ extern "C" {
 
 /* 0 (also when jobs < 2: nothing to start), or STRATA_ENOMEM. */
 int strata_threads_start(unsigned jobs);
+/*
+ * No more steps for the helpers: they exit now, while the caller finishes
+ * alone (a 100-app render's emission, on the caller's thread), instead of
+ * being woken to exit at stop.  A step that comes anyway starts threads of
+ * its own.  A no-op when none were started; stop still joins them.
+ */
+void strata_threads_retire(void);
 /* Stop and join the threads; a no-op when none were started. */
 void strata_threads_stop(void);
 

@@ -200,6 +200,18 @@ int strata_threads_start(unsigned jobs)
 	return 0;
 }
 
+void strata_threads_retire(void)
+{
+	pool *p = &the_pool;
+
+	if (!p->started)
+		return;
+	pthread_mutex_lock(&p->lock);
+	atomic_store(&p->quit, true);
+	pthread_cond_broadcast(&p->wake);
+	pthread_mutex_unlock(&p->lock);
+}
+
 void strata_threads_stop(void)
 {
 	pool *p = &the_pool;
@@ -223,7 +235,7 @@ bool strata_pool_run(unsigned want, strata_pool_fn fn, void *ctx)
 {
 	pool *p = &the_pool;
 
-	if (want < 2 || !p->started || want - 1 > p->n)
+	if (want < 2 || !p->started || want - 1 > p->n || atomic_load(&p->quit))
 		return false;
 	if (atomic_flag_test_and_set(&p->busy))
 		return false;

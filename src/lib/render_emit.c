@@ -187,6 +187,25 @@ static void run_pooled(void *ctx, unsigned k)
 		pl->rc = drive(pl->er, pl->write, pl->ctx);
 }
 
+/* Documents a block of a render of n documents. */
+static size_t block_of(size_t n)
+{
+	return n < SMALL_RENDER ? BLOCK_SMALL : BLOCK_BIG;
+}
+
+unsigned strata_render_emit_jobs(const strata_render *r, unsigned jobs)
+{
+	size_t n = strata_render_count(r), blocks = (n + block_of(n) - 1) / block_of(n);
+
+	if (n < SMALL_RENDER || jobs < 1)
+		return 1;
+	if (jobs > MAX_JOBS)
+		jobs = MAX_JOBS;
+	if (jobs > blocks / 2)
+		jobs = blocks / 2 ? (unsigned)(blocks / 2) : 1;
+	return jobs;
+}
+
 int strata_render_emit(const strata_render *r, unsigned jobs,
 		       int (*write)(void *ctx, const char *text, size_t len),
 		       void *ctx)
@@ -199,16 +218,9 @@ int strata_render_emit(const strata_render *r, unsigned jobs,
 	memset(&er, 0, sizeof(er));
 	er.r = r;
 	er.n = strata_render_count(r);
-	er.block = er.n < SMALL_RENDER ? BLOCK_SMALL : BLOCK_BIG;
+	er.block = block_of(er.n);
 	er.blocks = (er.n + er.block - 1) / er.block;
-	if (jobs < 1)
-		jobs = 1;
-	if (jobs > MAX_JOBS)
-		jobs = MAX_JOBS;
-	if (jobs > er.blocks / 2)
-		jobs = er.blocks / 2 ? (unsigned)(er.blocks / 2) : 1;
-	if (er.n < SMALL_RENDER)
-		jobs = 1;
+	jobs = strata_render_emit_jobs(r, jobs);
 	er.ring = 2 * (size_t)jobs;
 	er.slots = calloc(er.ring, sizeof(*er.slots));
 	if (!er.slots)
