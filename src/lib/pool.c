@@ -218,10 +218,7 @@ void strata_threads_stop(void)
 
 	if (!p->started)
 		return;
-	pthread_mutex_lock(&p->lock);
-	atomic_store(&p->quit, true);
-	pthread_cond_broadcast(&p->wake);
-	pthread_mutex_unlock(&p->lock);
+	strata_threads_retire();
 	for (unsigned t = 0; t < p->n; t++)
 		pthread_join(p->tids[t], NULL);
 	pthread_cond_destroy(&p->idle);
