@@ -769,8 +769,9 @@ static void test_source__max_file_checked_before_reading(void **state)
 /*
  * A directory bigger than the listing's buffer (32 KiB of entries: 3,000
  * names of 40 bytes take about 170 KiB) is read in several calls and
- * listed whole, sorted, each entry typed; a directory reached through a
- * symlink in the middle of a path lists the same.
+ * listed whole, sorted, each entry typed, by its path and through a
+ * symlink to it; a file reads through that symlink in the middle of its
+ * path.
  */
 static void test_source__big_directory_listed_whole(void **state)
 {

@@ -217,8 +217,9 @@ restart:
 			 * directory that is not a symlink, which is all the
 			 * fstatat and fstat below establish.  Any failure
 			 * (a symlink to follow, a file, nothing) goes the
-			 * careful way.  Listing a 100-app render's five
-			 * directories took 60 system calls, 30 now.
+			 * careful way.  With getdents64 (fs_list), listing a
+			 * 100-app render's base and overlay went from 69
+			 * system calls to 38.
 			 */
 			fd = openat(dirfd, cur + start,
 				    O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
