@@ -8,6 +8,7 @@
  */
 #include "strata/doc.h"
 #include "arena_keys.h"
+#include "slots.h"
 
 #include <stdarg.h>
 #include <pthread.h>
@@ -532,12 +533,8 @@ static int origin_rehash(void)
 
 	if (!slots)
 		return -1;
-	for (uint32_t id = 1; id < origin_n; id++) {
-		size_t j = origin_get(id)->hash & (cap - 1);
-		while (slots[j])
-			j = (j + 1) & (cap - 1);
-		slots[j] = id;
-	}
+	for (uint32_t id = 1; id < origin_n; id++)
+		slots[strata_slot_empty(slots, cap - 1, origin_get(id)->hash)] = id;
 	free(origin_slots);
 	origin_slots = slots;
 	origin_cap = cap;

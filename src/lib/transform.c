@@ -23,6 +23,7 @@
 #include "arena_spare.h"
 #include "pool.h"
 #include "schema.h"
+#include "slots.h"
 
 #include <stdatomic.h>
 
@@ -249,12 +250,8 @@ static int keyset_grow(keyset *s, size_t cap)
 	slots = calloc(size, sizeof(*slots));
 	if (!slots)
 		return STRATA_ENOMEM;
-	for (size_t k = 0; k < s->n; k++) {
-		size_t j = (size_t)s->e[k].h & (size - 1);
-		while (slots[j])
-			j = (j + 1) & (size - 1);
-		slots[j] = (uint32_t)k + 1;
-	}
+	for (size_t k = 0; k < s->n; k++)
+		slots[strata_slot_empty(slots, size - 1, s->e[k].h)] = (uint32_t)k + 1;
 	free(s->slots);
 	s->slots = slots;
 	s->mask = size - 1;

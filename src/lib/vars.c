@@ -21,6 +21,8 @@
 #include "pipeline.h"
 #include "strata/transform.h"
 
+#include "slots.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,12 +307,8 @@ static int table_grow(vrun *r)
 
 	if (!t)
 		return STRATA_ENOMEM;
-	for (size_t i = 0; i < r->n; i++) {
-		size_t k = (size_t)r->vars[i].hash & (size - 1);
-		while (t[k])
-			k = (k + 1) & (size - 1);
-		t[k] = (uint32_t)i + 1;
-	}
+	for (size_t i = 0; i < r->n; i++)
+		t[strata_slot_empty(t, size - 1, r->vars[i].hash)] = (uint32_t)i + 1;
 	free(r->table);
 	r->table = t;
 	r->mask = size - 1;
