@@ -90,6 +90,18 @@ void strata_error_format(const strata_error *err, char *buf, size_t size)
 
 /* ---- buffers ---- */
 
+/* The text of b (over the caller's memory) in cap malloc'ed bytes. */
+static char *buf_copy_out(const strata_buf *b, size_t cap)
+{
+	char *p = malloc(cap);
+
+	if (p) {
+		memcpy(p, b->ptr, b->len);
+		p[b->len] = '\0';
+	}
+	return p;
+}
+
 int strata_buf_grow(strata_buf *b, size_t extra)
 {
 	size_t need, cap;
@@ -103,19 +115,11 @@ int strata_buf_grow(strata_buf *b, size_t extra)
 	cap = b->cap ? b->cap : 256;
 	while (cap < need)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-	if (b->foreign) {
-		/* the caller's memory stays the caller's: move out of it */
-		p = malloc(cap);
-		if (!p)
-			return STRATA_ENOMEM;
-		memcpy(p, b->ptr, b->len);
-		p[b->len] = '\0';
-		b->foreign = 0;
-	} else {
-		p = realloc(b->ptr, cap);
-		if (!p)
-			return STRATA_ENOMEM;
-	}
+	/* the caller's memory stays the caller's: move out of it */
+	p = b->foreign ? buf_copy_out(b, cap) : realloc(b->ptr, cap);
+	if (!p)
+		return STRATA_ENOMEM;
+	b->foreign = 0;
 	b->ptr = p;
 	b->cap = cap;
 	return 0;
@@ -178,11 +182,7 @@ char *strata_buf_detach(strata_buf *b, size_t *len)
 	char *p = b->ptr;
 
 	if (b->foreign) {
-		p = malloc(b->len + 1);
-		if (p) {
-			memcpy(p, b->ptr, b->len);
-			p[b->len] = '\0';
-		}
+		p = buf_copy_out(b, b->len + 1);
 		b->foreign = 0;
 	} else if (!p) {
 		p = calloc(1, 1);
