@@ -3,8 +3,10 @@
  *
  * Threads take the next file from one counter, so the files taken are
  * always a prefix of the list; a thread finishes every file it took.  Each
- * extra thread parses into an arena of its own, adopted by the job's arena
- * at the end; the caller's thread parses into the job's arena directly.
+ * extra thread parses into an arena of its own (one for each group of
+ * files it takes from, made when it takes the first), adopted by the
+ * group's arena at the end; the caller's thread parses into the group's
+ * arena directly.  A job without groups is one group: the job's arena.
  * A source is not safe to share between threads (a directory cache,
  * libgit2 objects): when it offers clones (the filesystem source does),
  * each extra thread reads through its own, and nothing is locked; when it
@@ -44,11 +46,10 @@ typedef struct shared {
 
 typedef struct worker {
 	shared *sh;
-	strata_arena *arena;    /* the job's arena or this thread's own */
 	strata_source *src;     /* job->src, or this thread's clone of it */
 	bool own;               /* an extra thread: arenas of its own */
-	/* with groups: this thread's arena for each group, made when it
-	 * takes the group's first file (NULL: it took none) */
+	/* this thread's arena for each group, made when it takes the
+	 * group's first file (NULL: it took none) */
 	strata_arena *group[MAX_GROUPS];
 	size_t g;               /* the group of the last file taken */
 	int rc;
@@ -142,6 +143,7 @@ static void run(worker *w)
 		return;
 	}
 	for (;;) {
+		strata_arena *arena;
 		size_t i;
 
 		/* checked before taking: a file taken is always finished */
@@ -154,12 +156,12 @@ static void run(worker *w)
 			sh->files[i].done = true;
 			continue;
 		}
-		if (sh->job->n_groups && (w->arena = group_arena(w, i)) == NULL) {
+		if (!(arena = group_arena(w, i))) {
 			atomic_store(&sh->stop, true);
 			w->rc = STRATA_ENOMEM;
 			break;
 		}
-		load_one(sh, &sh->files[i], w->arena, w->src, &yp, scratch);
+		load_one(sh, &sh->files[i], arena, w->src, &yp, scratch);
 	}
 	strata_yaml_parser_free(&yp);
 	free(scratch);
@@ -183,7 +185,11 @@ int strata_load_files(strata_load_file *files, size_t n,
 {
 	worker ws[MAX_JOBS];
 	shared sh;
-	worker self = { .sh = &sh, .arena = job->arena, .src = job->src };
+	worker self = { .sh = &sh, .src = job->src };
+	/* without groups, one: the job's arena for all n files */
+	strata_load_job one;
+	strata_arena *one_arena[1];
+	size_t one_end[1];
 	size_t jobs = job->lim->jobs ? job->lim->jobs : 1, ready = 0;
 	int rc = 0;
 
@@ -191,6 +197,15 @@ int strata_load_files(strata_load_file *files, size_t n,
 		jobs = MAX_JOBS;
 	if (job->n_groups > MAX_GROUPS)
 		return STRATA_EUSAGE;
+	if (!job->n_groups) {
+		one = *job;
+		one_arena[0] = job->arena;
+		one_end[0] = n;
+		one.arenas = one_arena;
+		one.group_end = one_end;
+		one.n_groups = 1;
+		job = &one;
+	}
 	if (jobs > n / FILES_PER_THREAD)
 		jobs = n / FILES_PER_THREAD ? n / FILES_PER_THREAD : 1;
 	memset(&sh, 0, sizeof(sh));
@@ -224,8 +239,6 @@ int strata_load_files(strata_load_file *files, size_t n,
 			strata_source_free(w->src);
 			w->src = job->src;
 		}
-		if (!job->n_groups && !(w->arena = strata_arena_new()))
-			break; /* fewer threads: same result, later */
 		ready++;
 	}
 	/*
@@ -241,13 +254,9 @@ int strata_load_files(strata_load_file *files, size_t n,
 	rc = self.rc;
 	for (size_t t = 0; t < ready; t++) {
 		/* a thread that never came left its arena empty, its rc 0 */
-		if (job->n_groups) {
-			for (size_t g = 0; g < job->n_groups; g++)
-				if (ws[t].group[g])
-					strata_arena_adopt(job->arenas[g], ws[t].group[g]);
-		} else {
-			strata_arena_adopt(job->arena, ws[t].arena);
-		}
+		for (size_t g = 0; g < job->n_groups; g++)
+			if (ws[t].group[g])
+				strata_arena_adopt(job->arenas[g], ws[t].group[g]);
 		if (ws[t].rc < 0 && rc == 0)
 			rc = ws[t].rc;
 	}
