@@ -2,9 +2,9 @@
  * fuzz_ini.c - strata.ini parsing.  What parses must resolve every
  * environment (the parser already did so once), give each a valid name and
  * a branch, and keep control bytes out of every string: no carriage return
- * ever (a control byte in a line is refused), and a line feed only where a
- * double-quoted value wrote one with its \n escape (README: strata.ini),
- * never in a branch (git's ref-name rules refuse it).
+ * ever (a control byte in a line is refused), a line feed only from an
+ * input that writes a double-quoted value's \n escape (README: strata.ini),
+ * and never one in a branch (git's ref-name rules refuse it).
  */
 #include "fuzz.h"
 
