@@ -42,6 +42,17 @@ const char *cli_tmp_dir(void);
  */
 FILE *cli_spill_open(const char *name);
 
+/*
+ * A command calls this as soon as its options say it will use git, before
+ * it reads, writes or prints anything.  In `strata` built as the front
+ * without libgit2 (git_front.c) it runs strata-git with this process's
+ * argv instead, and returns only when that cannot be done (EXIT_GIT,
+ * printed); in the strata that has git (git_full.c) it returns EXIT_OK.
+ */
+int cli_git_needed(void);
+/* main()'s argv as it came (getopt reorders the one commands parse). */
+extern char **cli_argv;
+
 /* Directory given by a global -C before the subcommand (or NULL). */
 extern const char *cli_global_repo;
 /* Input limits: the defaults, changed by --limit NAME=VALUE. */

@@ -226,6 +226,22 @@ static int spec_make(sidespec *s, const char *env, const char *rev,
 	return 0;
 }
 
+/*
+ * Whether the comparisons read git: a side at a revision or published, or
+ * the patch format (its blob ids) when the report is written.
+ */
+static bool needs_git(const sidespec *olds, const sidespec *news, size_t n,
+		      const strata_diff_fmt *fmt, bool quiet)
+{
+	if (fmt->format == STRATA_DIFF_PATCH && !quiet)
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (olds[i].rev || olds[i].published || news[i].rev ||
+		    news[i].published)
+			return true;
+	return false;
+}
+
 /* One comparison and what it holds on to. */
 typedef struct comparison {
 	strata_diff_side *old_side, *new_side; /* may be one side (same_side) */
@@ -741,6 +757,9 @@ int cmd_diff(int argc, char **argv)
 	if (all || rev) {
 		const char **envs = NULL;
 		size_t n_envs = 0;
+		/* each side at a revision or published */
+		if ((ret = cli_git_needed()) != EXIT_OK)
+			goto done;
 		if (all && optind < argc) {
 			ret = cli_usage_error("diff", "give environments or --all, not both");
 			goto done;
@@ -847,6 +866,10 @@ int cmd_diff(int argc, char **argv)
 		}
 	}
 
+	/* a revision, what is published, the patch format's blob ids */
+	if (needs_git(olds, news, n_cmp, &fmt, quiet) &&
+	    (ret = cli_git_needed()) != EXIT_OK)
+		goto done;
 	cmps = calloc(n_cmp, sizeof(*cmps));
 	diffs = calloc(n_cmp, sizeof(*diffs));
 	if (!cmps || !diffs) {

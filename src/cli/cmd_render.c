@@ -241,6 +241,8 @@ int cmd_render(int argc, char **argv)
 
 		if (rev[0] == '-' || !rev[0])
 			return cli_usage_error("render", "invalid revision '%s'", rev);
+		if ((ret = cli_git_needed()) != EXIT_OK)
+			return ret;
 		rc = strata_source_git_open(&src,
 					    repodir ? repodir :
 					    cli_global_repo ? cli_global_repo : ".",

@@ -16,19 +16,21 @@
 
 const char *cli_global_repo;
 strata_limits cli_limits;
+char **cli_argv;
 
 static const struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *desc;
 	bool threads; /* parses a repository: start the helper threads first */
+	bool git;     /* always uses git (others call cli_git_needed() if they do) */
 } commands[] = {
-	{ "render", cmd_render, "render environments to stdout or a directory", true },
-	{ "diff", cmd_diff, "show what changes between environments, revisions or what is published", true },
-	{ "publish", cmd_publish, "commit rendered environments to their branches (and push)", true },
-	{ "history", cmd_history, "list what was published to an environment branch", false },
-	{ "rollback", cmd_rollback, "restore an earlier state of an environment branch", false },
-	{ "check", cmd_check, "report every problem of the repository (exit 10 on errors)", true },
+	{ "render", cmd_render, "render environments to stdout or a directory", true, false },
+	{ "diff", cmd_diff, "show what changes between environments, revisions or what is published", true, false },
+	{ "publish", cmd_publish, "commit rendered environments to their branches (and push)", true, true },
+	{ "history", cmd_history, "list what was published to an environment branch", false, true },
+	{ "rollback", cmd_rollback, "restore an earlier state of an environment branch", false, true },
+	{ "check", cmd_check, "report every problem of the repository (exit 10 on errors)", true, false },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -211,7 +213,6 @@ int main(int argc, char **argv)
 {
 	int i = 1;
 	long cpus = cpus_usable();
-
 	strata_limits_default(&cli_limits);
 	cli_limits.jobs = cpus < 1 ? 1 : cpus > 8 ? 8 : (unsigned)cpus;
 	/* secure_getenv: a setuid caller's environment does not choose it */
@@ -260,6 +261,15 @@ int main(int argc, char **argv)
 
 		if (strcmp(argv[i], commands[c].name))
 			continue;
+		/* as given, for cli_git_needed(): the command's getopt reorders argv */
+		cli_argv = malloc(((size_t)argc + 1) * sizeof(*cli_argv));
+		if (!cli_argv)
+			return EXIT_INTERNAL;
+		memcpy(cli_argv, argv, ((size_t)argc + 1) * sizeof(*cli_argv));
+		if (commands[c].git && (ret = cli_git_needed()) != EXIT_OK) {
+			free(cli_argv);
+			return ret;
+		}
 		/*
 		 * Started now, the threads are running (asleep, waiting for a
 		 * step) by the time the first files are parsed (threads.h);
@@ -270,6 +280,7 @@ int main(int argc, char **argv)
 			(void)strata_threads_start(cli_limits.jobs);
 		ret = commands[c].fn(argc - i, argv + i);
 		strata_threads_stop();
+		free(cli_argv);
 		return ret;
 	}
 	{
