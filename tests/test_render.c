@@ -711,6 +711,60 @@ static void test_render__unknown_env(void **state)
 	fixture_close(&f);
 }
 
+/*
+ * The variables' pass skips a resource whose file has no '$' and no
+ * backslash, unless a patch with one merged into it (resource.h
+ * dollar_free): every other way a '$' reaches a scalar is still seen.
+ */
+static void test_render__vars_reach_every_scalar(void **state)
+{
+	char dir[300];
+	strata_source *src;
+	strata_repo *repo;
+	strata_buf b = STRATA_BUF_INIT;
+	strata_error err;
+	const char *text, *p;
+	int found = 0;
+
+	(void)state;
+	put("vars/strata.ini", "[env \"e\"]\nvar.R = eu\n");
+	/* a double-quoted escape writes the '$': the file has none */
+	put("vars/base/esc.yaml",
+	    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: esc\ndata:\n"
+	    "  r: \"\\x24{R}\"\n");
+	/* clean in the base; the patch brings the reference */
+	put("vars/base/clean.yaml",
+	    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: clean\ndata:\n  k: v\n");
+	put("vars/overlays/e/clean.yaml",
+	    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: clean\ndata:\n  r: ${R}\n");
+	/* the overlay's own resource */
+	put("vars/overlays/e/resources/new.yaml",
+	    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: new\ndata:\n  r: ${R}\n");
+	/* two documents, the reference in the second only */
+	put("vars/base/two.yaml",
+	    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: two-a\ndata:\n  k: v\n---\n"
+	    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: two-b\ndata:\n  r: ${R}\n");
+	/* untouched and clean: skipped, and the same */
+	put("vars/base/plain.yaml",
+	    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\ndata:\n  k: v\n");
+
+	strata_error_clear(&err);
+	snprintf(dir, sizeof(dir), "%s/vars", root);
+	assert_int_equal(strata_source_fs_open(&src, dir, &err), 0);
+	assert_int_equal(strata_repo_open(&repo, src, NULL, &err), 0);
+	text = render_text(repo, "e", &b);
+	assert_null(strstr(text, "${"));
+	assert_null(strstr(text, "x24"));
+	for (p = text; (p = strstr(p, "r: eu\n")); p++)
+		found++;
+	assert_int_equal(found, 3);
+	/* the escaped one keeps its double quotes */
+	assert_non_null(strstr(text, "name: esc\ndata:\n  r: \"eu\"\n"));
+	assert_non_null(strstr(text, "name: plain\ndata:\n  k: v\n"));
+	strata_buf_free(&b);
+	strata_repo_free(repo);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -729,6 +783,7 @@ int main(void)
 		cmocka_unit_test(test_render__spare_small_arena_keeps_off),
 		cmocka_unit_test(test_render__spare_shared_by_threads),
 		cmocka_unit_test(test_render__spare_renders_same_bytes),
+		cmocka_unit_test(test_render__vars_reach_every_scalar),
 	};
 	return cmocka_run_group_tests_name("render", tests, setup, root_teardown);
 }

@@ -36,6 +36,12 @@ typedef struct strata_resource {
 	uint32_t name_hash;     /* of (group, kind, name) */
 	int16_t rank;           /* strata_kind_rank(kind) */
 	bool deleted;           /* removed by $patch: delete */
+	/* No scalar of the tree holds a '$', so the variables' pass skips it:
+	 * set from the document's strata_yaml_doc.dollar_free where a
+	 * resource is made from one (render.c), kept by a patch only when the
+	 * patch's document is dollar-free too.  false (look) otherwise:
+	 * strata_resource_init clears it. */
+	bool dollar_free;
 } strata_resource;
 
 /*

@@ -40,6 +40,9 @@ void strata_limits_default(strata_limits *out);
 typedef struct strata_yaml_doc {
 	strata_node *root;   /* never NULL: empty documents are skipped */
 	uint32_t line, col;  /* where the document starts (1-based) */
+	/* No scalar of it can hold a '$' (its file has neither '$' nor a
+	 * backslash): variables need not look (strata_resource.dollar_free) */
+	bool dollar_free;
 } strata_yaml_doc;
 
 /*

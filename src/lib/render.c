@@ -655,6 +655,7 @@ static int load_base(strata_repo *repo, const strata_env *env, strata_error *err
 					break;
 				continue;
 			}
+			repo->base[k].dollar_free = d->dollar_free;
 			/* two base documents with one identity are an error */
 			rc = strata_resset_add(seen, &repo->base[k], NULL, err);
 			if (rc < 0) {
@@ -1022,6 +1023,8 @@ static int apply_layer(strata_render *r, strata_resset *set, layer *l,
 				continue;
 			}
 			old_ns = target->ns;
+			/* what the patch brings may hold variables */
+			target->dollar_free = target->dollar_free && f->docs[j].dollar_free;
 			/*
 			 * Collecting, a patch the merge refuses is skipped whole:
 			 * it merges into a copy, kept only when it succeeds (a
@@ -1068,6 +1071,7 @@ static int apply_layer(strata_render *r, strata_resset *set, layer *l,
 					return rc;
 				continue;
 			}
+			res.dollar_free = f->docs[j].dollar_free;
 			rc = strata_resset_add(set, &res, NULL, err);
 			if ((rc = recover(r->collect, NULL, "resource-collision", rc,
 					  err)) < 0)

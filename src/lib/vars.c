@@ -487,7 +487,8 @@ static int vars_run(strata_arena *a, strata_resset *s, strata_kvlist *vars,
 	for (size_t i = 0; i < strata_resset_count(s); i++) {
 		strata_resource *res = strata_resset_at(s, i);
 
-		if (res->deleted)
+		/* dollar_free: no '$' anywhere in it, so no reference (resource.h) */
+		if (res->deleted || res->dollar_free)
 			continue;
 		strata_cur top;
 

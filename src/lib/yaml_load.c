@@ -70,6 +70,7 @@ typedef struct loader {
 	strata_error *err;
 	const char *file; /* arena copy, for messages */
 	uint32_t origin;  /* strata_origin(file, NULL): every untagged node's */
+	bool dollar_free; /* no '$' or '\\' in the file (check_input) */
 
 	strata_node **items;
 	uint32_t *lines; /* lines[i]: source line of items[i] (keys are shared) */
@@ -111,12 +112,19 @@ static void position_of(const unsigned char *s, size_t off, int *line, int *col)
 	*col = c;
 }
 
-/* 1 for the ASCII bytes a YAML stream may contain as they are */
+/*
+ * 1 for the ASCII bytes a YAML stream may contain as they are, but for '$'
+ * and '\\' (0x24, 0x5C): the check notes those (a variable reference is
+ * written with '$', or with a double-quoted escape of it).
+ */
 static const unsigned char plain_ascii[256] = {
 	['\t'] = 1, ['\n'] = 1, ['\r'] = 1,
 #define R4(x) [x] = 1, [x + 1] = 1, [x + 2] = 1, [x + 3] = 1
 #define R16(x) R4(x), R4(x + 4), R4(x + 8), R4(x + 12)
-	R16(0x20), R16(0x30), R16(0x40), R16(0x50), R16(0x60),
+	R4(0x20), [0x25] = 1, [0x26] = 1, [0x27] = 1, R4(0x28), R4(0x2C),
+	R16(0x30), R16(0x40),
+	R4(0x50), R4(0x54), R4(0x58), [0x5D] = 1, [0x5E] = 1, [0x5F] = 1,
+	R16(0x60),
 	R4(0x70), R4(0x74), R4(0x78), [0x7C] = 1, [0x7D] = 1, [0x7E] = 1,
 #undef R16
 #undef R4
@@ -126,12 +134,16 @@ static const unsigned char plain_ascii[256] = {
  * Reject what YAML (and go-yaml, which Kubernetes uses) does not allow in a
  * stream but libfyaml lets through: NUL, other C0 controls except tab, LF
  * and CR, DEL, C1 controls except NEL, surrogates, U+FFFE/U+FFFF and
- * malformed UTF-8.
+ * malformed UTF-8.  *dollar (when not NULL) says whether s holds a '$' or
+ * a '\\': without either no scalar of it can hold a '$' (block, plain
+ * and single-quoted scalars are the bytes; only a double-quoted escape
+ * makes other characters).
  */
 static int check_input(const char *file, const unsigned char *s, size_t len,
-		       strata_error *err)
+		       bool *dollar, strata_error *err)
 {
 	size_t i = 0;
+	bool seen = false;
 	const char *what = NULL;
 	uint32_t cp = 0;
 	int line, col;
@@ -153,6 +165,7 @@ static int check_input(const char *file, const unsigned char *s, size_t len,
 		c = s[i];
 		if (c < 0x80) {
 			if ((c >= 0x20 && c != 0x7F) || c == '\n' || c == '\t' || c == '\r') {
+				seen |= c == '$' || c == '\\';
 				i++;
 				continue;
 			}
@@ -202,6 +215,8 @@ static int check_input(const char *file, const unsigned char *s, size_t len,
 		}
 		i += n;
 	}
+	if (dollar)
+		*dollar = seen;
 	if (!what)
 		return 0;
 	position_of(s, i, &line, &col);
@@ -608,7 +623,7 @@ static bool block_scalar_cut(const char *text, size_t len)
 	strata_error scratch;
 
 	strata_error_clear(&scratch);
-	return check_input(NULL, (const unsigned char *)text, len, &scratch) != 0;
+	return check_input(NULL, (const unsigned char *)text, len, NULL, &scratch) != 0;
 }
 
 /*
@@ -1077,6 +1092,7 @@ static int on_doc_end(loader *L)
 	L->docs[L->n_docs].root = r;
 	L->docs[L->n_docs].line = r->line;
 	L->docs[L->n_docs].col = r->col;
+	L->docs[L->n_docs].dollar_free = L->dollar_free;
 	L->n_docs++;
 	return 0;
 }
@@ -1202,7 +1218,7 @@ int strata_yaml_load_with(strata_yaml_parser *ps, strata_yaml_doc **out_docs,
 	struct fy_diag *diag = NULL;
 	struct fy_parser *p = NULL;
 	struct fy_event *e;
-	bool ended = false, poisoned = false;
+	bool ended = false, poisoned = false, dollar = true;
 	int rc = 0;
 
 	*out_docs = NULL;
@@ -1223,8 +1239,9 @@ int strata_yaml_load_with(strata_yaml_parser *ps, strata_yaml_doc **out_docs,
 	if (len > lim->max_file)
 		return strata_error_set(err, STRATA_ELIMIT, file, 0, 0,
 					"file exceeds %zu bytes", lim->max_file);
-	if ((rc = check_input(L.file, (const unsigned char *)buf, len, err)))
+	if ((rc = check_input(L.file, (const unsigned char *)buf, len, &dollar, err)))
 		return rc;
+	L.dollar_free = !dollar;
 	if (!len)
 		return 0;
 
