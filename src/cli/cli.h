@@ -50,6 +50,12 @@ FILE *cli_spill_open(const char *name);
  * printed); in the strata that has git (git_full.c) it returns EXIT_OK.
  */
 int cli_git_needed(void);
+/*
+ * First thing in main(): the strata that has git drops the mark the front
+ * set for it (STRATA_HANDED_OVER), so a strata started from it could hand
+ * over again; the front keeps it, to refuse a strata-git that hands back.
+ */
+void cli_git_start(void);
 /* main()'s argv as it came (getopt reorders the one commands parse). */
 extern char **cli_argv;
 

@@ -43,8 +43,9 @@ struct strata_git_fns;
 int strata_git_init(strata_error *err);
 const struct strata_git_fns *strata_git_fns(void);
 
-/* Set in strata-git's environment: a strata-git that hands over again is
- * not the strata built with git, and would exec itself forever. */
+/* Set in strata-git's environment (which drops it, git_full.c): a
+ * strata-git that hands over again is not the strata built with git, and
+ * would exec itself forever. */
 #define HANDOFF_MARK "STRATA_HANDED_OVER"
 
 #define NO_GIT_MSG "internal error: this strata has no libgit2 and did not " \
@@ -73,6 +74,10 @@ static int sibling_path(char *buf, size_t size)
 	slash = strrchr(self, '/');
 	len = snprintf(buf, size, "%.*s/strata-git", (int)(slash - self), self);
 	return len < 0 || (size_t)len >= size ? -1 : 0;
+}
+
+void cli_git_start(void)
+{
 }
 
 int cli_git_needed(void)

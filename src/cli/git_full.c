@@ -5,6 +5,13 @@
  */
 #include "cli.h"
 
+#include <stdlib.h>
+
+void cli_git_start(void)
+{
+	unsetenv("STRATA_HANDED_OVER"); /* git_front.c's HANDOFF_MARK */
+}
+
 int cli_git_needed(void)
 {
 	return EXIT_OK;

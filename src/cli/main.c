@@ -212,7 +212,10 @@ static long cpus_usable(void)
 int main(int argc, char **argv)
 {
 	int i = 1;
-	long cpus = cpus_usable();
+	long cpus;
+
+	cli_git_start();
+	cpus = cpus_usable();
 	strata_limits_default(&cli_limits);
 	cli_limits.jobs = cpus < 1 ? 1 : cpus > 8 ? 8 : (unsigned)cpus;
 	/* secure_getenv: a setuid caller's environment does not choose it */
