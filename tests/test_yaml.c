@@ -1170,6 +1170,12 @@ static void test_yaml__emit_shapes(void **state)
 	assert_string_equal(emit(f, r), "k: !<tag:e.com,2000:foo> x\nv: !<tag:x.org,1:y> 1\nn: ! 12\n");
 	assert_true(strata_node_equal(r, load_one(f, f->out.ptr)));
 
+	/* an escaped '>' or '<' stays escaped: decoded, it would end a verbatim
+	 * tag, and a shorthand one cannot hold it (fuzz_yaml found the first) */
+	r = load_one(f, "k: !!a%3Eb x\nv: !<tag:x.org,1:y%3E%3Cz> 1\n");
+	assert_string_equal(emit(f, r), "k: !!a%3Eb x\nv: !<tag:x.org,1:y%3E%3Cz> 1\n");
+	assert_true(strata_node_equal(r, load_one(f, f->out.ptr)));
+
 	/* a tagged block sequence under a key */
 	r = load_one(f, "k: !t\n- a\n- b\n");
 	assert_string_equal(emit(f, r), "k: !t\n- a\n- b\n");

@@ -471,19 +471,28 @@ static inline void putc_(emitter *E, char c)
 /*
  * A tag as the loader kept it (its %XX escapes already decoded by
  * libfyaml).  Bytes that may not stand in a tag are written %XX again, so
- * "!!x%0ay" does not come out with a line break in it.
+ * "!!x%0ay" does not come out with a line break in it.  What may stand is
+ * YAML's URI characters: never '<' or '>' (a decoded "%3E" in a verbatim
+ * tag would end it, and in a shorthand one is refused on reading); a
+ * verbatim tag's "!<" and ">" are written around its escaped body, which
+ * may also hold the flow indicators.
  */
 static void put_tag(emitter *E, const char *tag)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	/* a verbatim !<...> tag may also hold the flow indicators */
-	const char *ok = strncmp(tag, "!<", 2) == 0 ? "-#;/?:@&=+$_.~*'()!<>,[]"
-						   : "-#;/?:@&=+$_.~*'()!<>";
+	size_t len = strlen(tag), from = 0, to = len;
+	bool verbatim = len >= 3 && !strncmp(tag, "!<", 2) && tag[len - 1] == '>';
+	const char *ok = verbatim ? "-#;/?:@&=+$_.~*'()!,[]" : "-#;/?:@&=+$_.~*'()!";
 
-	for (const unsigned char *t = (const unsigned char *)tag; *t; t++) {
-		unsigned char c = *t;
+	if (verbatim) {
+		put(E, "!<", 2);
+		from = 2;
+		to = len - 1;
+	}
+	for (size_t i = from; i < to; i++) {
+		unsigned char c = (unsigned char)tag[i];
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || (c < 0x80 && strchr(ok, c)))
+		    (c >= '0' && c <= '9') || (c < 0x80 && c && strchr(ok, c)))
 			putc_(E, (char)c);
 		else {
 			putc_(E, '%');
@@ -491,6 +500,8 @@ static void put_tag(emitter *E, const char *tag)
 			putc_(E, hex[c & 15]);
 		}
 	}
+	if (verbatim)
+		putc_(E, '>');
 }
 
 static inline void indent(emitter *E, size_t n)
