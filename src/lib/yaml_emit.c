@@ -470,25 +470,28 @@ static inline void putc_(emitter *E, char c)
 
 /*
  * A tag as the loader kept it (its %XX escapes already decoded by
- * libfyaml).  Bytes that may not stand in a tag are written %XX again, so
- * "!!x%0ay" does not come out with a line break in it.  What may stand is
- * YAML's URI characters: never '<' or '>' (a decoded "%3E" in a verbatim
- * tag would end it, and in a shorthand one is refused on reading); a
- * verbatim tag's "!<" and ">" are written around its escaped body, which
- * may also hold the flow indicators.
+ * libfyaml): "!!suffix", "!suffix", "!" or the verbatim "!<body>".  The
+ * handle and a verbatim tag's "!<" and ">" are written as they are; in the
+ * suffix or body every byte but letters, digits and the URI characters
+ * libfyaml 0.7.12 reads in a tag is written %XX again.  So a line feed
+ * ("!!x%0ay") stays on its line, and neither '#', '<', '>' (libfyaml ends
+ * a tag there), '!' (in a suffix it would make a named handle) nor, in a
+ * suffix, a flow indicator comes out as it is (test_yaml tries every byte).
  */
 static void put_tag(emitter *E, const char *tag)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	size_t len = strlen(tag), from = 0, to = len;
+	size_t len = strlen(tag), from, to = len;
 	bool verbatim = len >= 3 && !strncmp(tag, "!<", 2) && tag[len - 1] == '>';
-	const char *ok = verbatim ? "-#;/?:@&=+$_.~*'()!,[]" : "-#;/?:@&=+$_.~*'()!";
+	const char *ok = verbatim ? "-;/?:@&=+$_.~*'()!,[]" : "-;/?:@&=+$_.~*'()";
 
 	if (verbatim) {
-		put(E, "!<", 2);
 		from = 2;
 		to = len - 1;
+	} else {
+		from = !strncmp(tag, "!!", 2) ? 2 : tag[0] == '!' ? 1 : 0;
 	}
+	put(E, tag, from);
 	for (size_t i = from; i < to; i++) {
 		unsigned char c = (unsigned char)tag[i];
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
