@@ -50,6 +50,8 @@ FILE *cli_spill_open(const char *name);
  * printed); in the strata that has git (git_full.c) it returns EXIT_OK.
  */
 int cli_git_needed(void);
+/* What the front sets in strata-git's environment (git_front.c). */
+#define CLI_HANDOFF_MARK "STRATA_HANDED_OVER"
 /*
  * First thing in main(): the strata that has git drops the mark the front
  * set for it (STRATA_HANDED_OVER), so a strata started from it could hand

@@ -38,21 +38,6 @@ typedef struct out_sink {
 	FILE *spill;
 } out_sink;
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /*
  * Hand text on: to stdout, to memory, or past SPILL_AT to the spill file.
  * EXIT_IO (message printed) when writing failed.
@@ -64,7 +49,7 @@ static int sink_out(out_sink *s, const char *text, size_t len)
 	if (!len)
 		return EXIT_OK;
 	if (s->direct) {
-		if (fflush(stdout) != 0 || write_all(STDOUT_FILENO, text, len) < 0) {
+		if (fflush(stdout) != 0 || strata_write_all(STDOUT_FILENO, text, len) < 0) {
 			fprintf(stderr, "strata render: cannot write to stdout\n");
 			ret = EXIT_IO;
 		}

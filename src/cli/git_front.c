@@ -43,10 +43,9 @@ struct strata_git_fns;
 int strata_git_init(strata_error *err);
 const struct strata_git_fns *strata_git_fns(void);
 
-/* Set in strata-git's environment (which drops it, git_full.c): a
- * strata-git that hands over again is not the strata built with git, and
- * would exec itself forever. */
-#define HANDOFF_MARK "STRATA_HANDED_OVER"
+/* CLI_HANDOFF_MARK, set in strata-git's environment (which drops it,
+ * git_full.c): a strata-git that hands over again is not the strata built
+ * with git, and would exec itself forever. */
 
 #define NO_GIT_MSG "internal error: this strata has no libgit2 and did not " \
 		   "hand the command over to strata-git"
@@ -85,7 +84,7 @@ int cli_git_needed(void)
 	char path[PATH_MAX + 16];
 	int e;
 
-	if (getenv(HANDOFF_MARK)) {
+	if (getenv(CLI_HANDOFF_MARK)) {
 		fprintf(stderr, "strata: cannot run git commands: the strata-git "
 			"beside this strata hands them back (it is not strata "
 			"built with libgit2)\n");
@@ -96,12 +95,12 @@ int cli_git_needed(void)
 			"this program's directory (for strata-git)\n");
 		return EXIT_GIT;
 	}
-	if (setenv(HANDOFF_MARK, "1", 1) != 0)
+	if (setenv(CLI_HANDOFF_MARK, "1", 1) != 0)
 		return EXIT_INTERNAL;
 	fflush(NULL);
 	execv(path, cli_argv);
 	e = errno;
-	unsetenv(HANDOFF_MARK);
+	unsetenv(CLI_HANDOFF_MARK);
 	fprintf(stderr, "strata: cannot run git commands: cannot run %s: %s\n",
 		path, strerror(e));
 	return EXIT_GIT;

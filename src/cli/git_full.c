@@ -9,7 +9,7 @@
 
 void cli_git_start(void)
 {
-	unsetenv("STRATA_HANDED_OVER"); /* git_front.c's HANDOFF_MARK */
+	unsetenv(CLI_HANDOFF_MARK);
 }
 
 int cli_git_needed(void)
